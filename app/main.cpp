@@ -1,2 +1,41 @@
+// templet's entry point: the command line (CLI11) dispatching to the subcommands.
+#include <CLI/CLI.hpp>
 #include <iostream>
-int main() { std::cout << "templet " << TEMPLET_VERSION << "\n"; }
+
+#include "app/preview.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"templet: render configuration from Vault and Consul and push it where it is used"};
+  app.require_subcommand(1);
+
+  templet::PreviewOptions preview;
+  auto* pv = app.add_subcommand("preview", "Render one template to stdout; write nothing");
+  pv->add_option("TEMPLATE", preview.template_path, "Template file")->required();
+  pv->add_option("--data", preview.data_path, "JSON or YAML document bound to dot");
+  pv->add_option("--left-delimiter", preview.left_delim, "Left action delimiter")
+      ->capture_default_str();
+  pv->add_option("--right-delimiter", preview.right_delim, "Right action delimiter")
+      ->capture_default_str();
+  pv->add_flag("--error-on-missing-key", preview.error_on_missing_key,
+               "Fail when a map has no entry for a key (missingkey=error)");
+
+  std::vector<std::string> validate_paths;
+  auto* va = app.add_subcommand("validate", "Parse templates and report errors");
+  va->add_option("TEMPLATE", validate_paths, "Template files")->required();
+
+  auto* ver = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  if (pv->parsed()) return templet::run_preview(preview);
+  if (va->parsed()) return templet::run_validate(validate_paths);
+  if (ver->parsed()) {
+    std::cout << "templet " << TEMPLET_VERSION << "\n";
+    return 0;
+  }
+  return 2;
+}

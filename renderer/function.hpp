@@ -7,6 +7,7 @@
 // them into Go's `error calling NAME: MSG`.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -24,7 +25,7 @@ extern const Type reflect_value;
 
 // Which Go builtin a function is, for the ones the executor must treat specially (and/or
 // short-circuit; the rest are ordinary natives but are listed for clarity of errors).
-enum class Builtin : uint8_t { None, And, Or };
+enum class Builtin : uint8_t { None, And, Or, Call };
 
 struct Function {
   std::string name;
@@ -61,6 +62,9 @@ const FunctionTable& builtin_functions();
 // `user`, which points at whatever the caller of execute() passed in.
 struct CallContext {
   void* user = nullptr;
+  // Told the text of every secret-derived value the template prints, so that whatever shows
+  // the output to a person can mask it.
+  std::function<void(std::string_view)> secret_seen;
 };
 
 }  // namespace templet

@@ -128,7 +128,9 @@ Value Value::func(std::string name, std::vector<const Type*> params, bool variad
   return Value(&func_type, u);
 }
 
-Value Value::typed_nil(const Type* t) { return Value(t, U{}); }
+Value Value::typed_nil(const Type* t) {
+  return Value(t, U{});
+}
 
 bool Value::is_nil() const {
   switch (kind()) {
@@ -215,7 +217,9 @@ template <typename T>
 int cmp3(T a, T b) {
   return a < b ? -1 : (a > b ? 1 : 0);
 }
-int kind_rank(Kind k) { return static_cast<int>(k); }
+int kind_rank(Kind k) {
+  return static_cast<int>(k);
+}
 }  // namespace
 
 int compare_keys(const Value& a, const Value& b) {

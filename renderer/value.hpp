@@ -55,9 +55,9 @@ struct Method {
 // equal. Built-in types live in `types::`; functions create their own struct types once.
 struct Type {
   Kind kind = Kind::Invalid;
-  std::string name;             // how Go's %T spells it: "int", "[]string", "*dependency.Secret"
-  const Type* elem = nullptr;   // List and Map element type
-  const Type* key = nullptr;    // Map key type
+  std::string name;            // how Go's %T spells it: "int", "[]string", "*dependency.Secret"
+  const Type* elem = nullptr;  // List and Map element type
+  const Type* key = nullptr;   // Map key type
   std::vector<std::string> fields;  // Struct: exported field names, in declaration order
   std::vector<Method> methods;      // Struct: methods callable as .Name
   bool pointer = false;  // Struct reached through a pointer (*T): fields may be looked up, nil-able

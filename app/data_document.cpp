@@ -1,0 +1,206 @@
+#include "app/data_document.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace templet {
+
+namespace {
+
+// Builds Values straight from the parser's events: no intermediate JSON tree, so a large data
+// file costs its Values and nothing more.
+class ValueBuilder : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit ValueBuilder(std::string_view text) : text_(text) {}
+
+  bool null() override { return add(Value::nil()); }
+  bool boolean(bool b) override { return add(Value::boolean(b)); }
+  bool number_integer(number_integer_t i) override { return add(Value::integer(i, &types::int64)); }
+  bool number_unsigned(number_unsigned_t u) override {
+    if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return add(Value::integer(static_cast<int64_t>(u), &types::int64));
+    return add(Value::floating(static_cast<double>(u)));
+  }
+  bool number_float(number_float_t f, const string_t&) override { return add(Value::floating(f)); }
+  bool string(string_t& s) override { return add(Value::string(std::move(s))); }
+  bool binary(binary_t&) override { return false; }
+  bool start_object(std::size_t) override {
+    stack_.push_back(Frame{true, {}, {}, {}});
+    return true;
+  }
+  bool key(string_t& k) override {
+    stack_.back().key = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    return add(Value::map(std::move(f.entries)));
+  }
+  bool start_array(std::size_t) override {
+    stack_.push_back(Frame{false, {}, {}, {}});
+    return true;
+  }
+  bool end_array() override {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    return add(Value::list(std::move(f.items)));
+  }
+  bool parse_error(std::size_t pos, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    error_pos_ = pos;
+    error_ = ex.what();
+    return false;
+  }
+
+  Value result() { return std::move(result_); }
+  bool failed() const { return !error_.empty(); }
+  std::string error_message(const std::string& file) const {
+    // nlohmann's text starts with "[json.exception.parse_error.101] parse error at line L,
+    // column C: "; keep only what follows, since we print FILE:LINE:COL ourselves.
+    std::string msg = error_;
+    if (auto p = msg.find(": "); p != std::string::npos && msg.find("parse error") < p)
+      msg = msg.substr(p + 2);
+    size_t pos = std::min(error_pos_ > 0 ? error_pos_ - 1 : 0, text_.size());
+    int line = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < pos; ++i)
+      if (text_[i] == '\n') {
+        ++line;
+        line_start = i + 1;
+      }
+    return file + ":" + std::to_string(line) + ":" + std::to_string(pos - line_start + 1) + ": " +
+           msg;
+  }
+
+ private:
+  struct Frame {
+    bool is_object;
+    std::string key;
+    std::vector<Value> items;
+    std::vector<std::pair<Value, Value>> entries;
+  };
+  bool add(Value v) {
+    if (stack_.empty()) {
+      result_ = std::move(v);
+    } else if (stack_.back().is_object) {
+      stack_.back().entries.emplace_back(Value::string(std::move(stack_.back().key)), std::move(v));
+    } else {
+      stack_.back().items.push_back(std::move(v));
+    }
+    return true;
+  }
+
+  std::string_view text_;
+  std::vector<Frame> stack_;
+  Value result_;
+  std::string error_;
+  size_t error_pos_ = 0;
+};
+
+bool parse_int(std::string_view s, int base, int64_t& out) {
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return false;
+  uint64_t u;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), u, base);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return false;
+  if (!neg && u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
+  if (neg && u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1) return false;
+  out = neg ? static_cast<int64_t>(0 - u) : static_cast<int64_t>(u);
+  return true;
+}
+
+// YAML 1.2 core schema resolution of a plain scalar.
+Value yaml_scalar(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (n.Tag() == "!") return Value::string(s);  // quoted: always a string
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return Value::nil();
+  if (s == "true" || s == "True" || s == "TRUE") return Value::boolean(true);
+  if (s == "false" || s == "False" || s == "FALSE") return Value::boolean(false);
+  int64_t i;
+  std::string_view sv = s;
+  if (sv.size() > 2 && sv[0] == '0' && (sv[1] == 'x' || sv[1] == 'X') &&
+      parse_int(sv.substr(2), 16, i))
+    return Value::integer(i, &types::int64);
+  if (sv.size() > 2 && sv[0] == '0' && sv[1] == 'o' && parse_int(sv.substr(2), 8, i))
+    return Value::integer(i, &types::int64);
+  if (parse_int(sv, 10, i)) return Value::integer(i, &types::int64);
+  if (s == ".inf" || s == ".Inf" || s == ".INF" || s == "+.inf")
+    return Value::floating(std::numeric_limits<double>::infinity());
+  if (s == "-.inf" || s == "-.Inf" || s == "-.INF")
+    return Value::floating(-std::numeric_limits<double>::infinity());
+  if (s == ".nan" || s == ".NaN" || s == ".NAN") return Value::floating(std::nan(""));
+  if (s.find_first_of("0123456789") != std::string::npos) {
+    double d;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return Value::floating(d);
+  }
+  return Value::string(s);
+}
+
+Value from_yaml(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return Value::nil();
+    case YAML::NodeType::Scalar:
+      return yaml_scalar(n);
+    case YAML::NodeType::Sequence: {
+      std::vector<Value> items;
+      items.reserve(n.size());
+      for (const auto& x : n) items.push_back(from_yaml(x));
+      return Value::list(std::move(items));
+    }
+    case YAML::NodeType::Map: {
+      std::vector<std::pair<Value, Value>> entries;
+      entries.reserve(n.size());
+      for (const auto& kv : n)
+        entries.emplace_back(Value::string(kv.first.Scalar()), from_yaml(kv.second));
+      return Value::map(std::move(entries));
+    }
+  }
+  return Value::nil();
+}
+
+}  // namespace
+
+Value parse_json_document(std::string_view text, const std::string& file) {
+  ValueBuilder builder(text);
+  nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
+  if (builder.failed()) throw DataError(builder.error_message(file));
+  return builder.result();
+}
+
+Value parse_yaml_document(std::string_view text, const std::string& file) {
+  try {
+    return from_yaml(YAML::Load(std::string(text)));
+  } catch (const YAML::Exception& e) {
+    throw DataError(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                    std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+Value load_data_document(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path + ": cannot open: " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  size_t first = text.find_first_not_of(" \t\r\n");
+  bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+  if (!json && first != std::string::npos && (text[first] == '{' || text[first] == '['))
+    json = true;
+  return json ? parse_json_document(text, path) : parse_yaml_document(text, path);
+}
+
+}  // namespace templet
