@@ -207,7 +207,12 @@ std::string Item::describe() const {
     default:
       break;
   }
-  if (type > ItemType::Keyword) return "<" + std::string(val) + ">";
+  if (type > ItemType::Keyword) {
+    std::string out = "<";
+    out.append(val);
+    out += '>';
+    return out;
+  }
   if (val.size() > 10) return golang::quote_prefix(val, 10) + "...";
   return golang::quote(val);
 }
