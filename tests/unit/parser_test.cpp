@@ -495,3 +495,257 @@ TEST_CASE("lex: Go's item streams", "[lexer]") {
     CHECK(out == c.expect);
   }
 }
+
+namespace {
+struct NumberCase {
+  const char* text;
+  bool ok, is_int, is_uint, is_float, is_complex;
+  int64_t i;
+  uint64_t u;
+  double f, re, im;
+};
+// clang-format off
+const NumberCase kNumberCases[] = {
+    {"0", true, true, true, true, false, 0LL, 0ULL, 0, 0, 0},
+    {"-0", true, true, true, true, false, 0LL, 0ULL, 0, 0, 0},
+    {"73", true, true, true, true, false, 73LL, 73ULL, 73, 0, 0},
+    {"7_3", true, true, true, true, false, 73LL, 73ULL, 73, 0, 0},
+    {"0b10_010_01", true, true, true, true, false, 73LL, 73ULL, 73, 0, 0},
+    {"0B10_010_01", true, true, true, true, false, 73LL, 73ULL, 73, 0, 0},
+    {"073", true, true, true, true, false, 59LL, 59ULL, 59, 0, 0},
+    {"0o73", true, true, true, true, false, 59LL, 59ULL, 59, 0, 0},
+    {"0O73", true, true, true, true, false, 59LL, 59ULL, 59, 0, 0},
+    {"0x73", true, true, true, true, false, 115LL, 115ULL, 115, 0, 0},
+    {"0X73", true, true, true, true, false, 115LL, 115ULL, 115, 0, 0},
+    {"0x7_3", true, true, true, true, false, 115LL, 115ULL, 115, 0, 0},
+    {"-73", true, true, false, true, false, -73LL, 0ULL, -73, 0, 0},
+    {"+73", true, true, false, true, false, 73LL, 0ULL, 73, 0, 0},
+    {"100", true, true, true, true, false, 100LL, 100ULL, 100, 0, 0},
+    {"1e9", true, true, true, true, false, 1000000000LL, 1000000000ULL, 1e+09, 0, 0},
+    {"-1e9", true, true, false, true, false, -1000000000LL, 0ULL, -1e+09, 0, 0},
+    {"-1.2", true, false, false, true, false, 0LL, 0ULL, -1.2, 0, 0},
+    {"1e19", true, false, true, true, false, 0LL, 10000000000000000000ULL, 1e+19, 0, 0},
+    {"1e1_9", true, false, true, true, false, 0LL, 10000000000000000000ULL, 1e+19, 0, 0},
+    {"1E19", true, false, true, true, false, 0LL, 10000000000000000000ULL, 1e+19, 0, 0},
+    {"-1e19", true, false, false, true, false, 0LL, 0ULL, -1e+19, 0, 0},
+    {"0x_1p4", true, true, true, true, false, 16LL, 16ULL, 16, 0, 0},
+    {"0X_1P4", true, true, true, true, false, 16LL, 16ULL, 16, 0, 0},
+    {"0x_1p-4", true, false, false, true, false, 0LL, 0ULL, 0.0625, 0, 0},
+    {"4i", true, false, false, false, true, 0LL, 0ULL, 0, 0, 4},
+    {"-1.2+4.2i", true, false, false, false, true, 0LL, 0ULL, 0, -1.2, 4.2},
+    {"073i", true, false, false, false, true, 0LL, 0ULL, 0, 0, 73},
+    {"0i", true, true, true, true, true, 0LL, 0ULL, 0, 0, 0},
+    {"-1.2+0i", true, false, false, true, true, 0LL, 0ULL, -1.2, -1.2, 0},
+    {"-12+0i", true, true, false, true, true, -12LL, 0ULL, -12, -12, 0},
+    {"13+0i", true, true, true, true, true, 13LL, 13ULL, 13, 13, 0},
+    {"0123", true, true, true, true, false, 83LL, 83ULL, 83, 0, 0},
+    {"-0x0", true, true, true, true, false, 0LL, 0ULL, 0, 0, 0},
+    {"0xdeadbeef", true, true, true, true, false, 3735928559LL, 3735928559ULL, 3.735928559e+09, 0, 0},
+    {"'a'", true, true, true, true, false, 97LL, 97ULL, 97, 0, 0},
+    {"'\\n'", true, true, true, true, false, 10LL, 10ULL, 10, 0, 0},
+    {"'\\\\'", true, true, true, true, false, 92LL, 92ULL, 92, 0, 0},
+    {"'\\''", true, true, true, true, false, 39LL, 39ULL, 39, 0, 0},
+    {"'\\xFF'", true, true, true, true, false, 255LL, 255ULL, 255, 0, 0},
+    {"'パ'", true, true, true, true, false, 12497LL, 12497ULL, 12497, 0, 0},
+    {"'\\u30d1'", true, true, true, true, false, 12497LL, 12497ULL, 12497, 0, 0},
+    {"'\\U000030d1'", true, true, true, true, false, 12497LL, 12497ULL, 12497, 0, 0},
+    {"+-2", false, false, false, false, false, 0, 0, 0, 0, 0},
+    {"0x123.", false, false, false, false, false, 0, 0, 0, 0, 0},
+    {"1e.", false, false, false, false, false, 0, 0, 0, 0, 0},
+    {"0xi.", false, false, false, false, false, 0, 0, 0, 0, 0},
+    {"1+2.", false, false, false, false, false, 0, 0, 0, 0, 0},
+    {"'x", false, false, false, false, false, 0, 0, 0, 0, 0},
+    {"'xx'", false, false, false, false, false, 0, 0, 0, 0, 0},
+    {"'433937734937734969526500969526500'", false, false, false, false, false, 0, 0, 0, 0, 0},
+    {"0xef", true, true, true, true, false, 239LL, 239ULL, 239, 0, 0},
+    {"18446744073709551615", true, false, true, true, false, 0LL, 18446744073709551615ULL, 1.8446744073709552e+19, 0, 0},
+    {"9223372036854775807", true, true, true, true, false, 9223372036854775807LL, 9223372036854775807ULL, 9.223372036854776e+18, 0, 0},
+    {"-9223372036854775808", true, true, false, true, false, (-9223372036854775807LL - 1), 0ULL, -9.223372036854776e+18, 0, 0},
+    {"1e-400", true, true, true, true, false, 0LL, 0ULL, 0, 0, 0},
+    {"0.1", true, false, false, true, false, 0LL, 0ULL, 0.1, 0, 0},
+    {"1_000.5", true, false, false, true, false, 0LL, 0ULL, 1000.5, 0, 0},
+    {"0x1.8p1", true, true, true, true, false, 3LL, 3ULL, 3, 0, 0},
+    {".5", true, false, false, true, false, 0LL, 0ULL, 0.5, 0, 0},
+    {"2.5i", true, false, false, false, true, 0LL, 0ULL, 0, 0, 2.5},
+    {"1e3", true, true, true, true, false, 1000LL, 1000ULL, 1000, 0, 0},
+    {"-0.0", true, true, true, true, false, 0LL, 0ULL, -0.0, 0, 0},
+    {"1e20", true, false, false, true, false, 0LL, 0ULL, 1e+20, 0, 0},
+};
+// clang-format on
+
+const Node* first_arg(const TreeSet& set, size_t arg) {
+  const auto& action = static_cast<const ActionNode&>(*set.at("t")->root->nodes.at(0));
+  return action.pipe->cmds.at(0)->args.at(arg).get();
+}
+
+ParseOptions opts() {
+  ParseOptions o;
+  o.name = "t";
+  return o;
+}
+}  // namespace
+
+TEST_CASE("parse: number constants take every interpretation Go gives them", "[parser]") {
+  for (const auto& c : kNumberCases) {
+    INFO(c.text);
+    std::string text = std::string("{{print ") + c.text + "}}";
+    if (!c.ok) {
+      CHECK_THROWS_AS(parse(text, opts()), ParseError);
+      continue;
+    }
+    TreeSet set = parse(text, opts());
+    const auto* n = static_cast<const NumberNode*>(first_arg(set, 1));
+    REQUIRE(n->type == NodeType::Number);
+    CHECK(n->text == c.text);
+    CHECK(n->is_int == c.is_int);
+    CHECK(n->is_uint == c.is_uint);
+    CHECK(n->is_float == c.is_float);
+    CHECK(n->is_complex == c.is_complex);
+    if (c.is_int) CHECK(n->int64 == c.i);
+    if (c.is_uint) CHECK(n->uint64 == c.u);
+    if (c.is_float) {
+      CHECK(n->float64 == c.f);
+      CHECK(std::signbit(n->float64) == std::signbit(c.f));
+    }
+    if (c.is_complex) {
+      CHECK(n->complex128.real() == c.re);
+      CHECK(n->complex128.imag() == c.im);
+    }
+  }
+}
+
+TEST_CASE("parse: strings are unquoted like strconv.Unquote", "[parser]") {
+  TreeSet set = parse("{{print \"a\\tb\\x41\\101\\u00e9\\U0001F600\\xff\" `x\r\ny`}}", opts());
+  const auto* s = static_cast<const StringNode*>(first_arg(set, 1));
+  CHECK(s->quoted == "\"a\\tb\\x41\\101\\u00e9\\U0001F600\\xff\"");
+  CHECK(s->text == "a\tbAA\u00e9\U0001F600\xff");
+  const auto* raw = static_cast<const StringNode*>(first_arg(set, 2));
+  CHECK(raw->text == "x\ny");
+}
+
+namespace {
+// Collects "name:slot" for every variable node, in tree order.
+void collect_vars(const Node* n, std::string& out) {
+  if (!n) return;
+  switch (n->type) {
+    case NodeType::List:
+      for (const auto& c : static_cast<const ListNode*>(n)->nodes) collect_vars(c.get(), out);
+      break;
+    case NodeType::Action:
+      collect_vars(static_cast<const ActionNode*>(n)->pipe.get(), out);
+      break;
+    case NodeType::Pipe: {
+      const auto* p = static_cast<const PipeNode*>(n);
+      for (const auto& d : p->decl) collect_vars(d.get(), out);
+      for (const auto& c : p->cmds) collect_vars(c.get(), out);
+      break;
+    }
+    case NodeType::Command:
+      for (const auto& a : static_cast<const CommandNode*>(n)->args) collect_vars(a.get(), out);
+      break;
+    case NodeType::Chain:
+      collect_vars(static_cast<const ChainNode*>(n)->node.get(), out);
+      break;
+    case NodeType::If:
+    case NodeType::Range:
+    case NodeType::With: {
+      const auto* b = static_cast<const BranchNode*>(n);
+      collect_vars(b->pipe.get(), out);
+      collect_vars(b->list.get(), out);
+      collect_vars(b->else_list.get(), out);
+      break;
+    }
+    case NodeType::Template:
+      collect_vars(static_cast<const TemplateNode*>(n)->pipe.get(), out);
+      break;
+    case NodeType::Variable: {
+      const auto* v = static_cast<const VariableNode*>(n);
+      if (!out.empty()) out += " ";
+      out += v->string() + ":" + std::to_string(v->slot);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+std::string slots(std::string_view text, const std::string& tree = "t") {
+  TreeSet set = parse(text, opts());
+  std::string out;
+  collect_vars(set.at(tree)->root.get(), out);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("parse: variables get the executor's stack slot", "[parser]") {
+  CHECK(slots("{{$}}{{$.A}}") == "$:0 $.A:0");
+  CHECK(slots("{{$x := 1}}{{$y := 2}}{{$x}}{{$y.A}}") == "$x:1 $y:2 $x:1 $y.A:2");
+  CHECK(slots("{{$x := 1}}{{$x = 2}}{{$z := 3}}{{$z}}") == "$x:1 $x:1 $z:2 $z:2");
+  CHECK(slots("{{$y = 2}}") == "$y:-1");
+  CHECK(slots("{{range $i, $e := .}}{{$i}}{{$e}}{{end}}{{$w := 1}}{{$w}}") ==
+        "$i:1 $e:2 $i:1 $e:2 $w:1 $w:1");
+  CHECK(slots("{{$x := 1}}{{if true}}{{$x := 2}}{{$x}}{{end}}{{$x}}") == "$x:1 $x:2 $x:2 $x:1");
+  CHECK(slots("{{with $a := .}}{{else with $b := .}}{{$a}}{{$b}}{{end}}") == "$a:1 $b:2 $a:1 $b:2");
+  // Inner pipelines push first at run time; the outer declaration comes after its commands.
+  CHECK(slots("{{$a := (print ($b := 1))}}{{$a}}{{$b}}") == "$a:2 $b:1 $a:2 $b:1");
+  // $a is visible to Go's parser inside its own declaration but not yet on the stack.
+  CHECK(slots("{{$a := $a}}") == "$a:1 $a:-1");
+  CHECK(slots("{{$a := 1}}{{$a := $a}}") == "$a:1 $a:2 $a:1");
+  CHECK(slots("{{$x := 1}}{{define \"d\"}}{{$y := 1}}{{$y}}{{end}}", "d") == "$y:1 $y:1");
+}
+
+TEST_CASE("parse: trees, names and locations", "[parser]") {
+  ParseOptions o = opts();
+  TreeSet set = parse("a\n{{define \"x\"}}b{{end}}{{block \"y\" .}}c{{end}}", o);
+  REQUIRE(set.size() == 3);
+  CHECK(set.at("x")->name == "x");
+  CHECK(set.at("x")->parse_name == "t");
+  CHECK(set.at("y")->root->string() == "c");
+  CHECK(set.at("t")->source == set.at("x")->source);
+  CHECK(*set.at("t")->source == "a\n{{define \"x\"}}b{{end}}{{block \"y\" .}}c{{end}}");
+  const Tree& t = *set.at("t");
+  CHECK(t.location(0) == "1:0");
+  CHECK(t.location(1) == "1:1");
+  CHECK(t.location(2) == "2:0");
+  CHECK(t.location(5) == "2:3");
+  const Node* tmpl = t.root->nodes.at(1).get();
+  REQUIRE(tmpl->type == NodeType::Template);
+  CHECK(t.location(tmpl->pos) == "2:30");
+  CHECK(tmpl->line == 2);
+}
+
+TEST_CASE("parse: is_empty_tree follows Go's IsEmptyTree", "[parser]") {
+  CHECK(is_empty_tree(nullptr));
+  auto empty = [](std::string_view text) {
+    return is_empty_tree(parse(text, opts()).at("t")->root.get());
+  };
+  CHECK(empty(""));
+  CHECK_FALSE(empty("hello"));
+  CHECK(empty(" \t\n \t\n"));
+  CHECK(empty("\u00a0\u2003"));
+  CHECK(empty("{{/* comment */}}"));
+  CHECK(empty("{{define `x`}}something{{end}}\n\n"));
+  CHECK_FALSE(empty("{{define `x`}}something{{end}}\nx\n"));
+  CHECK_FALSE(empty("{{if 3}}foo{{end}}"));
+  CHECK_FALSE(empty("{{.}}"));
+}
+
+TEST_CASE("parse: identifiers resolve to user functions before builtins", "[parser]") {
+  FunctionTable user;
+  Function f;
+  f.name = "len";
+  user.add(f);
+  f.name = "mine";
+  user.add(f);
+  ParseOptions o = opts();
+  o.funcs = &user;
+  TreeSet set = parse("{{len . | mine | print}}", o);
+  const auto& pipe = *static_cast<const ActionNode&>(*set.at("t")->root->nodes.at(0)).pipe;
+  auto fn = [&](size_t i) {
+    return static_cast<const IdentifierNode&>(*pipe.cmds.at(i)->args.at(0)).fn;
+  };
+  CHECK(fn(0) == user.find("len"));
+  CHECK(fn(1) == user.find("mine"));
+  CHECK(fn(2) == builtin_functions().find("print"));
+  CHECK_THROWS_WITH(parse("{{nope}}", opts()), "template: t:1:2: function \"nope\" not defined");
+}
