@@ -199,7 +199,7 @@ bool is_unicode_space(char32_t r) {
 bool is_print(char32_t r) {
   if (r < 0x20 || r == 0x7F) return false;
   if (r >= 0x80 && r < 0xA0) return false;
-  if (r == 0xAD || r == 0x2028 || r == 0x2029 || r == 0xFEFF || r == 0xFFFD + 1) return false;
+  if (r == 0xAD || r == 0x2028 || r == 0x2029 || r == 0xFEFF) return false;
   if (r >= 0x200B && r <= 0x200F) return false;
   if (r >= 0x2060 && r <= 0x206F) return false;
   if (r >= 0xD800 && r <= 0xDFFF) return false;
