@@ -531,28 +531,34 @@ void format_hex(std::string& out, bool neg, uint64_t mant, int exp, int mantbits
   out.append(buf, r.ptr);
 }
 
-// Appends to_chars output of a fixed-format conversion directly into out.
-void append_fixed(std::string& out, double f, bool is32, int prec) {
-  // Integer part is at most 309 digits (39 for float), plus sign, point and prec digits.
-  const size_t cap = 320 + static_cast<size_t>(prec);
+// Appends std::to_chars output for a fixed or scientific conversion with a precision, through a
+// stack buffer when it fits (it nearly always does) and straight into out otherwise.
+void append_precise(std::string& out, double f, bool is32, std::chars_format form, int prec) {
+  // At most 309 integer digits (39 for float), plus sign, point, exponent and prec digits.
+  const size_t cap = 330 + static_cast<size_t>(prec);
+  const auto conv = [&](char* b) {
+    return is32 ? std::to_chars(b, b + cap, static_cast<float>(f), form, prec)
+                : std::to_chars(b, b + cap, f, form, prec);
+  };
+  char buf[512];
+  if (cap <= sizeof buf) {
+    const auto r = conv(buf);
+    out.append(buf, r.ptr);
+    return;
+  }
   const size_t old = out.size();
   out.resize(old + cap);
-  char* b = out.data() + old;
-  const auto r =
-      is32 ? std::to_chars(b, b + cap, static_cast<float>(f), std::chars_format::fixed, prec)
-           : std::to_chars(b, b + cap, f, std::chars_format::fixed, prec);
+  const auto r = conv(out.data() + old);
   out.resize(static_cast<size_t>(r.ptr - out.data()));
 }
 
+void append_fixed(std::string& out, double f, bool is32, int prec) {
+  append_precise(out, f, is32, std::chars_format::fixed, prec);
+}
+
 void append_scientific(std::string& out, double f, bool is32, int prec, char e) {
-  const size_t cap = 32 + static_cast<size_t>(prec);
   const size_t old = out.size();
-  out.resize(old + cap);
-  char* b = out.data() + old;
-  const auto r =
-      is32 ? std::to_chars(b, b + cap, static_cast<float>(f), std::chars_format::scientific, prec)
-           : std::to_chars(b, b + cap, f, std::chars_format::scientific, prec);
-  out.resize(static_cast<size_t>(r.ptr - out.data()));
+  append_precise(out, f, is32, std::chars_format::scientific, prec);
   if (e == 'E') {
     for (size_t i = out.size(); i-- > old;) {
       if (out[i] == 'e') {
@@ -1268,8 +1274,24 @@ void Printer::print_arg(const Value& v, char32_t verb) {
     bad_verb(verb, v);
     return;
   }
+  const bool byte_slice =
+      v.kind() == Kind::List && is_byte_type(v.type()->elem) && v.type()->name == "[]uint8";
+  // %w wraps errors only in fmt.Errorf; Sprintf reports it as a bad verb, except that a []byte
+  // skips that check and reaches its elements, each reported.
+  if (verb == 'w' && !byte_slice) {
+    switch (v.kind()) {
+      case Kind::List:
+      case Kind::Map:
+      case Kind::Struct:
+      case Kind::Func:
+        bad_verb(verb, v);
+        return;
+      default:
+        break;
+    }
+  }
   // A top-level []byte is formatted by fmt's []byte case, which names its type []byte.
-  if (v.kind() == Kind::List && is_byte_type(v.type()->elem) && v.type()->name == "[]uint8") {
+  if (byte_slice) {
     switch (verb) {
       case 'v':
       case 'd':
@@ -1289,6 +1311,10 @@ void Printer::print_arg(const Value& v, char32_t verb) {
 // slot is the static type of the container slot holding v (interface {} for most), which names
 // a nil interface under %#v.
 void Printer::print_value(const Value& v, char32_t verb, int depth, const Type* slot) {
+  if (verb == 'w' && depth > 0) {  // fmt's method check rejects %w on every element
+    bad_verb(verb, v);
+    return;
+  }
   switch (v.kind()) {
     case Kind::Invalid:
     case Kind::Nil:
@@ -1636,11 +1662,7 @@ void Printer::do_printf(std::string_view format, std::span<const Value> args) {
         f.plus_v = f.plus;
         f.plus = false;
       }
-      if (verb == 'w') {
-        bad_verb(verb, arg);  // Sprintf does not wrap errors
-      } else {
-        print_arg(arg, verb);
-      }
+      print_arg(arg, verb);
       ++arg_num;
     }
   }
