@@ -963,7 +963,7 @@ class VaultEmulator(Emulator):
     def _auth_block(self, t, lease_duration=None, metadata=None):
         now = self.now()
         if lease_duration is None:
-            lease_duration = int(max(0, t["expire_time"] - now)) if t["expire_time"] else 0
+            lease_duration = int(round(max(0, t["expire_time"] - now))) if t["expire_time"] else 0
         pols = sorted(t["policies"])
         return {"client_token": t["id"], "accessor": t["accessor"], "policies": pols,
                 "token_policies": pols, "metadata": metadata if metadata is not None
@@ -983,7 +983,7 @@ class VaultEmulator(Emulator):
                 "meta": t["meta"], "num_uses": t["num_uses"], "orphan": t["orphan"],
                 "path": t["path"], "policies": sorted(t["policies"]),
                 "renewable": t["renewable"],
-                "ttl": int(max(0, t["expire_time"] - now)) if t["expire_time"] else 0,
+                "ttl": int(round(max(0, t["expire_time"] - now))) if t["expire_time"] else 0,
                 "type": "service", **({"period": t["period"]} if t["period"] else {})}
 
     def _token_api(self, req, tok, op, sub):
