@@ -676,11 +676,7 @@ class VaultPostgresTests(EmuCase):
     script = "vault.py"
 
     def test_roles_are_created_renewed_and_dropped(self):
-        parts = os.environ["TEMPLET_TEST_PG"].split(":")
-        conf = {"host": parts[0], "port": int(parts[1]), "user": parts[2]}
-        if len(parts) > 3 and parts[3]:
-            conf["password"] = parts[3]
-        conf["dbname"] = parts[4] if len(parts) > 4 else "postgres"
+        conf = _pg_conf()
         self.emu.control("seed", {"database_mounts": {"postgres-app": {"roles": {"app": {
             "default_ttl": 30, "max_ttl": 60, "postgres": conf,
             "grant": 'GRANT CONNECT ON DATABASE "%s" TO "{{name}}";' % conf["dbname"]}}}}})
@@ -699,6 +695,48 @@ class VaultPostgresTests(EmuCase):
         log = self.emu.control("state", method="GET")["pg_log"]
         self.assertEqual([(x["action"], x["ok"]) for x in log],
                          [("create", True), ("renew", True), ("drop", True)])
+
+
+def _pg_conf():
+    parts = os.environ["TEMPLET_TEST_PG"].split(":")
+    conf = {"host": parts[0], "port": int(parts[1]), "user": parts[2]}
+    if len(parts) > 3 and parts[3]:
+        conf["password"] = parts[3]
+    conf["dbname"] = parts[4] if len(parts) > 4 else "postgres"
+    return conf
+
+
+def _psql_admin(conf, sql):
+    env = dict(os.environ, PGPASSWORD=conf.get("password", ""))
+    return subprocess.run(["psql", "-X", "-h", conf["host"], "-p", str(conf["port"]), "-U",
+                           conf["user"], "-d", conf["dbname"], "-c", sql], env=env,
+                          capture_output=True, text=True)
+
+
+@unittest.skipUnless(os.environ.get("TEMPLET_TEST_PG"), "TEMPLET_TEST_PG not set")
+class RedashPostgresTests(EmuCase):
+    script = "redash.py"
+
+    def test_pg_test_endpoint_logs_in_for_real(self):
+        conf = _pg_conf()
+        _psql_admin(conf, "DROP ROLE IF EXISTS templet_redash_probe")
+        r = _psql_admin(conf, "CREATE ROLE templet_redash_probe LOGIN PASSWORD 'right-pw'")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        try:
+            opts = {"host": conf["host"], "port": conf["port"], "user": "templet_redash_probe",
+                    "password": "right-pw", "dbname": conf["dbname"]}
+            good = self.call("POST", "/api/data_sources",
+                             {"name": "good", "type": "pg", "options": opts}, ADMIN).json()
+            opts["password"] = "wrong-pw"
+            bad = self.call("POST", "/api/data_sources",
+                            {"name": "bad", "type": "pg", "options": opts}, ADMIN).json()
+            r = self.call("POST", "/api/data_sources/%d/test" % good["id"], headers=ADMIN)
+            self.assertEqual(r.json(), {"message": "success", "ok": True})
+            r = self.call("POST", "/api/data_sources/%d/test" % bad["id"], headers=ADMIN).json()
+            self.assertFalse(r["ok"])
+            self.assertIn("templet_redash_probe", r["message"])
+        finally:
+            _psql_admin(conf, "DROP ROLE IF EXISTS templet_redash_probe")
 
 
 # ====================================================================================== consul
