@@ -376,8 +376,7 @@ def validate_cron(expr):
                 continue
             rng, _, step = part.partition("/")
             if step and not step.isdigit():
-                return "invalid step %q in %s field" % (step, fname) if False else \
-                    "invalid step \"%s\" in %s field" % (step, fname)
+                return "invalid step \"%s\" in %s field" % (step, fname)
             if rng == "*":
                 continue
             bounds = rng.split("-")

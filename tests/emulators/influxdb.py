@@ -362,7 +362,6 @@ class InfluxEmulator(Emulator):
         raise ierr("not found", "path not found")
 
     def _list_tasks(self, req, tok):
-        q = req.query
         after = req.arg("after")
         if after not in (None, ""):
             check_id(after)
@@ -434,7 +433,6 @@ class InfluxEmulator(Emulator):
         links = {"self": link(after)}
         if len(out) >= limit:
             links["next"] = link(out[-1]["id"])
-        _ = q
         return jresp(200, {"links": links,
                            "tasks": [self._task_json(t, basic=(ttype == "basic")) for t in out]})
 
