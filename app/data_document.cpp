@@ -8,6 +8,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unordered_map>
 
 namespace templet {
 
@@ -42,6 +43,15 @@ class ValueBuilder : public nlohmann::json_sax<nlohmann::json> {
     Frame f = std::move(stack_.back());
     stack_.pop_back();
     return add(Value::map(std::move(f.entries)));
+  }
+  // Object keys repeat across a document (every item has the same fields): share one Value
+  // per distinct key instead of allocating each.
+  Value key_value(std::string&& k) {
+    auto it = keys_.find(k);
+    if (it != keys_.end()) return it->second;
+    Value v = Value::string(k);
+    keys_.emplace(std::move(k), v);
+    return v;
   }
   bool start_array(std::size_t) override {
     stack_.push_back(Frame{false, {}, {}, {}});
@@ -90,7 +100,7 @@ class ValueBuilder : public nlohmann::json_sax<nlohmann::json> {
     if (stack_.empty()) {
       result_ = std::move(v);
     } else if (stack_.back().is_object) {
-      stack_.back().entries.emplace_back(Value::string(std::move(stack_.back().key)), std::move(v));
+      stack_.back().entries.emplace_back(key_value(std::move(stack_.back().key)), std::move(v));
     } else {
       stack_.back().items.push_back(std::move(v));
     }
@@ -99,6 +109,7 @@ class ValueBuilder : public nlohmann::json_sax<nlohmann::json> {
 
   std::string_view text_;
   std::vector<Frame> stack_;
+  std::unordered_map<std::string, Value> keys_;
   Value result_;
   std::string error_;
   size_t error_pos_ = 0;
@@ -240,6 +251,20 @@ std::string replace_lone_surrogates(std::string_view text) {
 
 }  // namespace
 
+bool read_whole_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return false;
+  auto size = in.tellg();
+  out.resize(size > 0 ? static_cast<size_t>(size) : 0);
+  in.seekg(0);
+  if (!out.empty() && !in.read(out.data(), static_cast<std::streamsize>(out.size()))) return false;
+  // A file whose size was not known up front (a pipe): read the rest.
+  std::stringstream rest;
+  rest << in.rdbuf();
+  out += rest.str();
+  return true;
+}
+
 Value parse_json_document(std::string_view text, const std::string& file) {
   ValueBuilder builder(text);
   nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
@@ -266,11 +291,9 @@ Value parse_yaml_document(std::string_view text, const std::string& file) {
 }
 
 Value load_data_document(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path + ": cannot open: " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
+  std::string text;
+  if (!read_whole_file(path, text))
+    throw DataError(path + ": cannot open: " + std::strerror(errno));
   size_t first = text.find_first_not_of(" \t\r\n");
   bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
   if (!json && first != std::string::npos && (text[first] == '{' || text[first] == '['))
