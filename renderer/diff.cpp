@@ -244,51 +244,75 @@ std::vector<std::string_view> split_lines(std::string_view text) {
   return lines;
 }
 
-std::vector<Change> find_changes(const std::vector<std::string_view>& old_lines,
-                                 const std::vector<std::string_view>& new_lines) {
+// Marks the changed lines of two files.
+//
+// Like GNU diff, only a window is analysed: the lines both files share at their start and end
+// are left out, except for `horizon` of them next to the differing part. This matters beyond
+// speed, because the lines in the window decide which lines count as unmatched and how far a
+// run of changes can slide, and so exactly which of several equally small diffs is printed.
+void find_changed_lines(const std::vector<std::string_view>& old_lines,
+                        const std::vector<std::string_view>& new_lines, long horizon, Flags& ca,
+                        Flags& cb) {
+  const long n = static_cast<long>(old_lines.size()), m = static_cast<long>(new_lines.size());
+  long prefix = 0, suffix = 0;
+  while (prefix < n && prefix < m && old_lines[prefix] == new_lines[prefix]) ++prefix;
+  while (suffix < n - prefix && suffix < m - prefix &&
+         old_lines[n - 1 - suffix] == new_lines[m - 1 - suffix]) {
+    ++suffix;
+  }
+  const long lo = std::max(0L, prefix - horizon);
+  const long cut = std::max(0L, suffix - horizon);
+  const long wn = n - cut - lo, wm = m - cut - lo;  // window sizes
+
   std::unordered_map<std::string_view, int> intern;
-  auto ids_of = [&](const std::vector<std::string_view>& lines) {
-    std::vector<int> ids;
-    ids.reserve(lines.size());
-    for (std::string_view l : lines) {
-      ids.push_back(intern.emplace(l, static_cast<int>(intern.size())).first->second);
-    }
-    return ids;
-  };
-  std::vector<int> a = ids_of(old_lines), b = ids_of(new_lines);
-  const long n = static_cast<long>(a.size()), m = static_cast<long>(b.size());
+  std::vector<int> a(static_cast<size_t>(wn)), b(static_cast<size_t>(wm));
+  for (long i = 0; i < wn; ++i) {
+    a[i] = intern.emplace(old_lines[lo + i], static_cast<int>(intern.size())).first->second;
+  }
+  for (long j = 0; j < wm; ++j) {
+    b[j] = intern.emplace(new_lines[lo + j], static_cast<int>(intern.size())).first->second;
+  }
 
   // A line without a match in the other file is certainly changed; leaving such lines out of
-  // the search makes it cheaper and lets unique lines not steer where equal runs are placed.
-  std::vector<int> in_a(intern.size(), 0), in_b(intern.size(), 0);
+  // the search makes it cheaper and keeps them from steering which equal lines get matched.
+  std::vector<char> in_a(intern.size(), 0), in_b(intern.size(), 0);
   for (int id : a) in_a[id] = 1;
   for (int id : b) in_b[id] = 1;
-  std::vector<int> ka, kb;  // kept lines' ids
+  std::vector<int> ka, kb;  // ids of the lines searched
   std::vector<long> ka_at, kb_at;
-  Flags ca(a.size()), cb(b.size());
-  for (long i = 0; i < n; ++i) {
+  Flags wa(a.size()), wb(b.size());
+  for (long i = 0; i < wn; ++i) {
     if (in_b[a[i]]) {
       ka.push_back(a[i]);
       ka_at.push_back(i);
     } else {
-      ca[i] = 1;
+      wa[i] = 1;
     }
   }
-  for (long j = 0; j < m; ++j) {
+  for (long j = 0; j < wm; ++j) {
     if (in_a[b[j]]) {
       kb.push_back(b[j]);
       kb_at.push_back(j);
     } else {
-      cb[j] = 1;
+      wb[j] = 1;
     }
   }
   std::vector<char> kca(ka.size(), 0), kcb(kb.size(), 0);
   ChangeFinder(ka, kb).run(kca, kcb);
-  for (size_t i = 0; i < ka.size(); ++i) ca[ka_at[i]] = kca[i];
-  for (size_t j = 0; j < kb.size(); ++j) cb[kb_at[j]] = kcb[j];
+  for (size_t i = 0; i < ka.size(); ++i) wa[ka_at[i]] = kca[i];
+  for (size_t j = 0; j < kb.size(); ++j) wb[kb_at[j]] = kcb[j];
 
-  slide_runs(a, ca, cb, n, m);
-  slide_runs(b, cb, ca, m, n);
+  slide_runs(a, wa, wb, wn, wm);
+  slide_runs(b, wb, wa, wm, wn);
+  for (long i = 0; i < wn; ++i) ca[lo + i] = wa[i];
+  for (long j = 0; j < wm; ++j) cb[lo + j] = wb[j];
+}
+
+std::vector<Change> find_changes(const std::vector<std::string_view>& old_lines,
+                                 const std::vector<std::string_view>& new_lines, long horizon) {
+  const long n = static_cast<long>(old_lines.size()), m = static_cast<long>(new_lines.size());
+  Flags ca(old_lines.size()), cb(new_lines.size());
+  find_changed_lines(old_lines, new_lines, horizon, ca, cb);
 
   std::vector<Change> changes;
   long i = 0, j = 0;
@@ -402,13 +426,13 @@ std::string unified_diff(std::string_view old_text, std::string_view new_text,
   if (context < 0) context = 0;
   const std::vector<std::string_view> old_lines = split_lines(old_text);
   const std::vector<std::string_view> new_lines = split_lines(new_text);
-  const std::vector<Change> changes = find_changes(old_lines, new_lines);
+  const std::vector<Change> changes = find_changes(old_lines, new_lines, context);
   const std::vector<std::string> masked = line_secrets(secrets);
   const long n = static_cast<long>(old_lines.size());
 
   std::string out;
-  out += "--- " + mask_secrets(old_label, secrets) + "\n";
-  out += "+++ " + mask_secrets(new_label, secrets) + "\n";
+  out += "--- " + mask_secrets(old_label, masked) + "\n";
+  out += "+++ " + mask_secrets(new_label, masked) + "\n";
   size_t first = 0;
   while (first < changes.size()) {
     // A hunk takes in following changes while the unchanged gap fits in two contexts.
