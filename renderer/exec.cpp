@@ -163,14 +163,14 @@ class State {
     auto one = [&](const Value& index, const Value& elem) {
       if (!decl.empty()) {
         if (r->pipe->is_assign) {
-          vars_[decl[0]->slot] = decl.size() > 1 ? index : elem;
+          set_var(*decl[0], decl.size() > 1 ? index : elem);
         } else {
           vars_[mark - 1] = elem;
         }
       }
       if (decl.size() > 1) {
         if (r->pipe->is_assign)
-          vars_[decl[1]->slot] = elem;
+          set_var(*decl[1], elem);
         else
           vars_[mark - 2] = index;
       }
@@ -245,11 +245,18 @@ class State {
     }
     for (const auto& var : pipe->decl) {
       if (pipe->is_assign)
-        vars_[var->slot] = value;
+        set_var(*var, value);
       else
         vars_.push_back(value);
     }
     return value;
+  }
+
+  // Go's parser lets `$x = v` through for an undeclared $x; execution then fails.
+  void set_var(const VariableNode& var, const Value& value) {
+    if (var.slot < 0 || static_cast<size_t>(var.slot) >= vars_.size())
+      errorf("undefined variable: " + var.ident[0]);
+    vars_[var.slot] = value;
   }
 
   void not_a_function(Args args, const Value* final) {
@@ -323,6 +330,8 @@ class State {
 
   Value eval_variable_node(const Value& dot, const VariableNode* v, Args args, const Value* final) {
     at(v);
+    if (v->slot < 0 || static_cast<size_t>(v->slot) >= vars_.size())
+      errorf("undefined variable: " + v->ident[0]);
     const Value& value = vars_[v->slot];
     if (v->ident.size() == 1) {
       not_a_function(args, final);

@@ -1,0 +1,557 @@
+#include "app/config.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+extern char** environ;
+
+namespace templet {
+
+Duration parse_duration(const std::string& text) {
+  if (text.empty()) throw ConfigError("invalid duration \"\"");
+  // A bare number is seconds (consul-template accepts integers for durations).
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::chrono::seconds(std::stoll(text));
+  double total_ms = 0;
+  size_t i = 0;
+  bool neg = false;
+  if (text[0] == '-' || text[0] == '+') {
+    neg = text[0] == '-';
+    ++i;
+  }
+  if (text.substr(i) == "0") return Duration(0);
+  if (i >= text.size()) throw ConfigError("invalid duration \"" + text + "\"");
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
+    if (start == i) throw ConfigError("invalid duration \"" + text + "\"");
+    double num = 0;
+    auto r = std::from_chars(text.data() + start, text.data() + i, num);
+    if (r.ec != std::errc()) throw ConfigError("invalid duration \"" + text + "\"");
+    size_t ustart = i;
+    while (i < text.size() && !((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
+    std::string unit = text.substr(ustart, i - ustart);
+    double scale;
+    if (unit == "ns")
+      scale = 1e-6;
+    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
+      scale = 1e-3;
+    else if (unit == "ms")
+      scale = 1;
+    else if (unit == "s")
+      scale = 1000;
+    else if (unit == "m")
+      scale = 60000;
+    else if (unit == "h")
+      scale = 3600000;
+    else if (unit.empty())
+      throw ConfigError("missing unit in duration \"" + text + "\"");
+    else
+      throw ConfigError("unknown unit \"" + unit + "\" in duration \"" + text + "\"");
+    total_ms += num * scale;
+  }
+  return Duration(static_cast<int64_t>(std::llround(neg ? -total_ms : total_ms)));
+}
+
+std::string format_duration(Duration d) {
+  auto ms = d.count();
+  if (ms == 0) return "0s";
+  std::string out;
+  if (ms < 0) {
+    out = "-";
+    ms = -ms;
+  }
+  if (ms < 1000) return out + std::to_string(ms) + "ms";
+  int64_t h = ms / 3600000, m = (ms / 60000) % 60, s = (ms / 1000) % 60, rest = ms % 1000;
+  if (h) out += std::to_string(h) + "h";
+  if (h || m) out += std::to_string(m) + "m";
+  out += std::to_string(s);
+  if (rest) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, ".%03lld", static_cast<long long>(rest));
+    std::string frac = buf;
+    while (frac.back() == '0') frac.pop_back();
+    out += frac;
+  }
+  return out + "s";
+}
+
+std::string normalize_address(const std::string& address) {
+  if (address.empty() || address.find("://") != std::string::npos) return address;
+  return "http://" + address;
+}
+
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// Reads one YAML mapping, checking every key against the known ones.
+class Block {
+ public:
+  Block(const YAML::Node& node, std::string file, std::string where)
+      : node_(node), file_(std::move(file)), where_(std::move(where)) {
+    if (!node_.IsMap()) fail(node_, where_ + " must be a mapping");
+  }
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& msg) const {
+    throw ConfigError(file_ + ":" + std::to_string(at.Mark().line + 1) + ": " + msg);
+  }
+
+  // Declares the keys this block knows; errors on others, suggesting the closest.
+  void check_keys(std::initializer_list<const char*> known) const {
+    for (const auto& kv : node_) {
+      std::string key = kv.first.Scalar();
+      bool found = false;
+      std::string best;
+      size_t best_d = 3;
+      for (const char* k : known) {
+        if (key == k) found = true;
+        size_t d = edit_distance(key, k);
+        if (d < best_d) {
+          best_d = d;
+          best = k;
+        }
+      }
+      if (!found) {
+        std::string msg = "unknown key \"" + key + "\" in " + where_;
+        if (!best.empty()) msg += " (did you mean \"" + best + "\"?)";
+        fail(kv.first, msg);
+      }
+    }
+  }
+
+  YAML::Node get(const char* key) const { return node_[key]; }
+
+  void str(const char* key, std::optional<std::string>& out) const {
+    if (auto n = node_[key]) {
+      if (n.IsNull()) return;
+      if (!n.IsScalar()) fail(n, where_ + "." + key + " must be a string");
+      out = n.Scalar();
+    }
+  }
+  void boolean(const char* key, std::optional<bool>& out) const {
+    if (auto n = node_[key]) {
+      if (n.IsNull()) return;
+      const std::string& s = n.IsScalar() ? n.Scalar() : "";
+      if (s == "true" || s == "True" || s == "yes")
+        out = true;
+      else if (s == "false" || s == "False" || s == "no")
+        out = false;
+      else
+        fail(n, where_ + "." + key + " must be true or false, not \"" + s + "\"");
+    }
+  }
+  void integer(const char* key, std::optional<int>& out) const {
+    if (auto n = node_[key]) {
+      if (n.IsNull()) return;
+      int v = 0;
+      const std::string& s = n.Scalar();
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (!n.IsScalar() || r.ec != std::errc() || r.ptr != s.data() + s.size())
+        fail(n, where_ + "." + key + " must be an integer, not \"" + s + "\"");
+      out = v;
+    }
+  }
+  void number(const char* key, std::optional<double>& out) const {
+    if (auto n = node_[key]) {
+      if (n.IsNull()) return;
+      double v = 0;
+      const std::string& s = n.Scalar();
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (!n.IsScalar() || r.ec != std::errc() || r.ptr != s.data() + s.size())
+        fail(n, where_ + "." + key + " must be a number, not \"" + s + "\"");
+      out = v;
+    }
+  }
+  void duration(const char* key, std::optional<Duration>& out) const {
+    if (auto n = node_[key]) {
+      if (n.IsNull()) return;
+      if (!n.IsScalar()) fail(n, where_ + "." + key + " must be a duration");
+      try {
+        out = parse_duration(n.Scalar());
+      } catch (const ConfigError& e) {
+        fail(n, where_ + "." + key + ": " + e.what());
+      }
+    }
+  }
+  void perms(const char* key, std::optional<mode_t>& out) const {
+    if (auto n = node_[key]) {
+      if (n.IsNull()) return;
+      const std::string& s = n.Scalar();
+      unsigned v = 0;
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v, 8);
+      if (!n.IsScalar() || s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() ||
+          v > 07777)
+        fail(n, where_ + "." + key + " must be an octal mode such as \"0600\", not \"" + s + "\"");
+      out = static_cast<mode_t>(v);
+    }
+  }
+  void strings(const char* key, std::vector<std::string>& out) const {
+    if (auto n = node_[key]) {
+      if (n.IsNull()) return;
+      if (!n.IsSequence()) fail(n, where_ + "." + key + " must be a list of strings");
+      out.clear();
+      for (const auto& x : n) {
+        if (!x.IsScalar()) fail(x, where_ + "." + key + " must be a list of strings");
+        out.push_back(x.Scalar());
+      }
+    }
+  }
+  // A command: an argv list, or a string run through /bin/sh -c.
+  void command(const char* key, std::vector<std::string>& out) const {
+    if (auto n = node_[key]) {
+      if (n.IsNull()) return;
+      if (n.IsScalar()) {
+        out = {"/bin/sh", "-c", n.Scalar()};
+        return;
+      }
+      strings(key, out);
+    }
+  }
+  Block sub(const char* key) const { return Block(node_[key], file_, where_ + "." + key); }
+  bool has(const char* key) const { return node_[key] && !node_[key].IsNull(); }
+
+ private:
+  YAML::Node node_;
+  std::string file_;
+  std::string where_;
+};
+
+void parse_ssl(const Block& b, SslConfig& ssl) {
+  b.check_keys({"ca_cert", "verify"});
+  b.str("ca_cert", ssl.ca_cert);
+  b.boolean("verify", ssl.verify);
+}
+
+void parse_wait(const Block& b, WaitConfig& w) {
+  b.check_keys({"min", "max"});
+  b.duration("min", w.min);
+  b.duration("max", w.max);
+}
+
+TemplateConfig parse_template(const Block& b, const std::string& origin) {
+  TemplateConfig t;
+  t.origin = origin;
+  b.check_keys({"source", "contents", "destination", "perms", "backup", "create_dest_dirs",
+                "error_on_missing_key", "allow_no_value", "left_delimiter", "right_delimiter",
+                "function_denylist", "function_blacklist", "sandbox_path", "wait", "command",
+                "command_timeout", "run_on_start", "apply"});
+  b.str("source", t.source);
+  b.str("contents", t.contents);
+  b.str("destination", t.destination);
+  b.perms("perms", t.perms);
+  b.boolean("backup", t.backup);
+  b.boolean("create_dest_dirs", t.create_dest_dirs);
+  b.boolean("error_on_missing_key", t.error_on_missing_key);
+  b.boolean("allow_no_value", t.allow_no_value);
+  b.str("left_delimiter", t.left_delimiter);
+  b.str("right_delimiter", t.right_delimiter);
+  b.strings("function_denylist", t.function_denylist);
+  std::vector<std::string> legacy;
+  b.strings("function_blacklist", legacy);  // consul-template's deprecated name, merged in
+  t.function_denylist.insert(t.function_denylist.end(), legacy.begin(), legacy.end());
+  b.str("sandbox_path", t.sandbox_path);
+  if (b.has("wait")) parse_wait(b.sub("wait"), t.wait);
+  b.command("command", t.command);
+  b.duration("command_timeout", t.command_timeout);
+  b.boolean("run_on_start", t.run_on_start);
+  if (b.has("apply")) {
+    Block apply = b.sub("apply");
+    apply.check_keys({"redash", "influxdb"});
+    if (apply.has("redash")) {
+      Block r = apply.sub("redash");
+      r.check_keys({"url", "api_key_env", "api_key_file", "list_key", "mode", "command",
+                    "create_missing", "prune", "test_after_apply", "ready_timeout"});
+      RedashApplyConfig rc;
+      r.str("url", rc.url);
+      r.str("api_key_env", rc.api_key_env);
+      r.str("api_key_file", rc.api_key_file);
+      r.str("list_key", rc.list_key);
+      r.str("mode", rc.mode);
+      if (rc.mode && *rc.mode != "api" && *rc.mode != "manage_py")
+        r.fail(r.get("mode"), "apply.redash.mode must be \"api\" or \"manage_py\"");
+      r.strings("command", rc.command);
+      r.boolean("create_missing", rc.create_missing);
+      r.boolean("prune", rc.prune);
+      r.boolean("test_after_apply", rc.test_after_apply);
+      r.duration("ready_timeout", rc.ready_timeout);
+      t.redash = rc;
+    }
+    if (apply.has("influxdb")) {
+      Block i = apply.sub("influxdb");
+      i.check_keys(
+          {"url", "org", "org_id", "token_env", "token_file", "status", "prune", "ready_timeout"});
+      InfluxApplyConfig ic;
+      i.str("url", ic.url);
+      i.str("org", ic.org);
+      i.str("org_id", ic.org_id);
+      i.str("token_env", ic.token_env);
+      i.str("token_file", ic.token_file);
+      i.str("status", ic.status);
+      if (ic.status && *ic.status != "active" && *ic.status != "inactive")
+        i.fail(i.get("status"), "apply.influxdb.status must be \"active\" or \"inactive\"");
+      i.boolean("prune", ic.prune);
+      i.duration("ready_timeout", ic.ready_timeout);
+      t.influxdb = ic;
+    }
+  }
+  return t;
+}
+
+template <typename T>
+void over(std::optional<T>& base, const std::optional<T>& v) {
+  if (v) base = v;
+}
+
+void merge_ssl(SslConfig& a, const SslConfig& b) {
+  over(a.ca_cert, b.ca_cert);
+  over(a.verify, b.verify);
+}
+
+std::map<std::string, std::string> process_env() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  Config c;
+  if (root.IsNull()) return c;
+  Block top(root, file, "config");
+  top.check_keys(
+      {"vault", "consul", "wait", "retry", "state_dir", "log_level", "templates", "template"});
+  if (top.has("vault")) {
+    Block v = top.sub("vault");
+    v.check_keys({"address", "token", "token_file", "namespace", "renew_token", "ssl", "auth",
+                  "default_lease_duration", "lease_renewal_threshold", "revoke_superseded"});
+    v.str("address", c.vault.address);
+    v.str("token", c.vault.token);
+    v.str("token_file", c.vault.token_file);
+    v.str("namespace", c.vault.namespace_);
+    v.boolean("renew_token", c.vault.renew_token);
+    if (v.has("ssl")) parse_ssl(v.sub("ssl"), c.vault.ssl);
+    if (v.has("auth")) {
+      Block auth = v.sub("auth");
+      auth.check_keys({"approle"});
+      if (auth.has("approle")) {
+        Block ar = auth.sub("approle");
+        ar.check_keys({"role_id_file", "secret_id_file"});
+        ar.str("role_id_file", c.vault.approle_role_id_file);
+        ar.str("secret_id_file", c.vault.approle_secret_id_file);
+      }
+    }
+    v.duration("default_lease_duration", c.vault.default_lease_duration);
+    v.number("lease_renewal_threshold", c.vault.lease_renewal_threshold);
+    if (c.vault.lease_renewal_threshold &&
+        (*c.vault.lease_renewal_threshold <= 0 || *c.vault.lease_renewal_threshold >= 1))
+      v.fail(v.get("lease_renewal_threshold"),
+             "vault.lease_renewal_threshold must be between 0 and 1");
+    v.boolean("revoke_superseded", c.vault.revoke_superseded);
+  }
+  if (top.has("consul")) {
+    Block k = top.sub("consul");
+    k.check_keys({"address", "token", "token_file", "ssl"});
+    k.str("address", c.consul.address);
+    k.str("token", c.consul.token);
+    k.str("token_file", c.consul.token_file);
+    if (k.has("ssl")) parse_ssl(k.sub("ssl"), c.consul.ssl);
+  }
+  if (top.has("wait")) parse_wait(top.sub("wait"), c.wait);
+  if (top.has("retry")) {
+    Block r = top.sub("retry");
+    r.check_keys({"attempts", "backoff", "max_backoff"});
+    r.integer("attempts", c.retry.attempts);
+    r.duration("backoff", c.retry.backoff);
+    r.duration("max_backoff", c.retry.max_backoff);
+  }
+  top.str("state_dir", c.state_dir);
+  top.str("log_level", c.log_level);
+  for (const char* key : {"templates", "template"}) {
+    YAML::Node list = root[key];
+    if (!list || list.IsNull()) continue;
+    if (!list.IsSequence()) top.fail(list, std::string(key) + " must be a list");
+    for (const auto& entry : list) {
+      std::string origin = file + ":" + std::to_string(entry.Mark().line + 1);
+      c.templates.push_back(parse_template(Block(entry, file, "template"), origin));
+    }
+  }
+  return c;
+}
+
+void merge_config(Config& a, const Config& b) {
+  over(a.vault.address, b.vault.address);
+  over(a.vault.token, b.vault.token);
+  over(a.vault.token_file, b.vault.token_file);
+  over(a.vault.namespace_, b.vault.namespace_);
+  over(a.vault.renew_token, b.vault.renew_token);
+  merge_ssl(a.vault.ssl, b.vault.ssl);
+  over(a.vault.approle_role_id_file, b.vault.approle_role_id_file);
+  over(a.vault.approle_secret_id_file, b.vault.approle_secret_id_file);
+  over(a.vault.default_lease_duration, b.vault.default_lease_duration);
+  over(a.vault.lease_renewal_threshold, b.vault.lease_renewal_threshold);
+  over(a.vault.revoke_superseded, b.vault.revoke_superseded);
+  over(a.consul.address, b.consul.address);
+  over(a.consul.token, b.consul.token);
+  over(a.consul.token_file, b.consul.token_file);
+  merge_ssl(a.consul.ssl, b.consul.ssl);
+  over(a.wait.min, b.wait.min);
+  over(a.wait.max, b.wait.max);
+  over(a.retry.attempts, b.retry.attempts);
+  over(a.retry.backoff, b.retry.backoff);
+  over(a.retry.max_backoff, b.retry.max_backoff);
+  over(a.state_dir, b.state_dir);
+  over(a.log_level, b.log_level);
+  a.templates.insert(a.templates.end(), b.templates.begin(), b.templates.end());
+}
+
+Config load_config(const std::vector<std::string>& paths) {
+  Config result;
+  std::function<void(const std::string&)> load_one = [&](const std::string& path) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) throw ConfigError(path + ": " + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) {
+      std::vector<std::string> names;
+      if (DIR* d = opendir(path.c_str())) {
+        while (auto* e = readdir(d)) {
+          std::string n = e->d_name;
+          auto ends = [&](const char* s) {
+            std::string suf = s;
+            return n.size() > suf.size() && n.compare(n.size() - suf.size(), suf.size(), suf) == 0;
+          };
+          if (ends(".yaml") || ends(".yml") || ends(".json")) names.push_back(n);
+        }
+        closedir(d);
+      }
+      std::sort(names.begin(), names.end());
+      for (const auto& n : names) load_one(path + "/" + n);
+      return;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(path + ": " + std::strerror(errno));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    merge_config(result, parse_config(ss.str(), path));
+  };
+  for (const auto& p : paths) load_one(p);
+  return result;
+}
+
+void finalize_config(Config& c, const std::map<std::string, std::string>* env_in) {
+  std::map<std::string, std::string> own;
+  if (env_in == nullptr) {
+    own = process_env();
+    env_in = &own;
+  }
+  const auto& env = *env_in;
+  auto from_env = [&](std::optional<std::string>& field, const char* var) {
+    if (!field) {
+      auto it = env.find(var);
+      if (it != env.end() && !it->second.empty()) field = it->second;
+    }
+  };
+  from_env(c.vault.address, "VAULT_ADDR");
+  from_env(c.vault.token, "VAULT_TOKEN");
+  from_env(c.vault.namespace_, "VAULT_NAMESPACE");
+  from_env(c.vault.ssl.ca_cert, "VAULT_CACERT");
+  from_env(c.consul.address, "CONSUL_HTTP_ADDR");
+  from_env(c.consul.token, "CONSUL_HTTP_TOKEN");
+  if (c.vault.address) c.vault.address = normalize_address(*c.vault.address);
+  if (!c.consul.address) c.consul.address = "127.0.0.1:8500";
+  c.consul.address = normalize_address(*c.consul.address);
+  if (!c.vault.renew_token) c.vault.renew_token = true;
+  if (!c.vault.ssl.verify) c.vault.ssl.verify = true;
+  if (!c.consul.ssl.verify) c.consul.ssl.verify = true;
+  if (!c.vault.default_lease_duration) c.vault.default_lease_duration = std::chrono::minutes(5);
+  if (!c.vault.lease_renewal_threshold) c.vault.lease_renewal_threshold = 0.9;
+  if (!c.vault.revoke_superseded) c.vault.revoke_superseded = false;
+  if (!c.wait.min) c.wait.min = Duration(0);
+  if (!c.wait.max) c.wait.max = *c.wait.min * 4;
+  if (!c.retry.attempts) c.retry.attempts = 0;
+  if (!c.retry.backoff) c.retry.backoff = Duration(250);
+  if (!c.retry.max_backoff) c.retry.max_backoff = std::chrono::minutes(1);
+  if (!c.state_dir) c.state_dir = "/var/lib/templet";
+  if (!c.log_level) c.log_level = "info";
+
+  for (auto& t : c.templates) {
+    if (!t.destination) throw ConfigError(t.origin + ": template has no destination");
+    if (t.source.has_value() == t.contents.has_value())
+      throw ConfigError(t.origin + ": template needs exactly one of source and contents");
+    if (!t.backup) t.backup = false;
+    if (!t.create_dest_dirs) t.create_dest_dirs = true;
+    if (!t.error_on_missing_key) t.error_on_missing_key = false;
+    if (!t.allow_no_value) t.allow_no_value = false;
+    if (!t.left_delimiter || t.left_delimiter->empty()) t.left_delimiter = "{{";
+    if (!t.right_delimiter || t.right_delimiter->empty()) t.right_delimiter = "}}";
+    if (!t.wait.min) t.wait.min = Duration(0);
+    if (!t.wait.max) t.wait.max = *t.wait.min * 4;
+    if (!t.command_timeout) t.command_timeout = std::chrono::seconds(30);
+    if (!t.run_on_start) t.run_on_start = false;
+    if (t.redash) {
+      auto& r = *t.redash;
+      auto url_env = env.find("REDASH_URL");
+      if (!r.url && url_env != env.end()) r.url = url_env->second;
+      if (!r.url) throw ConfigError(t.origin + ": apply.redash needs a url (or REDASH_URL)");
+      r.url = normalize_address(*r.url);
+      if (!r.api_key_env) r.api_key_env = "REDASH_API_KEY";
+      if (!r.list_key) r.list_key = "managed_datasources";
+      if (!r.mode) r.mode = "api";
+      if (*r.mode == "manage_py" && r.command.empty())
+        throw ConfigError(t.origin + ": apply.redash mode manage_py needs a command");
+      if (!r.create_missing) r.create_missing = true;
+      if (!r.prune) r.prune = false;
+      if (!r.test_after_apply) r.test_after_apply = false;
+      if (!r.ready_timeout) r.ready_timeout = std::chrono::minutes(2);
+    }
+    if (t.influxdb) {
+      auto& i = *t.influxdb;
+      auto url_env = env.find("INFLUXDB_URL");
+      if (!i.url && url_env != env.end()) i.url = url_env->second;
+      if (!i.url) throw ConfigError(t.origin + ": apply.influxdb needs a url (or INFLUXDB_URL)");
+      i.url = normalize_address(*i.url);
+      auto org_env = env.find("INFLUXDB_ORG");
+      if (!i.org && !i.org_id && org_env != env.end()) i.org = org_env->second;
+      if (!i.org && !i.org_id)
+        throw ConfigError(t.origin + ": apply.influxdb needs org or org_id (or INFLUXDB_ORG)");
+      if (!i.token_env) i.token_env = "INFLUXDB_TOKEN";
+      if (!i.status) i.status = "active";
+      if (!i.prune) i.prune = false;
+      if (!i.ready_timeout) i.ready_timeout = std::chrono::minutes(2);
+    }
+  }
+}
+
+}  // namespace templet

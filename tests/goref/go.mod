@@ -1,0 +1,3 @@
+module templet/goref
+
+go 1.23
