@@ -1,0 +1,575 @@
+#include "functions/dependency.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+
+namespace templet {
+
+namespace {
+
+// The pieces of consul-template's query grammar (dependency.go), as ECMAScript regexes. `\w` is
+// Go's [[:word:]] in the C locale.
+const std::string kDc = R"((?:@([\w.\-]+))?)";
+const std::string kQuery = R"((?:\?([\w\-=&]+))?)";
+const std::string kNear = R"((?:~([\w.\-]+))?)";
+const std::string kFilter = R"((?:\|([\w,]+))?)";
+const std::string kKey = R"(/?([^@?]+))";
+const std::string kTag = R"((?:([\w=:.\-]+)\.)?)";
+const std::string kServiceName = R"(([\w\-]+))";
+const std::string kNodeName = R"(([\w.\-]+))";
+
+const std::regex& re(const std::string& pattern) {
+  // Each pattern is compiled once; the callers pass one of a few fixed strings.
+  static thread_local std::vector<std::pair<std::string, std::regex>> cache;
+  for (const auto& [p, r] : cache)
+    if (p == pattern) return r;
+  cache.emplace_back(pattern, std::regex(pattern, std::regex::ECMAScript | std::regex::optimize));
+  return cache.back().second;
+}
+
+std::string invalid_format(const char* label, std::string_view s) {
+  return std::string(label) + ": invalid format: " + go_quote(s);
+}
+
+// url.ParseQuery over the characters the grammar admits, then consul-template's check that only
+// ns, partition, peer and sameness-group are used. Sets the fields of `d`.
+void apply_consul_query(Dependency& d, const std::string& raw, const char* label) {
+  if (raw.empty()) return;
+  std::vector<std::pair<std::string, std::string>> params;
+  size_t start = 0;
+  while (start <= raw.size()) {
+    size_t amp = raw.find('&', start);
+    if (amp == std::string::npos) amp = raw.size();
+    std::string piece = raw.substr(start, amp - start);
+    start = amp + 1;
+    if (piece.empty()) continue;
+    size_t eq = piece.find('=');
+    if (eq == std::string::npos)
+      params.emplace_back(piece, "");
+    else
+      params.emplace_back(piece.substr(0, eq), piece.substr(eq + 1));
+  }
+  for (const auto& [k, v] : params) {
+    if (k != "ns" && k != "peer" && k != "partition" && k != "sameness-group")
+      throw DependencyError(std::string(label) + ": invalid query parameter key " + go_quote(k) +
+                            " in query " + go_quote(raw) +
+                            ": supported keys: ns,peer,partition,sameness-group");
+  }
+  // url.Values.Get: the first value of a key.
+  auto get = [&](const char* key) {
+    for (const auto& [k, v] : params)
+      if (k == key) return v;
+    return std::string();
+  };
+  d.ns = get("ns");
+  d.partition = get("partition");
+  d.peer = get("peer");
+  d.sameness_group = get("sameness-group");
+}
+
+// The `@dc@partition=p@ns=n` suffix every Consul identity carries.
+std::string consul_suffix(const Dependency& d) {
+  std::string s;
+  if (!d.dc.empty()) s += "@" + d.dc;
+  if (!d.partition.empty()) s += "@partition=" + d.partition;
+  if (!d.ns.empty()) s += "@ns=" + d.ns;
+  return s;
+}
+
+Dependency parse_kv(std::string_view s, bool block) {
+  const char* label = "kv.get";
+  Dependency d;
+  d.type = block ? DepType::KvBlock : DepType::KvGet;
+  std::smatch m;
+  std::string str(s);
+  if (!str.empty()) {
+    if (!std::regex_match(str, m, re(kKey + kQuery + kDc)))
+      throw DependencyError(invalid_format(label, s));
+    d.target = m[1];
+    d.dc = m[3];
+    apply_consul_query(d, m[2], label);
+    // kv queries use ns and partition only.
+    d.peer.clear();
+    d.sameness_group.clear();
+  }
+  d.id = std::string(block ? "kv.block(" : "kv.get(") + d.target + consul_suffix(d) + ")";
+  return d;
+}
+
+std::string unhex_path(std::string_view s, const std::string& whole) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    if (i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+      continue;
+    }
+    std::string bad(s.substr(i, std::min<size_t>(3, s.size() - i)));
+    throw DependencyError("parse " + go_quote(whole) + ": invalid URL escape " + go_quote(bad));
+  }
+  return out;
+}
+
+std::string trim_slashes(std::string_view s) {
+  size_t b = s.find_first_not_of('/');
+  if (b == std::string_view::npos) return "";
+  size_t e = s.find_last_not_of('/');
+  return std::string(s.substr(b, e - b + 1));
+}
+
+// --- SHA-1 (FIPS 180-4), for vault.write identities ---
+class Sha1 {
+ public:
+  void update(std::string_view data) {
+    for (char c : data) {
+      block_[used_++] = static_cast<uint8_t>(c);
+      if (used_ == 64) {
+        compress();
+        used_ = 0;
+      }
+    }
+    length_ += data.size();
+  }
+  std::array<uint8_t, 20> finish() {
+    uint64_t bits = length_ * 8;
+    block_[used_++] = 0x80;
+    if (used_ > 56) {
+      while (used_ < 64) block_[used_++] = 0;
+      compress();
+      used_ = 0;
+    }
+    while (used_ < 56) block_[used_++] = 0;
+    for (int i = 7; i >= 0; --i) block_[used_++] = static_cast<uint8_t>(bits >> (i * 8));
+    compress();
+    std::array<uint8_t, 20> out{};
+    for (int i = 0; i < 5; ++i)
+      for (int j = 0; j < 4; ++j) out[i * 4 + j] = static_cast<uint8_t>(h_[i] >> (24 - j * 8));
+    return out;
+  }
+
+ private:
+  static uint32_t rotl(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+  void compress() {
+    uint32_t w[80];
+    for (int i = 0; i < 16; ++i)
+      w[i] = (uint32_t(block_[i * 4]) << 24) | (uint32_t(block_[i * 4 + 1]) << 16) |
+             (uint32_t(block_[i * 4 + 2]) << 8) | uint32_t(block_[i * 4 + 3]);
+    for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
+    for (int i = 0; i < 80; ++i) {
+      uint32_t f, k;
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5A827999;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ED9EBA1;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8F1BBCDC;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xCA62C1D6;
+      }
+      uint32_t t = rotl(a, 5) + f + e + k + w[i];
+      e = d;
+      d = c;
+      c = rotl(b, 30);
+      b = a;
+      a = t;
+    }
+    h_[0] += a;
+    h_[1] += b;
+    h_[2] += c;
+    h_[3] += d;
+    h_[4] += e;
+  }
+
+  uint32_t h_[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+  uint8_t block_[64] = {};
+  size_t used_ = 0;
+  uint64_t length_ = 0;
+};
+
+std::string to_hex(const uint8_t* p, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += digits[p[i] >> 4];
+    s += digits[p[i] & 15];
+  }
+  return s;
+}
+
+// Decodes one UTF-8 sequence at s[i]; returns the rune and its length, or -1 and 1 when invalid.
+std::pair<int32_t, size_t> decode_rune(std::string_view s, size_t i) {
+  auto b = static_cast<unsigned char>(s[i]);
+  if (b < 0x80) return {b, 1};
+  size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
+  if (n == 0 || b >= 0xF8 || i + n > s.size()) return {-1, 1};
+  int32_t r = b & (0x3F >> (n - 1));
+  for (size_t k = 1; k < n; ++k) {
+    auto c = static_cast<unsigned char>(s[i + k]);
+    if ((c & 0xC0) != 0x80) return {-1, 1};
+    r = (r << 6) | (c & 0x3F);
+  }
+  static const int32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (r < min_for_len[n] || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return {-1, 1};
+  return {r, n};
+}
+
+}  // namespace
+
+std::string trim_space(std::string_view s) {
+  const char* ws = " \t\n\v\f\r";
+  size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return "";
+  size_t e = s.find_last_not_of(ws);
+  return std::string(s.substr(b, e - b + 1));
+}
+
+std::string go_quote(std::string_view s) {
+  static const char* digits = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    auto [r, n] = decode_rune(s, i);
+    if (r < 0) {
+      auto b = static_cast<unsigned char>(s[i]);
+      out += "\\x";
+      out += digits[b >> 4];
+      out += digits[b & 15];
+      i += 1;
+      continue;
+    }
+    switch (r) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
+      default:
+        if (r < 0x20 || r == 0x7F) {
+          out += "\\x";
+          out += digits[r >> 4];
+          out += digits[r & 15];
+        } else if ((r >= 0x80 && r < 0xA0) || r == 0xAD || r == 0xFEFF) {
+          // Not printable in Go's unicode tables: \u escapes.
+          char buf[16];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(r));
+          out += buf;
+        } else {
+          out.append(s.substr(i, n));
+        }
+    }
+    i += n;
+  }
+  out += "\"";
+  return out;
+}
+
+std::string go_clean_path(std::string_view p) {
+  if (p.empty()) return ".";
+  bool rooted = p[0] == '/';
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    std::string_view seg = p.substr(i, j - i);
+    i = j + 1;
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      if (!parts.empty() && parts.back() != "..")
+        parts.pop_back();
+      else if (!rooted)
+        parts.emplace_back("..");
+      continue;
+    }
+    parts.emplace_back(seg);
+  }
+  std::string out = rooted ? "/" : "";
+  for (size_t k = 0; k < parts.size(); ++k) {
+    if (k > 0) out += "/";
+    out += parts[k];
+  }
+  return out.empty() ? "." : out;
+}
+
+std::string sha1_hex(std::string_view data) {
+  Sha1 h;
+  h.update(data);
+  auto d = h.finish();
+  return to_hex(d.data(), d.size());
+}
+
+Dependency parse_kv_get(std::string_view s) {
+  return parse_kv(s, false);
+}
+Dependency parse_kv_block(std::string_view s) {
+  return parse_kv(s, true);
+}
+
+Dependency parse_kv_list(std::string_view s) {
+  const char* label = "kv.list";
+  Dependency d;
+  d.type = DepType::KvList;
+  std::string str(s);
+  std::smatch m;
+  if (!str.empty()) {
+    if (!std::regex_match(str, m, re(kKey + kQuery + kDc)))
+      throw DependencyError(invalid_format(label, s));
+    d.target = m[1];
+    d.dc = m[3];
+    apply_consul_query(d, m[2], label);
+    d.peer.clear();
+    d.sameness_group.clear();
+  }
+  d.id = "kv.list(" + d.target + consul_suffix(d) + ")";
+  return d;
+}
+
+Dependency parse_health_service(std::string_view s) {
+  const char* label = "health.service";
+  Dependency d;
+  d.type = DepType::HealthService;
+  std::string str(s);
+  std::smatch m;
+  if (!std::regex_match(str, m, re(kTag + kServiceName + kQuery + kDc + kNear + kFilter)))
+    throw DependencyError(invalid_format(label, s));
+  d.tag = m[1];
+  d.target = m[2];
+  d.dc = m[4];
+  d.near = m[5];
+  std::string filter = m[6];
+  if (!filter.empty()) {
+    size_t start = 0;
+    while (start <= filter.size()) {
+      size_t comma = filter.find(',', start);
+      if (comma == std::string::npos) comma = filter.size();
+      std::string f = trim_space(std::string_view(filter).substr(start, comma - start));
+      start = comma + 1;
+      if (f.empty()) continue;
+      if (f != "any" && f != "passing" && f != "warning" && f != "critical" && f != "maintenance")
+        throw DependencyError(std::string(label) + ": invalid filter: " + go_quote(f) + " in " +
+                              go_quote(s));
+      d.filters.push_back(f);
+    }
+    std::sort(d.filters.begin(), d.filters.end());
+  } else {
+    d.filters = {"passing"};
+  }
+  apply_consul_query(d, m[3], label);
+  if (!d.peer.empty() && !d.sameness_group.empty())
+    throw DependencyError(std::string(label) + ": cannot specify both peer and sameness-group");
+  std::string name = d.target;
+  if (!d.tag.empty()) name = d.tag + "." + name;
+  name += consul_suffix(d);
+  if (!d.peer.empty()) name += "@peer=" + d.peer;
+  if (!d.sameness_group.empty()) name += "@sameness-group=" + d.sameness_group;
+  if (!d.near.empty()) name += "~" + d.near;
+  if (!d.filters.empty()) {
+    name += "|";
+    for (size_t i = 0; i < d.filters.size(); ++i) name += (i ? "," : "") + d.filters[i];
+  }
+  d.id = "health.service(" + name + ")";
+  return d;
+}
+
+Dependency parse_catalog_services(std::string_view s) {
+  const char* label = "catalog.services";
+  Dependency d;
+  d.type = DepType::CatalogServices;
+  std::string str(s);
+  std::smatch m;
+  if (!std::regex_match(str, m, re(kQuery + kDc))) throw DependencyError(invalid_format(label, s));
+  d.dc = m[2];
+  apply_consul_query(d, m[1], label);
+  d.peer.clear();
+  d.sameness_group.clear();
+  std::string name = consul_suffix(d);
+  d.id = name.empty() ? "catalog.services" : "catalog.services(" + name + ")";
+  return d;
+}
+
+Dependency parse_catalog_node(std::string_view s) {
+  const char* label = "catalog.node";
+  Dependency d;
+  d.type = DepType::CatalogNode;
+  std::string str(s);
+  std::smatch m;
+  if (!str.empty()) {
+    if (!std::regex_match(str, m, re(kNodeName + kQuery + kDc)))
+      throw DependencyError(invalid_format(label, s));
+    d.target = m[1];
+    d.dc = m[3];
+    apply_consul_query(d, m[2], label);
+    d.peer.clear();
+    d.sameness_group.clear();
+  }
+  std::string name = d.target + consul_suffix(d);
+  d.id = name.empty() ? "catalog.node" : "catalog.node(" + name + ")";
+  return d;
+}
+
+Dependency parse_catalog_nodes(std::string_view s) {
+  const char* label = "catalog.nodes";
+  Dependency d;
+  d.type = DepType::CatalogNodes;
+  std::string str(s);
+  std::smatch m;
+  if (!std::regex_match(str, m, re(kQuery + kDc + kNear)))
+    throw DependencyError(invalid_format(label, s));
+  d.dc = m[2];
+  d.near = m[3];
+  apply_consul_query(d, m[1], label);
+  d.peer.clear();
+  d.sameness_group.clear();
+  std::string name = consul_suffix(d);
+  if (!d.near.empty()) name += "~" + d.near;
+  d.id = name.empty() ? "catalog.nodes" : "catalog.nodes(" + name + ")";
+  return d;
+}
+
+Dependency parse_vault_read(std::string_view s) {
+  Dependency d;
+  d.type = DepType::VaultRead;
+  std::string whole = trim_slashes(trim_space(s));
+  if (whole.empty()) throw DependencyError(invalid_format("vault.read", whole));
+  // url.Parse: the path (unescaped), then the query; a fragment is dropped.
+  std::string_view rest = whole;
+  if (size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+  std::string_view raw_query;
+  if (size_t q = rest.find('?'); q != std::string_view::npos) {
+    raw_query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  d.target = unhex_path(rest, whole);
+  size_t start = 0;
+  while (start < raw_query.size()) {
+    size_t amp = raw_query.find('&', start);
+    if (amp == std::string_view::npos) amp = raw_query.size();
+    std::string_view piece = raw_query.substr(start, amp - start);
+    start = amp + 1;
+    if (piece.empty()) continue;
+    size_t eq = piece.find('=');
+    std::string k(piece.substr(0, eq));
+    std::string v(eq == std::string_view::npos ? "" : piece.substr(eq + 1));
+    d.query.emplace_back(k, v);
+    if (k == "version" && d.version.empty() &&
+        std::none_of(d.query.begin(), d.query.end() - 1,
+                     [](const auto& p) { return p.first == "version"; }))
+      d.version = v;
+  }
+  bool has_version = std::any_of(d.query.begin(), d.query.end(),
+                                 [](const auto& p) { return p.first == "version"; });
+  d.id = has_version ? "vault.read(" + d.target + ".v" + d.version + ")"
+                     : "vault.read(" + d.target + ")";
+  return d;
+}
+
+Dependency parse_vault_write(std::string_view path, const std::vector<std::string>& args) {
+  Dependency d;
+  d.type = DepType::VaultWrite;
+  for (const auto& a : args) {
+    if (a.empty()) continue;
+    size_t eq = a.find('=');
+    if (eq == std::string::npos) throw DependencyError("not k=v pair " + go_quote(a));
+    std::string k = trim_space(std::string_view(a).substr(0, eq));
+    std::string v = trim_space(std::string_view(a).substr(eq + 1));
+    // A later duplicate key replaces the earlier one, as in a Go map.
+    auto it =
+        std::find_if(d.body.begin(), d.body.end(), [&](const auto& p) { return p.first == k; });
+    if (it != d.body.end())
+      it->second = v;
+    else
+      d.body.emplace_back(k, v);
+  }
+  std::sort(d.body.begin(), d.body.end());
+  d.target = trim_slashes(trim_space(path));
+  if (d.target.empty()) throw DependencyError(invalid_format("vault.write", d.target));
+  Sha1 h;
+  for (const auto& [k, v] : d.body) h.update(k + "=" + go_quote(v));
+  auto digest = h.finish();
+  d.id = "vault.write(" + d.target + " -> " + to_hex(digest.data(), 4) + ")";
+  return d;
+}
+
+Dependency parse_vault_list(std::string_view s) {
+  Dependency d;
+  d.type = DepType::VaultList;
+  d.target = trim_slashes(trim_space(s));
+  if (d.target.empty()) throw DependencyError(invalid_format("vault.list", d.target));
+  d.id = "vault.list(" + d.target + ")";
+  return d;
+}
+
+Dependency parse_file(std::string_view path) {
+  Dependency d;
+  d.type = DepType::File;
+  if (path.empty()) throw DependencyError(invalid_format("file", path));
+  d.target = std::string(path);
+  d.id = "file(" + d.target + ")";
+  return d;
+}
+
+std::string resolve_file_path(std::string_view path, const std::string& sandbox) {
+  if (sandbox.empty()) return go_clean_path(path);
+  auto resolve = [](const std::string& p, const char* what) {
+    char buf[PATH_MAX];
+    if (::realpath(p.c_str(), buf) == nullptr) {
+      std::string err = std::strerror(errno);
+      if (!err.empty())
+        err[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(err[0])));
+      throw DependencyError(std::string("failed to resolve ") + what + " path: lstat " + p + ": " +
+                            err);
+    }
+    return std::string(buf);
+  };
+  std::string box = resolve(go_clean_path(sandbox), "sandbox");
+  std::string target = resolve(go_clean_path(path), "target");
+  bool inside = target == box || box == "/" ||
+                (target.size() > box.size() && target.compare(0, box.size(), box) == 0 &&
+                 target[box.size()] == '/');
+  if (!inside) throw DependencyError("'" + std::string(path) + "' is outside of sandbox");
+  return target;
+}
+
+}  // namespace templet

@@ -1,0 +1,88 @@
+// What a template asks for: one Dependency per query, identified by consul-template's canonical
+// identity string (`kv.block(foo)`, `health.service(web|passing)`, `vault.read(secret/x.v2)`...).
+//
+// The identity drives everything downstream: a render's used/missing sets are deduplicated by it,
+// the data snapshot is keyed by it, and the live clients (a later issue) share one fetch per
+// identity. The parsers below accept exactly consul-template's argument grammar (reference §2.2)
+// and fail with its messages (`kv.get: invalid format: "..."`); the error text is what follows
+// `error calling FUNC: ` in the template error.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace templet {
+
+enum class DepType {
+  KvGet,            // kv.get(key)       keyExists, keyOrDefault: a 404 is an answer
+  KvBlock,          // kv.block(key)     key: a 404 means "keep waiting"
+  KvList,           // kv.list(prefix)   ls, safeLs, tree, safeTree
+  HealthService,    // health.service(tag.name@dc~near|filters)
+  CatalogServices,  // catalog.services(@dc)
+  CatalogNode,      // catalog.node(name@dc), catalog.node for the local agent
+  CatalogNodes,     // catalog.nodes(@dc~near)
+  VaultRead,        // vault.read(path) / vault.read(path.vN)
+  VaultWrite,       // vault.write(path -> 8hex)
+  VaultList,        // vault.list(path)
+  File,             // file(path)
+};
+
+// A bad argument; the message is consul-template's (without the "error calling" prefix).
+struct DependencyError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Dependency {
+  DepType type = DepType::KvGet;
+  // The main argument after parsing: the KV key or prefix (leading `/` stripped), the service or
+  // node name, the Vault path (trimmed of spaces and `/` on both ends, without `?query`), the
+  // file path (cleaned, or resolved inside the sandbox).
+  std::string target;
+  // Consul query parts (empty when not given).
+  std::string dc, ns, partition, peer, sameness_group, near, tag;
+  std::vector<std::string> filters;  // health: sorted; {"passing"} by default
+  // Vault read: the `?version=N` value; the other query parameters, kept for the request.
+  std::string version;
+  std::vector<std::pair<std::string, std::string>> query;
+  // Vault write: the body, sorted by key, keys and values TrimSpace'd, values strings.
+  std::vector<std::pair<std::string, std::string>> body;
+  // The canonical identity string (consul-template's Dependency.String()).
+  std::string id;
+  // How the template asked for it, for people: `key "redash/x/db_host"`. Set by the function.
+  std::string call;
+
+  // A health query filtered on passing only is asked of Consul with ?passing (server side).
+  bool passing_only() const { return filters.size() == 1 && filters[0] == "passing"; }
+};
+
+// Parsers, one per dependency kind. `s` is the argument as the template passed it.
+Dependency parse_kv_get(std::string_view s);    // kv.get(...)
+Dependency parse_kv_block(std::string_view s);  // kv.block(...): the same grammar as kv.get
+Dependency parse_kv_list(std::string_view s);
+Dependency parse_health_service(std::string_view s);
+Dependency parse_catalog_services(std::string_view s);
+Dependency parse_catalog_node(std::string_view s);
+Dependency parse_catalog_nodes(std::string_view s);
+Dependency parse_vault_read(std::string_view s);
+// `args` are the extra `k=v` arguments of `secret`; empty strings are skipped, an argument
+// without `=` fails with `not k=v pair "x"`.
+Dependency parse_vault_write(std::string_view path, const std::vector<std::string>& args);
+Dependency parse_vault_list(std::string_view s);
+// `path` must already be resolved (see resolve_file_path).
+Dependency parse_file(std::string_view path);
+
+// consul-template's file path handling: without a sandbox, Go's filepath.Clean; with one, both
+// paths are symlink-resolved and the target must lie inside the sandbox (`'<path>' is outside of
+// sandbox`). Throws DependencyError.
+std::string resolve_file_path(std::string_view path, const std::string& sandbox);
+
+// Helpers shared with the function library.
+std::string go_quote(std::string_view s);       // Go's %q / strconv.Quote
+std::string go_clean_path(std::string_view p);  // Go's path/filepath.Clean
+std::string sha1_hex(std::string_view data);    // 40 hex digits
+std::string trim_space(std::string_view s);     // Go's strings.TrimSpace (ASCII white space)
+
+}  // namespace templet

@@ -1,0 +1,57 @@
+#include "functions/render.hpp"
+
+#include <cstdlib>
+
+#include "functions/render_state.hpp"
+
+namespace templet {
+
+std::optional<Response> RenderState::lookup(const Dependency& dep) {
+  if (used_ids_.insert(dep.id).second) used.push_back(dep);
+  auto it = answers_.find(dep.id);
+  if (it == answers_.end()) it = answers_.emplace(dep.id, source_.fetch(dep)).first;
+  return it->second;
+}
+
+void RenderState::missing(const Dependency& dep) {
+  if (missing_ids_.insert(dep.id).second) missing_deps.push_back(dep);
+}
+
+std::optional<std::string> RenderState::getenv(std::string_view name) const {
+  if (env_.env) return env_.env(name);
+  const char* v = std::getenv(std::string(name).c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+RenderState& RenderState::of(CallContext& ctx) {
+  if (ctx.user == nullptr) throw FuncError("data functions are only available while rendering");
+  return *static_cast<RenderState*>(ctx.user);
+}
+
+RenderResult render(const Template& tmpl, const DataSource& source, const RenderEnv& env,
+                    const Value& dot) {
+  RenderResult result;
+  RenderState state(source, env);
+  CallContext ctx;
+  ctx.user = &state;
+  ctx.secret_seen = [&result](std::string_view s) {
+    if (!s.empty()) result.secrets.emplace(s);
+  };
+  tmpl.execute(result.output, dot, ctx);
+  result.used = std::move(state.used);
+  result.missing = std::move(state.missing_deps);
+  result.complete = result.missing.empty();
+  return result;
+}
+
+FunctionTable consul_template_functions(const FunctionOptions& options) {
+  FunctionTable table;
+  register_data_functions(table);
+  // TODO(lead): register_helper_functions(table) from functions/helpers.hpp plugs in here,
+  // before the denylist is applied.
+  for (const auto& glob : options.denylist) table.deny(glob);
+  return table;
+}
+
+}  // namespace templet
