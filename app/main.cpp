@@ -16,6 +16,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   pv->add_option("--right-delimiter", preview.right_delim, "Right action delimiter")
       ->capture_default_str();
+  pv->add_option("--values", preview.values_path,
+                 "Values file (YAML): env, consul.kv, consul.services, vault");
+  pv->add_option("--function-denylist", preview.function_denylist,
+                 "Functions to disable (globs, comma-separated)")
+      ->delimiter(',');
+  pv->add_option("--sandbox-path", preview.sandbox_path, "Directory `file` may read below");
+  pv->add_flag("--show-secrets", preview.show_secrets, "Do not mask secrets");
   pv->add_flag("--error-on-missing-key", preview.error_on_missing_key,
                "Fail when a map has no entry for a key (missingkey=error)");
 

@@ -5,9 +5,11 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "app/data_document.hpp"
+#include "functions/values_file.hpp"
 #include "renderer/template.hpp"
 
 namespace templet {
@@ -28,35 +30,72 @@ bool read_file(const std::string& path, std::string& out) {
 
 }  // namespace
 
-int run_preview(const PreviewOptions& options) {
+PreviewRender render_preview(const PreviewOptions& options) {
+  PreviewRender pr;
   std::string text;
-  if (!read_file(options.template_path, text)) return 2;
+  if (!read_file(options.template_path, text)) {
+    pr.status = 2;
+    return pr;
+  }
   Value dot;
   if (!options.data_path.empty()) {
     try {
       dot = load_data_document(options.data_path);
     } catch (const DataError& e) {
       std::cerr << "templet: " << e.what() << "\n";
-      return 2;
+      pr.status = 2;
+      return pr;
     }
   }
-  std::string out;
+  // Without a values file there is no live client yet: every dependency stays missing.
+  std::optional<ValuesFile> values;
+  EmptyDataSource no_data;
+  RenderEnv env;
+  env.sandbox_path = options.sandbox_path;
+  if (!options.values_path.empty()) {
+    try {
+      values = ValuesFile::load(options.values_path);
+    } catch (const ValuesError& e) {
+      std::cerr << "templet: " << e.what() << "\n";
+      pr.status = 2;
+      return pr;
+    }
+    env = values->render_env(options.sandbox_path);
+  }
+  const DataSource& source = values ? static_cast<const DataSource&>(*values) : no_data;
+  FunctionOptions fo;
+  fo.denylist = options.function_denylist;
+  FunctionTable funcs = consul_template_functions(fo);
   try {
     TemplateOptions to;
     to.name = options.template_path;
     to.left_delim = options.left_delim;
     to.right_delim = options.right_delim;
     to.missing_key = options.error_on_missing_key ? MissingKey::Error : MissingKey::Default;
+    to.funcs = &funcs;
     Template tmpl(text, to);
-    CallContext ctx;
-    tmpl.execute(out, dot, ctx);
+    pr.result = render(tmpl, source, env, dot);
   } catch (const ParseError& e) {
     std::cerr << e.what() << "\n";
-    return 1;
+    pr.status = 1;
+    return pr;
   } catch (const ExecError& e) {
     std::cerr << e.what() << "\n";
-    return 1;
+    pr.status = 1;
+    return pr;
   }
+  if (!pr.result.complete) {
+    for (const auto& d : pr.result.missing)
+      std::cerr << "templet: missing data: " << d.call << "\n";
+    pr.status = 3;
+  }
+  return pr;
+}
+
+int run_preview(const PreviewOptions& options) {
+  PreviewRender pr = render_preview(options);
+  if (pr.status != 0) return pr.status;
+  const std::string& out = pr.result.output;
   if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
     std::cerr << "templet: writing output: " << std::strerror(errno) << "\n";
     return 1;
@@ -73,8 +112,10 @@ int run_validate(const std::vector<std::string>& paths) {
       continue;
     }
     try {
+      FunctionTable funcs = consul_template_functions();
       TemplateOptions to;
       to.name = path;
+      to.funcs = &funcs;
       Template tmpl(text, to);
       std::cout << path << ": ok\n";
     } catch (const ParseError& e) {

@@ -1,0 +1,441 @@
+#include "functions/values_file.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "functions/data_types.hpp"
+
+namespace templet {
+
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void fail(const std::string& file, const YAML::Node& n, const std::string& msg) {
+  const YAML::Mark m = n.Mark();
+  throw ValuesError(file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) +
+                    ": " + msg);
+}
+
+std::string base64_encode(std::string_view s) {
+  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < s.size(); i += 3) {
+    uint32_t n = (uint8_t(s[i]) << 16) | (uint8_t(s[i + 1]) << 8) | uint8_t(s[i + 2]);
+    out += a[n >> 18];
+    out += a[(n >> 12) & 63];
+    out += a[(n >> 6) & 63];
+    out += a[n & 63];
+  }
+  if (i + 1 == s.size()) {
+    uint32_t n = uint8_t(s[i]) << 16;
+    out += a[n >> 18];
+    out += a[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == s.size()) {
+    uint32_t n = (uint8_t(s[i]) << 16) | (uint8_t(s[i + 1]) << 8);
+    out += a[n >> 18];
+    out += a[(n >> 12) & 63];
+    out += a[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+bool quoted(const YAML::Node& n) {
+  return n.Tag() == "!";
+}
+
+bool is_null_scalar(const std::string& s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+// A YAML plain scalar as JSON text, with YAML 1.2 core schema types. Numbers already written as
+// JSON numbers keep their text (`1.50` stays `1.50`), as Vault's body would carry it.
+std::string scalar_json(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (quoted(n)) return json(s).dump();
+  if (is_null_scalar(s)) return "null";
+  if (s == "true" || s == "True" || s == "TRUE") return "true";
+  if (s == "false" || s == "False" || s == "FALSE") return "false";
+  static const std::regex number(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?)");
+  if (std::regex_match(s, number)) return s;
+  auto based = [&](std::string_view digits, int base) -> std::optional<std::string> {
+    uint64_t v;
+    auto r = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
+    if (digits.empty() || r.ec != std::errc() || r.ptr != digits.data() + digits.size())
+      return std::nullopt;
+    return std::to_string(v);
+  };
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o'))
+    if (auto v = based(std::string_view(s).substr(2), s[1] == 'x' ? 16 : 8)) return *v;
+  return json(s).dump();
+}
+
+std::string to_json_text(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar:
+      return scalar_json(n);
+    case YAML::NodeType::Sequence: {
+      std::string out = "[";
+      bool first = true;
+      for (const auto& x : n) {
+        if (!first) out += ",";
+        first = false;
+        out += to_json_text(x);
+      }
+      return out + "]";
+    }
+    case YAML::NodeType::Map: {
+      std::string out = "{";
+      bool first = true;
+      for (const auto& kv : n) {
+        if (!first) out += ",";
+        first = false;
+        out += json(kv.first.Scalar()).dump() + ":" + to_json_text(kv.second);
+      }
+      return out + "}";
+    }
+    default:
+      return "null";
+  }
+}
+
+json to_json(const YAML::Node& n) {
+  return json::parse(to_json_text(n));
+}
+
+std::string scalar_text(const std::string& file, const YAML::Node& n, const std::string& what) {
+  if (!n.IsScalar() && !n.IsNull()) fail(file, n, what + " must be a string");
+  return n.IsNull() ? "" : n.Scalar();
+}
+
+const std::set<std::string>& flat_fields() {
+  static const std::set<std::string> f = {"Node",
+                                          "NodeID",
+                                          "NodeAddress",
+                                          "NodeDatacenter",
+                                          "NodeTaggedAddresses",
+                                          "NodeMeta",
+                                          "ServiceMeta",
+                                          "Address",
+                                          "ServiceTaggedAddresses",
+                                          "ID",
+                                          "Name",
+                                          "Tags",
+                                          "Checks",
+                                          "Status",
+                                          "Port",
+                                          "Weights"};
+  return f;
+}
+
+// One instance of consul.services.NAME as a /v1/health/service entry.
+json health_entry(const std::string& file, const std::string& name, const YAML::Node& inst) {
+  if (!inst.IsMap()) fail(file, inst, "a service instance must be a map");
+  if (inst["Service"] && inst["Service"].IsMap()) return to_json(inst);
+  for (const auto& kv : inst) {
+    const std::string& k = kv.first.Scalar();
+    if (!flat_fields().count(k))
+      fail(file, kv.first, "unknown service instance field " + json(k).dump());
+  }
+  json f = to_json(inst);
+  auto s = [&](const char* k) { return f.contains(k) && f[k].is_string() ? f[k] : json(""); };
+  auto or_null = [&](const char* k) { return f.contains(k) ? f[k] : json(); };
+  json node = {{"ID", s("NodeID")},
+               {"Node", s("Node")},
+               {"Address", f.contains("NodeAddress") ? s("NodeAddress") : s("Address")},
+               {"Datacenter", s("NodeDatacenter")},
+               {"TaggedAddresses", or_null("NodeTaggedAddresses")},
+               {"Meta", or_null("NodeMeta")}};
+  std::string id = s("ID").get<std::string>();
+  std::string svc = s("Name").get<std::string>();
+  if (svc.empty()) svc = name;
+  if (id.empty()) id = svc;
+  json service = {
+      {"ID", id},
+      {"Service", svc},
+      {"Tags", or_null("Tags")},
+      {"Address", s("Address")},
+      {"Meta", or_null("ServiceMeta")},
+      {"Port", f.contains("Port") ? f["Port"] : json(0)},
+      {"Weights", f.contains("Weights") ? f["Weights"] : json{{"Passing", 1}, {"Warning", 1}}},
+      {"TaggedAddresses", or_null("ServiceTaggedAddresses")}};
+  json checks = f.contains("Checks") ? f["Checks"] : json::array();
+  if (!f.contains("Checks")) {
+    std::string status = f.contains("Status") ? s("Status").get<std::string>() : "passing";
+    checks.push_back({{"Node", node["Node"]},
+                      {"CheckID", "service:" + id},
+                      {"Name", "Service '" + svc + "' check"},
+                      {"Status", status},
+                      {"Notes", ""},
+                      {"Output", ""},
+                      {"ServiceID", id},
+                      {"ServiceName", svc},
+                      {"ServiceTags", service["Tags"].is_null() ? json::array() : service["Tags"]},
+                      {"Type", ""}});
+  }
+  return {{"Node", node}, {"Service", service}, {"Checks", checks}};
+}
+
+Response ok(std::string body) {
+  return Response{200, std::move(body)};
+}
+Response not_found() {
+  return Response{404, ""};
+}
+
+}  // namespace
+
+ValuesFile ValuesFile::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ValuesError(path + ": " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse(ss.str(), path);
+}
+
+ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    throw ValuesError(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                      std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  ValuesFile v;
+  if (root.IsNull()) return v;
+  if (!root.IsMap()) fail(file, root, "a values file is a map with env, consul and vault");
+  for (const auto& top : root) {
+    const std::string& section = top.first.Scalar();
+    const YAML::Node& body = top.second;
+    if (section == "env") {
+      if (body.IsNull()) continue;
+      if (!body.IsMap()) fail(file, body, "env must be a map of variable: value");
+      for (const auto& kv : body)
+        v.env_[kv.first.Scalar()] = scalar_text(file, kv.second, "env." + kv.first.Scalar());
+    } else if (section == "consul") {
+      if (body.IsNull()) continue;
+      if (!body.IsMap()) fail(file, body, "consul must be a map with kv and services");
+      for (const auto& part : body) {
+        const std::string& name = part.first.Scalar();
+        const YAML::Node& p = part.second;
+        if (p.IsNull()) continue;
+        if (name == "kv") {
+          if (!p.IsMap()) fail(file, p, "consul.kv must be a map of key: value");
+          for (const auto& kv : p) {
+            std::string key = kv.first.Scalar();
+            if (!key.empty() && key[0] == '/') key.erase(0, 1);
+            v.kv_[key] = scalar_text(file, kv.second, "consul.kv." + kv.first.Scalar());
+          }
+        } else if (name == "services") {
+          if (!p.IsMap()) fail(file, p, "consul.services must be a map of name: [instances]");
+          for (const auto& svc : p) {
+            const std::string& sname = svc.first.Scalar();
+            json entries = json::array();
+            if (svc.second.IsSequence()) {
+              for (const auto& inst : svc.second)
+                entries.push_back(health_entry(file, sname, inst));
+            } else if (!svc.second.IsNull()) {
+              fail(file, svc.second, "consul.services." + sname + " must be a list of instances");
+            }
+            v.services_[sname] = std::move(entries);
+          }
+        } else {
+          fail(file, part.first, "unknown key consul." + name + " (expected kv or services)");
+        }
+      }
+    } else if (section == "vault") {
+      if (body.IsNull()) continue;
+      if (!body.IsMap()) fail(file, body, "vault must be a map of path: response body");
+      for (const auto& kv : body) {
+        const std::string& path = kv.first.Scalar();
+        // A string is taken as the body's JSON text itself.
+        std::string text = kv.second.IsScalar() && quoted(kv.second) ? kv.second.Scalar()
+                                                                     : to_json_text(kv.second);
+        if (kv.second.IsScalar() && quoted(kv.second) && !json::accept(text))
+          fail(file, kv.second, "vault." + path + ": not a JSON response body");
+        std::string id;
+        try {
+          id = path.rfind("vault.write(", 0) == 0 ? path : parse_vault_read(path).id;
+        } catch (const DependencyError& e) {
+          fail(file, kv.first, e.what());
+        }
+        std::string trimmed = path;
+        trimmed.erase(0, trimmed.find_first_not_of(" /"));
+        while (!trimmed.empty() && (trimmed.back() == '/' || trimmed.back() == ' '))
+          trimmed.pop_back();
+        v.vault_[id] = VaultEntry{trimmed, std::move(text)};
+      }
+    } else {
+      fail(file, top.first,
+           "unknown section " + json(section).dump() + " (expected env, consul or vault)");
+    }
+  }
+  return v;
+}
+
+std::optional<std::string> ValuesFile::env(std::string_view name) const {
+  auto it = env_.find(name);
+  if (it == env_.end()) return std::nullopt;
+  return it->second;
+}
+
+RenderEnv ValuesFile::render_env(std::string sandbox_path) const {
+  RenderEnv e;
+  e.env = [this](std::string_view name) { return env(name); };
+  e.sandbox_path = std::move(sandbox_path);
+  return e;
+}
+
+std::optional<Response> ValuesFile::fetch(const Dependency& dep) const {
+  switch (dep.type) {
+    case DepType::KvGet:
+    case DepType::KvBlock:
+      return fetch_kv(dep);
+    case DepType::KvList:
+      return fetch_kv_list(dep);
+    case DepType::HealthService:
+      return fetch_health(dep);
+    case DepType::CatalogServices:
+    case DepType::CatalogNode:
+    case DepType::CatalogNodes:
+      return fetch_catalog(dep);
+    case DepType::VaultRead:
+    case DepType::VaultWrite:
+    case DepType::VaultList:
+      return fetch_vault(dep);
+    case DepType::File: {
+      std::ifstream in(dep.target, std::ios::binary);
+      if (!in) throw FetchError(dep.id + ": open " + dep.target + ": " + std::strerror(errno));
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ok(ss.str());
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+json kv_entry(const std::string& key, const std::string& value) {
+  return {{"Key", key},       {"Value", base64_encode(value)},
+          {"CreateIndex", 0}, {"ModifyIndex", 0},
+          {"LockIndex", 0},   {"Flags", 0}};
+}
+}  // namespace
+
+std::optional<Response> ValuesFile::fetch_kv(const Dependency& dep) const {
+  auto it = kv_.find(dep.target);
+  if (it == kv_.end()) return not_found();
+  return ok(json::array({kv_entry(it->first, it->second)}).dump());
+}
+
+std::optional<Response> ValuesFile::fetch_kv_list(const Dependency& dep) const {
+  json arr = json::array();
+  for (auto it = kv_.lower_bound(dep.target); it != kv_.end(); ++it) {
+    if (it->first.compare(0, dep.target.size(), dep.target) != 0) break;
+    arr.push_back(kv_entry(it->first, it->second));
+  }
+  if (arr.empty()) return not_found();
+  return ok(arr.dump());
+}
+
+std::optional<Response> ValuesFile::fetch_health(const Dependency& dep) const {
+  auto it = services_.find(dep.target);
+  if (it == services_.end()) return std::nullopt;
+  json out = json::array();
+  for (const auto& e : it->second) {
+    if (!dep.tag.empty()) {
+      const json tags = e.value("Service", json::object()).value("Tags", json::array());
+      if (!tags.is_array() || std::find(tags.begin(), tags.end(), json(dep.tag)) == tags.end())
+        continue;
+    }
+    // ?passing is answered by the server: only instances whose checks all pass.
+    if (dep.passing_only() && dtypes::aggregated_status(e.value("Checks", json())) != "passing")
+      continue;
+    out.push_back(e);
+  }
+  return ok(out.dump());
+}
+
+std::optional<Response> ValuesFile::fetch_catalog(const Dependency& dep) const {
+  if (dep.type == DepType::CatalogServices) {
+    json out = json::object();
+    for (const auto& [name, entries] : services_) {
+      std::set<std::string> tags;
+      for (const auto& e : entries) {
+        const json t = e.value("Service", json::object()).value("Tags", json::array());
+        if (t.is_array())
+          for (const auto& x : t)
+            if (x.is_string()) tags.insert(x.get<std::string>());
+      }
+      out[name] = json(std::vector<std::string>(tags.begin(), tags.end()));
+    }
+    return ok(out.dump());
+  }
+  // Nodes, in the order first seen; the functions sort.
+  std::vector<json> nodes;
+  std::map<std::string, json> node_services;
+  for (const auto& [name, entries] : services_) {
+    for (const auto& e : entries) {
+      const json n = e.value("Node", json::object());
+      std::string node_name = n.value("Node", "");
+      if (!node_services.count(node_name)) {
+        nodes.push_back(n);
+        node_services[node_name] = json::object();
+      }
+      const json s = e.value("Service", json::object());
+      node_services[node_name][s.value("ID", name)] = s;
+    }
+  }
+  if (dep.type == DepType::CatalogNodes) return ok(json(nodes).dump());
+  if (dep.target.empty()) return std::nullopt;  // the local agent's node: unknown offline
+  for (const auto& n : nodes)
+    if (n.value("Node", "") == dep.target)
+      return ok(json{{"Node", n}, {"Services", node_services[dep.target]}}.dump());
+  return ok("null");
+}
+
+std::optional<Response> ValuesFile::fetch_vault(const Dependency& dep) const {
+  if (dep.type == DepType::VaultRead) {
+    auto it = vault_.find(dep.id);
+    if (it == vault_.end()) return std::nullopt;
+    return ok(it->second.body);
+  }
+  if (dep.type == DepType::VaultWrite) {
+    if (auto it = vault_.find(dep.id); it != vault_.end()) return ok(it->second.body);
+    for (const auto& [id, e] : vault_)
+      if (e.path == dep.target) return ok(e.body);
+    return std::nullopt;
+  }
+  // LIST: the file's own answer for the path, else the paths below it.
+  for (const auto& [id, e] : vault_) {
+    if (e.path != dep.target) continue;
+    json j = json::parse(e.body, nullptr, false);
+    if (j.is_object() && j.contains("data") && j["data"].is_object() && j["data"].contains("keys"))
+      return ok(e.body);
+  }
+  std::set<std::string> keys;
+  std::string prefix = dep.target + "/";
+  for (const auto& [id, e] : vault_) {
+    if (e.path.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string rest = e.path.substr(prefix.size());
+    if (size_t q = rest.find('?'); q != std::string::npos) rest.erase(q);
+    if (rest.empty()) continue;
+    size_t slash = rest.find('/');
+    keys.insert(slash == std::string::npos ? rest : rest.substr(0, slash + 1));
+  }
+  if (keys.empty()) return std::nullopt;
+  return ok(json{{"data", {{"keys", std::vector<std::string>(keys.begin(), keys.end())}}}}.dump());
+}
+
+}  // namespace templet

@@ -1,0 +1,67 @@
+// The values file: all outside data for an offline render (preview, tests), as a DataSource.
+//
+//   env:                     the only environment variables `env` sees (name: value)
+//   consul:
+//     kv:                    key (no leading /): value (scalars, taken as written)
+//     services:              name: [instance, ...]
+//   vault:                   path as written in the template: Vault's response body for it
+//
+// A service instance is either Consul's /v1/health/service entry ({Node: {...}, Service: {...},
+// Checks: [...]}) or the flat HealthService form templates see: Node, NodeID, NodeAddress,
+// NodeDatacenter, NodeTaggedAddresses, NodeMeta, ServiceMeta, Address, ServiceTaggedAddresses,
+// ID, Name, Tags, Checks, Status, Port, Weights (Status: passing by default, made into one check).
+// The catalog (services, nodes, node NAME) is derived from the instances.
+//
+// Answers: a key absent from consul.kv is "not found" (an answer for keyExists/keyOrDefault, not
+// for key, which then stays missing); a Vault path absent is missing; `secrets "p/"` lists the
+// body's data.keys when the file holds p, else the paths below p; a write is answered by the
+// body under its identity (`vault.write(p -> 1a2b3c4d)`) or under its path. Datacenters,
+// namespaces and partitions are ignored. `file` reads the local file system.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "functions/data_source.hpp"
+#include "functions/render.hpp"
+
+namespace templet {
+
+// "FILE:LINE:COL: message".
+struct ValuesError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class ValuesFile : public DataSource {
+ public:
+  static ValuesFile load(const std::string& path);  // throws ValuesError
+  static ValuesFile parse(std::string_view text, const std::string& name);
+
+  std::optional<Response> fetch(const Dependency& dep) const override;
+
+  std::optional<std::string> env(std::string_view name) const;
+  // A RenderEnv whose `env` sees only this file's env map.
+  RenderEnv render_env(std::string sandbox_path = "") const;
+
+ private:
+  std::optional<Response> fetch_kv(const Dependency& dep) const;
+  std::optional<Response> fetch_kv_list(const Dependency& dep) const;
+  std::optional<Response> fetch_health(const Dependency& dep) const;
+  std::optional<Response> fetch_catalog(const Dependency& dep) const;
+  std::optional<Response> fetch_vault(const Dependency& dep) const;
+
+  std::map<std::string, std::string, std::less<>> env_;
+  std::map<std::string, std::string, std::less<>> kv_;
+  std::map<std::string, nlohmann::json, std::less<>> services_;  // name → health entries
+  struct VaultEntry {
+    std::string path;  // the key as written, trimmed
+    std::string body;  // JSON text
+  };
+  std::map<std::string, VaultEntry, std::less<>> vault_;  // identity → entry
+};
+
+}  // namespace templet
