@@ -1,0 +1,316 @@
+#include "app/runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "app/sd_notify.hpp"
+#include "functions/render.hpp"
+#include "hooks/command.hpp"
+#include "renderer/diff.hpp"
+#include "renderer/file_writer.hpp"
+
+namespace templet {
+
+using Clock = std::chrono::steady_clock;
+
+std::set<std::string> StaticFeed::wait_for_change(Clock::time_point deadline) {
+  // Nothing ever changes; sleep in short slices so stop requests are seen.
+  auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(200));
+  std::this_thread::sleep_until(slice);
+  return {};
+}
+
+namespace {
+
+std::vector<std::string> sorted_secrets(const std::set<std::string>& s) {
+  return std::vector<std::string>(s.begin(), s.end());
+}
+
+// One configured template and what the loop knows about it.
+struct Slot {
+  TemplateConfig cfg;
+  std::unique_ptr<FunctionTable> funcs;
+  std::unique_ptr<Template> tmpl;
+  std::string parse_error;
+  std::set<std::string> deps;  // identities used by the last render
+  std::vector<Dependency> missing;
+  bool dirty = true;      // must be rendered in the next pass
+  bool complete = false;  // last render had all its data
+  bool written = false;   // its output is in place (or would be, in a dry run)
+  bool failed = false;    // last render/write/hook failed
+  std::string last_error;
+  std::set<std::string> secrets;  // secrets of the last output, for masking
+  // Quiescence (wait {min, max}): render no sooner than `due`, no later than `deadline`.
+  std::optional<Clock::time_point> due, deadline;
+  bool first_pass = true;  // hooks run on the first complete pass after start
+};
+
+class Loop {
+ public:
+  Loop(Config config, DataFeed& feed, const RunOptions& options)
+      : config_(std::move(config)), feed_(feed), opt_(options) {}
+
+  int run() {
+    load_templates();
+    auto started = Clock::now();
+    auto last_warning = started;
+    bool announced_ready = false;
+    while (true) {
+      if (stop_requested()) {
+        spdlog::info("stopping on request");
+        break;
+      }
+      if (opt_.reload_requested && opt_.reload_requested->exchange(false)) reload();
+
+      run_pass();
+
+      bool all_done = true;
+      for (const auto& s : slots_)
+        if (!s.written && !s.failed && s.parse_error.empty()) all_done = false;
+      if (all_done && !announced_ready) {
+        announced_ready = true;
+        sd_notify_send("READY=1\nSTATUS=all templates rendered");
+      }
+      if (opt_.once && all_done) break;
+
+      auto now = Clock::now();
+      if (opt_.once && opt_.timeout.count() > 0 && now - started >= opt_.timeout) {
+        report_missing(true);
+        return 3;
+      }
+      if (now - last_warning >= opt_.pending_warning_interval) {
+        last_warning = now;
+        report_missing(false);
+      }
+
+      auto deadline = now + std::chrono::seconds(1);
+      for (const auto& s : slots_)
+        if (s.due && *s.due < deadline) deadline = *s.due;
+      if (opt_.once && opt_.timeout.count() > 0)
+        deadline = std::min(deadline, started + opt_.timeout);
+      for (const auto& id : feed_.wait_for_change(deadline)) mark_changed(id);
+    }
+    int status = 0;
+    for (const auto& s : slots_)
+      if (s.failed || !s.parse_error.empty()) status = 1;
+    return opt_.once ? status : 0;
+  }
+
+ private:
+  bool stop_requested() const { return opt_.stop_requested && opt_.stop_requested->load(); }
+
+  void load_templates() {
+    slots_.clear();
+    for (const auto& cfg : config_.templates) {
+      Slot s;
+      s.cfg = cfg;
+      FunctionOptions fo;
+      fo.denylist = cfg.function_denylist;
+      s.funcs = std::make_unique<FunctionTable>(consul_template_functions(fo));
+      std::string text;
+      if (cfg.contents) {
+        text = *cfg.contents;
+      } else {
+        std::ifstream in(*cfg.source, std::ios::binary);
+        if (!in) {
+          s.parse_error = *cfg.source + ": cannot read template: " + std::strerror(errno);
+        } else {
+          std::stringstream ss;
+          ss << in.rdbuf();
+          text = ss.str();
+        }
+      }
+      if (s.parse_error.empty()) {
+        try {
+          TemplateOptions to;
+          to.name = cfg.display_name();
+          to.left_delim = *cfg.left_delimiter;
+          to.right_delim = *cfg.right_delimiter;
+          to.missing_key = *cfg.error_on_missing_key ? MissingKey::Error : MissingKey::Zero;
+          to.funcs = s.funcs.get();
+          s.tmpl = std::make_unique<Template>(text, to);
+        } catch (const ParseError& e) {
+          s.parse_error = e.what();
+        }
+      }
+      if (!s.parse_error.empty()) spdlog::error("{}", s.parse_error);
+      slots_.push_back(std::move(s));
+    }
+  }
+
+  void reload() {
+    spdlog::info("reloading configuration and templates");
+    if (opt_.reload_config) {
+      try {
+        config_ = opt_.reload_config();
+      } catch (const std::exception& e) {
+        spdlog::error("reload failed, keeping the running configuration: {}", e.what());
+        return;
+      }
+    }
+    load_templates();
+  }
+
+  void mark_changed(const std::string& id) {
+    auto now = Clock::now();
+    for (auto& s : slots_) {
+      if (!s.deps.count(id)) continue;
+      auto min = *s.cfg.wait.min;
+      if (opt_.once || min.count() == 0 || !s.written) {
+        s.dirty = true;
+        continue;
+      }
+      // Quiescence: each change pushes the render back to now+min, never past first+max.
+      if (!s.deadline) s.deadline = now + *s.cfg.wait.max;
+      s.due = std::min(now + min, *s.deadline);
+    }
+  }
+
+  void run_pass() {
+    auto now = Clock::now();
+    std::vector<Slot*> changed;
+    for (auto& s : slots_) {
+      if (!s.parse_error.empty()) continue;
+      if (s.due && *s.due <= now) {
+        s.due.reset();
+        s.deadline.reset();
+        s.dirty = true;
+      }
+      if (!s.dirty) continue;
+      s.dirty = false;
+      if (render_and_write(s)) changed.push_back(&s);
+    }
+    run_commands(changed);
+  }
+
+  // Renders one template and writes it when complete. True when its file changed (or would).
+  bool render_and_write(Slot& s) {
+    RenderEnv env;
+    env.env = opt_.env;
+    if (s.cfg.sandbox_path) env.sandbox_path = *s.cfg.sandbox_path;
+    RenderResult r;
+    try {
+      r = render(*s.tmpl, feed_, env);
+    } catch (const ExecError& e) {
+      fail(s, mask_secrets(e.what(), sorted_secrets(s.secrets)));
+      return false;
+    }
+    s.deps.clear();
+    for (const auto& d : r.used) s.deps.insert(d.id);
+    feed_.watch(r.used);
+    s.missing = r.missing;
+    s.complete = r.complete;
+    if (!r.complete) return false;
+    s.secrets = r.secrets;
+    const std::string& dest = *s.cfg.destination;
+    if (!*s.cfg.allow_no_value && r.output.find("<no value>") != std::string::npos) {
+      fail(s, s.cfg.display_name() + ": rendered output for " + dest +
+                  " contains \"<no value>\"; not written (set allow_no_value: true to allow it)");
+      return false;
+    }
+    WriteRequest req;
+    req.path = dest;
+    req.contents = r.output;
+    req.perms = s.cfg.perms;
+    // Files holding secrets are private unless the config says otherwise.
+    if (!req.perms && !r.secrets.empty()) req.perms = 0600;
+    req.backup = *s.cfg.backup;
+    req.create_dest_dirs = *s.cfg.create_dest_dirs;
+    req.dry_run = opt_.dry_run;
+    WriteResult w;
+    try {
+      w = write_file(req);
+    } catch (const WriteError& e) {
+      fail(s, e.what());
+      return false;
+    }
+    bool changed = opt_.dry_run ? w.would_write : w.changed;
+    std::string diff =
+        unified_diff(w.old_contents, r.output, dest, dest, sorted_secrets(r.secrets));
+    if (opt_.dry_run) {
+      std::ostream& out = opt_.out ? *opt_.out : std::cout;
+      out << "> " << dest << "\n" << diff;
+      out.flush();
+    } else if (changed) {
+      spdlog::info("{}: wrote {}\n{}", s.cfg.display_name(), dest, diff);
+    }
+    s.written = true;
+    s.failed = false;
+    s.last_error.clear();
+    bool run_hooks = changed || (s.first_pass && *s.cfg.run_on_start);
+    s.first_pass = false;
+    feed_.applied(r.used);
+    return run_hooks;
+  }
+
+  void fail(Slot& s, const std::string& message) {
+    s.failed = true;
+    if (message != s.last_error) spdlog::error("{}", message);
+    s.last_error = message;
+  }
+
+  // A command shared by several templates runs once per pass, after all their files are written.
+  void run_commands(const std::vector<Slot*>& changed) {
+    std::vector<std::vector<std::string>> seen;
+    for (Slot* s : changed) {
+      const auto& argv = s->cfg.command;
+      if (argv.empty()) continue;
+      if (std::find(seen.begin(), seen.end(), argv) != seen.end()) continue;
+      seen.push_back(argv);
+      if (opt_.dry_run) {
+        spdlog::info("dry run: would run {}", describe_command(argv));
+        continue;
+      }
+      auto res = run_command(argv, *s->cfg.command_timeout);
+      std::string what = describe_command(argv);
+      std::string out = mask_secrets(res.output, sorted_secrets(s->secrets));
+      if (!res.started) {
+        fail(*s, "command " + what + " could not start: " + res.error);
+      } else if (res.timed_out) {
+        fail(*s, "command " + what + " timed out after " +
+                     format_duration(*s->cfg.command_timeout) + "; output: " + out);
+      } else if (res.exit_code != 0) {
+        fail(*s, "command " + what + " exited with status " + std::to_string(res.exit_code) +
+                     "; output: " + out);
+      } else {
+        spdlog::info("command {} succeeded", what);
+      }
+      if (res.exit_code != 0 || res.timed_out || !res.started) {
+        // Retried on the next change; the file stays written.
+        for (Slot* other : changed)
+          if (other->cfg.command == argv) other->failed = true;
+      }
+    }
+  }
+
+  void report_missing(bool final) {
+    for (const auto& s : slots_) {
+      if (s.complete || s.missing.empty()) continue;
+      for (const auto& d : s.missing) {
+        if (final)
+          std::cerr << "templet: " << s.cfg.display_name() << ": missing data: " << d.call << "\n";
+        else
+          spdlog::warn("{}: still waiting for {}", s.cfg.display_name(), d.call);
+      }
+    }
+  }
+
+  Config config_;
+  DataFeed& feed_;
+  const RunOptions& opt_;
+  std::vector<Slot> slots_;
+};
+
+}  // namespace
+
+int run_templates(Config config, DataFeed& feed, const RunOptions& options) {
+  Loop loop(std::move(config), feed, options);
+  return loop.run();
+}
+
+}  // namespace templet

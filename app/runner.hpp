@@ -1,0 +1,73 @@
+// The run loop: joins templates, data and writes. `templet run` (daemon), `--once`, `--dry-run`.
+//
+// Each pass renders the templates whose data changed (pure), writes the complete ones atomically,
+// then runs their commands and apply hooks. What a render still needs is handed to the data feed
+// to watch; the loop then waits for the feed to report changed dependencies. The loop owns no
+// fetching, renewing or HTTP: that is the feed's job, which is why the same loop runs against live
+// Vault/Consul, a values file, or a test fake.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "functions/data_source.hpp"
+#include "functions/dependency.hpp"
+
+namespace templet {
+
+// What the run loop needs from its data: answers, plus watching and change notification.
+class DataFeed : public DataSource {
+ public:
+  // Starts fetching (and keeps fresh) these dependencies; idempotent per identity.
+  virtual void watch(const std::vector<Dependency>& deps) = 0;
+  // Blocks until some watched dependency's data changed or `deadline` passed; returns the
+  // identities that changed (empty on timeout). May return early and empty (spurious wake).
+  virtual std::set<std::string> wait_for_change(std::chrono::steady_clock::time_point deadline) = 0;
+  // The outputs that used these dependencies were written and applied (lets the feed revoke
+  // superseded leases).
+  virtual void applied(const std::vector<Dependency>&) {}
+  virtual void stop() {}
+};
+
+// A feed over fixed data (a values file): every answer is known at once and nothing changes.
+class StaticFeed : public DataFeed {
+ public:
+  explicit StaticFeed(std::shared_ptr<const DataSource> source) : source_(std::move(source)) {}
+  std::optional<Response> fetch(const Dependency& dep) const override {
+    return source_->fetch(dep);
+  }
+  void watch(const std::vector<Dependency>&) override {}
+  std::set<std::string> wait_for_change(std::chrono::steady_clock::time_point deadline) override;
+
+ private:
+  std::shared_ptr<const DataSource> source_;
+};
+
+struct RunOptions {
+  bool once = false;
+  bool dry_run = false;
+  Duration timeout{0};  // --once: give up after this long (0: never), exit 3
+  // --dry-run output (`> DEST` and the masked diff); stdout by default.
+  std::ostream* out = nullptr;
+  // Environment `env` sees (values file); empty: the process environment.
+  std::function<std::optional<std::string>(std::string_view)> env;
+  // Polled by the loop: stop (SIGTERM/SIGINT) and reload (SIGHUP) requests.
+  std::atomic<bool>* stop_requested = nullptr;
+  std::atomic<bool>* reload_requested = nullptr;
+  // Re-reads the configuration on reload; empty: reload keeps the current one.
+  std::function<Config()> reload_config;
+  Duration pending_warning_interval = std::chrono::seconds(30);
+};
+
+// Runs until done (--once), stopped, or a fatal error. Returns the exit status of the contract:
+// 0 success; 1 a render, write or hook error (--once); 3 data still missing after --timeout.
+int run_templates(Config config, DataFeed& feed, const RunOptions& options);
+
+}  // namespace templet

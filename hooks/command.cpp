@@ -1,0 +1,153 @@
+#include "hooks/command.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+extern char** environ;
+
+namespace templet {
+
+namespace {
+constexpr size_t kMaxOutput = 64 * 1024;
+
+std::vector<std::string> merged_env(const std::map<std::string, std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos && extra.count(kv.substr(0, eq))) continue;
+    env.push_back(std::move(kv));
+  }
+  for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
+  return env;
+}
+}  // namespace
+
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          const std::map<std::string, std::string>& extra_env) {
+  CommandResult result;
+  if (argv.empty()) {
+    result.error = "empty command";
+    return result;
+  }
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    result.error = std::string("pipe: ") + std::strerror(errno);
+    return result;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // Its own process group, so a timeout kills the command and everything it started.
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> env = merged_env(extra_env);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  pid_t pid;
+  int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(pipefd[1]);
+  if (rc != 0) {
+    close(pipefd[0]);
+    result.error = argv[0] + ": " + std::strerror(rc);
+    return result;
+  }
+  result.started = true;
+  if (timeout.count() == 0) {
+    close(pipefd[0]);
+    // Not waited for; reap it in the background so it leaves no zombie.
+    std::thread([pid] { waitpid(pid, nullptr, 0); }).detach();
+    result.exit_code = 0;
+    return result;
+  }
+
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool open = true;
+  while (open) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      result.timed_out = true;
+      break;
+    }
+    pollfd pfd{pipefd[0], POLLIN, 0};
+    int n = poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;
+    char buf[4096];
+    ssize_t got = read(pipefd[0], buf, sizeof buf);
+    if (got <= 0) {
+      open = got < 0 && errno == EINTR;
+      continue;
+    }
+    if (result.output.size() < kMaxOutput)
+      result.output.append(buf, std::min<size_t>(got, kMaxOutput - result.output.size()));
+  }
+  close(pipefd[0]);
+  if (result.timed_out) {
+    kill(-pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return result;
+  }
+  int status = 0;
+  // Output closed; wait for the exit, still bounded by the deadline.
+  while (true) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      result.timed_out = true;
+      kill(-pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      return result;
+    }
+    usleep(10000);
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string describe_command(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    if (a.find_first_of(" \t\"'") != std::string::npos) {
+      out += '"';
+      for (char c : a) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    } else {
+      out += a;
+    }
+  }
+  return out;
+}
+
+}  // namespace templet
