@@ -12,7 +12,9 @@ namespace templet::live {
 
 namespace {
 
-bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+bool starts_with(const std::string& s, const std::string& p) {
+  return s.rfind(p, 0) == 0;
+}
 
 std::string join(const std::string& a, const std::string& b, const std::string& c) {
   std::string s = a;
@@ -39,8 +41,7 @@ std::string strip_slash(std::string s) {
 
 }  // namespace
 
-std::string shim_kv2_path(const std::string& raw, const std::string& mount,
-                          const std::string& ns) {
+std::string shim_kv2_path(const std::string& raw, const std::string& mount, const std::string& ns) {
   std::string m = relative_mount(mount, ns);
   if (raw == mount || raw == strip_slash(mount) || raw == m || raw == strip_slash(m))
     return join(strip_slash(m), "data", "");

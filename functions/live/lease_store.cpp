@@ -29,7 +29,9 @@ namespace {
 long long to_ms(TimePoint t) {
   return std::chrono::duration_cast<Ms>(t.time_since_epoch()).count();
 }
-TimePoint from_ms(long long ms) { return TimePoint(Ms(ms)); }
+TimePoint from_ms(long long ms) {
+  return TimePoint(Ms(ms));
+}
 
 void make_private_dir(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
@@ -113,8 +115,10 @@ std::map<std::string, LeaseRecord> LeaseStore::load(TimePoint now) {
   std::vector<std::string> names;
   while (dirent* e = ::readdir(d)) {
     std::string n = e->d_name;
-    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0) names.push_back(n);
-    else if (n.find(".tmp.") != std::string::npos) ::unlink((dir_ + "/" + n).c_str());  // torn
+    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0)
+      names.push_back(n);
+    else if (n.find(".tmp.") != std::string::npos)
+      ::unlink((dir_ + "/" + n).c_str());  // torn
   }
   ::closedir(d);
   for (const auto& n : names) {

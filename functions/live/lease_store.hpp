@@ -17,10 +17,10 @@ struct LeaseRecord {
   std::string identity;  // the dependency identity, e.g. vault.read(database/creds/ro)
   std::string lease_id;  // empty for lease-less answers (e.g. a PKI issue)
   TimePoint issued_at{};
-  TimePoint expires_at{};     // issue + duration, moved by each renewal
-  long long duration_s = 0;   // the duration last granted
+  TimePoint expires_at{};    // issue + duration, moved by each renewal
+  long long duration_s = 0;  // the duration last granted
   bool renewable = false;
-  Response response;          // the answer templates see
+  Response response;  // the answer templates see
 };
 
 class LeaseStore {
@@ -34,7 +34,7 @@ class LeaseStore {
   void save(const LeaseRecord& record);
   void remove(const std::string& identity);
 
-  std::string directory() const { return dir_; }   // <state_dir>/leases, or ""
+  std::string directory() const { return dir_; }  // <state_dir>/leases, or ""
   std::string file_for(const std::string& identity) const;
 
  private:

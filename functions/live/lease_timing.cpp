@@ -36,7 +36,9 @@ std::string string_field(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-Ms seconds(double s) { return Ms(static_cast<long long>(std::llround(s * 1000.0))); }
+Ms seconds(double s) {
+  return Ms(static_cast<long long>(std::llround(s * 1000.0)));
+}
 
 }  // namespace
 
@@ -44,9 +46,13 @@ Ms renew_grace(Ms duration, double u) {
   return Ms(static_cast<long long>(static_cast<double>(duration.count()) * (0.1 + 0.1 * u)));
 }
 
-Ms renew_sleep(Ms remaining, Ms grace) { return remaining * 2 / 3 + grace / 3; }
+Ms renew_sleep(Ms remaining, Ms grace) {
+  return remaining * 2 / 3 + grace / 3;
+}
 
-bool renewal_exhausted(Ms remaining, Ms grace) { return remaining <= grace * 4; }
+bool renewal_exhausted(Ms remaining, Ms grace) {
+  return remaining <= grace * 4;
+}
 
 long long declared_lease_seconds(const nlohmann::json& secret) {
   long long base = static_cast<long long>(number(secret, "lease_duration").value_or(0));

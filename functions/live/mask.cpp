@@ -8,7 +8,9 @@
 
 namespace templet::live {
 
-std::string short_hash(const std::string& secret) { return sha1_hex(secret).substr(0, 6); }
+std::string short_hash(const std::string& secret) {
+  return sha1_hex(secret).substr(0, 6);
+}
 
 std::string mask_lease_id(const std::string& lease_id) {
   if (lease_id.empty()) return "(no lease)";

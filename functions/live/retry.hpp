@@ -11,9 +11,9 @@
 namespace templet::live {
 
 struct RetryPolicy {
-  int attempts = 0;           // retries after the first failure; 0 = unlimited
-  Ms backoff{250};            // first sleep
-  Ms max_backoff{60000};      // cap; 0 = no cap
+  int attempts = 0;       // retries after the first failure; 0 = unlimited
+  Ms backoff{250};        // first sleep
+  Ms max_backoff{60000};  // cap; 0 = no cap
 
   static RetryPolicy from(const RetryConfig& c);
 

@@ -108,7 +108,8 @@ void VaultClient::refresh_token_file_locked() {
   stamp.content_hash = short_hash(content) + (content.empty() ? "-empty" : "");
   if (stamp.content_hash != token_file_stamp_.content_hash) {
     if (content.empty())
-      spdlog::warn("vault: token file {} is missing or empty; will look again", settings_.token_file);
+      spdlog::warn("vault: token file {} is missing or empty; will look again",
+                   settings_.token_file);
     else if (!token_file_stamp_.content_hash.empty())
       spdlog::info("vault: token file {} changed; using {}", settings_.token_file,
                    mask_token(content));
@@ -144,16 +145,16 @@ void VaultClient::login_locked() {
   std::string role_id = read_trimmed(settings_.role_id_file);
   std::string secret_id = read_trimmed(settings_.secret_id_file);
   if (role_id.empty() || secret_id.empty())
-    throw VaultError("vault: AppRole login: role_id_file or secret_id_file is missing or empty",
-                     0, "", false);
+    throw VaultError("vault: AppRole login: role_id_file or secret_id_file is missing or empty", 0,
+                     "", false);
   nlohmann::json body = {{"role_id", role_id}, {"secret_id", secret_id}};
   Answer a = send("POST", "auth/approle/login", {}, body.dump(), false);
   if (a.status != 200) fail(a);
   nlohmann::json j = nlohmann::json::parse(a.body, nullptr, false);
   if (!j.is_object() || !j.contains("auth") || !j["auth"].is_object() ||
       !j["auth"].contains("client_token") || !j["auth"]["client_token"].is_string())
-    throw VaultError("vault: " + a.described + ": no auth.client_token in the answer", a.status,
-                     "", false);
+    throw VaultError("vault: " + a.described + ": no auth.client_token in the answer", a.status, "",
+                     false);
   const auto& auth = j["auth"];
   std::lock_guard<std::mutex> lock(mu_);
   token_ = auth["client_token"].get<std::string>();
@@ -181,7 +182,8 @@ VaultClient::Answer VaultClient::send(const std::string& method, const std::stri
     req.method = method;
     req.url = settings_.address + "/v1/" + escape_path(path);
     std::string qs;
-    for (const auto& [k, v] : query) qs += (qs.empty() ? "?" : "&") + url_escape(k) + "=" + url_escape(v);
+    for (const auto& [k, v] : query)
+      qs += (qs.empty() ? "?" : "&") + url_escape(k) + "=" + url_escape(v);
     req.url += qs;
     req.timeout = settings_.timeout;
     req.body = body;
@@ -263,10 +265,10 @@ VaultClient::Mount VaultClient::mount_for(const std::string& raw, bool use_cache
     return {};
   }
   if (a.status >= 500 || a.status == 429 || a.status == 412) fail(a);  // retry later
-  spdlog::warn("vault: failed to check if {} is KVv2 ({}: status {}{}), assume not; using the raw "
-               "path",
-               raw, a.described, a.status,
-               error_text(a.body).empty() ? "" : ": " + error_text(a.body));
+  spdlog::warn(
+      "vault: failed to check if {} is KVv2 ({}: status {}{}), assume not; using the raw "
+      "path",
+      raw, a.described, a.status, error_text(a.body).empty() ? "" : ": " + error_text(a.body));
   std::lock_guard<std::mutex> lock(mu_);
   unknown_paths_.insert(raw);
   return {};
@@ -296,8 +298,7 @@ Response VaultClient::write(const Dependency& d) {
 
 Response VaultClient::list(const Dependency& d) {
   Mount m = mount_for(d.target, true);
-  std::string path =
-      m.kv2 ? shim_kv2_list_path(d.target, m.path, settings_.namespace_) : d.target;
+  std::string path = m.kv2 ? shim_kv2_list_path(d.target, m.path, settings_.namespace_) : d.target;
   Answer a = send("LIST", path, {}, "");
   if (a.status == 200 || a.status == 404)
     return Response{static_cast<int>(a.status), std::move(a.body)};
@@ -341,14 +342,15 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
     bool need_login;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      long long left = token_expiry_.time_since_epoch().count() == 0
-                           ? 0
-                           : std::chrono::duration_cast<std::chrono::seconds>(token_expiry_ -
-                                                                              clock_.now())
-                                 .count();
+      long long left =
+          token_expiry_.time_since_epoch().count() == 0
+              ? 0
+              : std::chrono::duration_cast<std::chrono::seconds>(token_expiry_ - clock_.now())
+                    .count();
       Ms grace = renew_grace(Ms(token_ttl_ * 1000), u);
-      need_login = token_.empty() || !token_from_login_ ||
-                   (token_ttl_ > 0 && (!token_renewable_ || renewal_exhausted(Ms(left * 1000), grace)));
+      need_login =
+          token_.empty() || !token_from_login_ ||
+          (token_ttl_ > 0 && (!token_renewable_ || renewal_exhausted(Ms(left * 1000), grace)));
       if (!need_login && token_ttl_ == 0) return std::nullopt;  // a login without expiry
     }
     if (need_login) {

@@ -100,20 +100,20 @@ class VaultClient {
   std::shared_ptr<HttpPool> http_;
   Clock& clock_;
 
-  mutable std::mutex mu_;      // token and mount state
-  std::mutex login_mu_;        // one login at a time
-  std::string token_;          // the current token
+  mutable std::mutex mu_;  // token and mount state
+  std::mutex login_mu_;    // one login at a time
+  std::string token_;      // the current token
   bool token_from_login_ = false;
-  TimePoint token_expiry_{};   // login or renew-self: when the token dies (epoch: unknown)
+  TimePoint token_expiry_{};  // login or renew-self: when the token dies (epoch: unknown)
   bool token_renewable_ = false;
-  long long token_ttl_ = 0;    // seconds granted by the last login or renewal
+  long long token_ttl_ = 0;  // seconds granted by the last login or renewal
   bool static_renew_done_ = false;
   struct FileStamp {
     long long mtime_ns = -1;
     long long size = -1;
     std::string content_hash;
   } token_file_stamp_;
-  std::map<std::string, bool> mounts_;  // mount path ("secret/") -> KV v2
+  std::map<std::string, bool> mounts_;   // mount path ("secret/") -> KV v2
   std::set<std::string> unknown_paths_;  // mount lookup refused: raw path used
   bool no_mounts_endpoint_ = false;      // 404: an old Vault; everything is v1
 };

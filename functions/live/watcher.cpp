@@ -107,7 +107,8 @@ TimePoint Watcher::consul_step(TimePoint now) {
   bool same = have_data_ && ans.index == index_;
   index_ = ans.index;
   if (same) return now + gap;  // a wait timeout: no news
-  if (dep_.type == DepType::KvBlock && ans.response.status == 404) return now + gap;  // keep waiting
+  if (dep_.type == DepType::KvBlock && ans.response.status == 404)
+    return now + gap;  // keep waiting
   sink_.put(dep_.id, ans.response);
   have_data_ = true;
   return now + gap;
