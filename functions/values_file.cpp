@@ -316,7 +316,12 @@ std::optional<Response> ValuesFile::fetch(const Dependency& dep) const {
       return fetch_vault(dep);
     case DepType::File: {
       std::ifstream in(dep.target, std::ios::binary);
-      if (!in) throw FetchError(dep.id + ": open " + dep.target + ": " + std::strerror(errno));
+      if (!in) {
+        std::string err = std::strerror(errno);  // Go's wording: lower case
+        if (!err.empty())
+          err[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(err[0])));
+        throw FetchError(dep.id + ": open " + dep.target + ": " + err);
+      }
       std::stringstream ss;
       ss << in.rdbuf();
       return ok(ss.str());
