@@ -172,13 +172,88 @@ Value from_yaml(const YAML::Node& n) {
   return Value::nil();
 }
 
+int hex4(std::string_view s, size_t i) {
+  if (i + 4 > s.size()) return -1;
+  int v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    char c = s[k];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+// Go's decoder turns an unpaired UTF-16 surrogate escape into U+FFFD; nlohmann rejects it.
+// Rewrites such escapes to \ufffd (only inside strings, only when unpaired).
+std::string replace_lone_surrogates(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (!in_string) {
+      if (c == '"') in_string = true;
+      out += c;
+      continue;
+    }
+    if (c == '"') {
+      in_string = false;
+      out += c;
+      continue;
+    }
+    if (c != '\\' || i + 1 >= text.size()) {
+      out += c;
+      continue;
+    }
+    if (text[i + 1] != 'u') {
+      out += c;
+      out += text[++i];
+      continue;
+    }
+    int v = hex4(text, i + 2);
+    if (v >= 0xD800 && v <= 0xDBFF) {
+      int low = (i + 7 < text.size() && text[i + 6] == '\\' && text[i + 7] == 'u')
+                    ? hex4(text, i + 8)
+                    : -1;
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        out.append(text.substr(i, 12));
+        i += 11;
+        continue;
+      }
+      out += "\\ufffd";
+      i += 5;
+      continue;
+    }
+    if (v >= 0xDC00 && v <= 0xDFFF) {
+      out += "\\ufffd";
+      i += 5;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 Value parse_json_document(std::string_view text, const std::string& file) {
   ValueBuilder builder(text);
   nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
-  if (builder.failed()) throw DataError(builder.error_message(file));
-  return builder.result();
+  if (!builder.failed()) return builder.result();
+  // Retry once with unpaired surrogates replaced, as Go's decoder accepts them.
+  if (text.find("\\u") != std::string_view::npos) {
+    std::string fixed = replace_lone_surrogates(text);
+    if (fixed != text) {
+      ValueBuilder again(fixed);
+      nlohmann::json::sax_parse(fixed.begin(), fixed.end(), &again);
+      if (!again.failed()) return again.result();
+    }
+  }
+  throw DataError(builder.error_message(file));
 }
 
 Value parse_yaml_document(std::string_view text, const std::string& file) {
