@@ -1,0 +1,165 @@
+// ConsulClient (see consul_client.hpp).
+//
+// Consul error bodies are plain text; they are shown (first line, shortened) since they carry no
+// secrets, unlike request headers which hold the token.
+#include "functions/live/consul_client.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace templet::live {
+
+namespace {
+
+std::string escape_key(const std::string& key) {
+  std::string out;
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t slash = key.find('/', start);
+    if (slash == std::string::npos) slash = key.size();
+    if (start > 0) out += '/';
+    out += url_escape(key.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::string first_line(const std::string& body) {
+  std::string s = body.substr(0, body.find('\n'));
+  s = trim_space(s);
+  if (s.size() > 200) s = s.substr(0, 200) + "...";
+  return s;
+}
+
+}  // namespace
+
+ConsulSettings ConsulSettings::from(const ConsulConfig& c) {
+  ConsulSettings s;
+  if (c.address && !c.address->empty()) s.address = normalize_address(*c.address);
+  while (!s.address.empty() && s.address.back() == '/') s.address.pop_back();
+  if (c.token) s.token = *c.token;
+  if (c.token_file) s.token_file = *c.token_file;
+  return s;
+}
+
+ConsulClient::ConsulClient(ConsulSettings settings, std::shared_ptr<HttpPool> http)
+    : settings_(std::move(settings)), http_(std::move(http)) {}
+
+std::string ConsulClient::token() const {
+  if (settings_.token_file.empty()) return settings_.token;
+  std::ifstream in(settings_.token_file, std::ios::binary);
+  if (!in) return settings_.token;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return trim_space(ss.str());
+}
+
+std::string ConsulClient::local_node() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!local_node_.empty()) return local_node_;
+  }
+  HttpRequest req;
+  req.url = settings_.address + "/v1/agent/self";
+  std::string t = token();
+  if (!t.empty()) req.headers.emplace_back("X-Consul-Token", t);
+  HttpResponse resp;
+  try {
+    resp = http_->send(req);
+  } catch (const HttpTransportError& e) {
+    throw ConsulError(std::string("consul: ") + e.what(), 0, true);
+  }
+  if (resp.status != 200)
+    throw ConsulError("consul: GET /v1/agent/self: status " + std::to_string(resp.status) + ": " +
+                          first_line(resp.body),
+                      resp.status, false);
+  nlohmann::json j = nlohmann::json::parse(resp.body, nullptr, false);
+  std::string name;
+  if (j.is_object() && j.contains("Config") && j["Config"].is_object())
+    name = j["Config"].value("NodeName", "");
+  if (name.empty()) throw ConsulError("consul: /v1/agent/self has no Config.NodeName", 200, false);
+  std::lock_guard<std::mutex> lock(mu_);
+  local_node_ = name;
+  return name;
+}
+
+std::string ConsulClient::request_target(const Dependency& d, std::uint64_t index) {
+  std::string path;
+  std::vector<std::string> q;
+  auto add = [&q](const std::string& k, const std::string& v) {
+    if (!v.empty()) q.push_back(k + "=" + url_escape(v));
+  };
+  switch (d.type) {
+    case DepType::KvGet:
+    case DepType::KvBlock:
+      path = "/v1/kv/" + escape_key(d.target);
+      break;
+    case DepType::KvList:
+      path = "/v1/kv/" + escape_key(d.target);
+      q.push_back("recurse");
+      break;
+    case DepType::HealthService:
+      path = "/v1/health/service/" + url_escape(d.target);
+      if (d.passing_only()) q.push_back("passing");
+      add("tag", d.tag);
+      add("near", d.near);
+      add("peer", d.peer);
+      add("sameness-group", d.sameness_group);
+      break;
+    case DepType::CatalogServices:
+      path = "/v1/catalog/services";
+      break;
+    case DepType::CatalogNode:
+      path = "/v1/catalog/node/" + url_escape(d.target.empty() ? local_node() : d.target);
+      break;
+    case DepType::CatalogNodes:
+      path = "/v1/catalog/nodes";
+      add("near", d.near);
+      break;
+    default:
+      throw FetchError(d.id + ": not a Consul dependency");
+  }
+  add("dc", d.dc);
+  add("ns", d.ns);
+  add("partition", d.partition);
+  if (settings_.stale) q.push_back("stale");
+  if (index > 0) {
+    q.push_back("index=" + std::to_string(index));
+    q.push_back("wait=" + std::to_string(settings_.wait.count()) + "ms");
+  }
+  std::string target = path;
+  for (size_t i = 0; i < q.size(); ++i) target += (i == 0 ? "?" : "&") + q[i];
+  return target;
+}
+
+ConsulAnswer ConsulClient::query(const Dependency& d, std::uint64_t index) {
+  HttpRequest req;
+  req.url = settings_.address + request_target(d, index);
+  req.timeout = request_timeout();
+  std::string t = token();
+  if (!t.empty()) req.headers.emplace_back("X-Consul-Token", t);
+  HttpResponse resp;
+  try {
+    resp = http_->send(req);
+  } catch (const HttpTransportError& e) {
+    throw ConsulError(std::string("consul: ") + e.what(), 0, true);
+  }
+  if (resp.status != 200 && resp.status != 404)
+    throw ConsulError("consul: " + describe_request("GET", req.url) + ": status " +
+                          std::to_string(resp.status) +
+                          (resp.body.empty() ? "" : ": " + first_line(resp.body)),
+                      resp.status, false);
+  std::uint64_t got = 1;
+  if (const std::string* h = resp.header("x-consul-index")) {
+    try {
+      got = std::stoull(*h);
+    } catch (const std::exception&) {
+      got = 1;
+    }
+  }
+  if (got < 1) got = 1;  // the server never sends 0; treat anything below 1 as 1
+  return ConsulAnswer{Response{static_cast<int>(resp.status), std::move(resp.body)}, got};
+}
+
+}  // namespace templet::live

@@ -1,0 +1,29 @@
+// HttpPool: borrow, send, give back (see http_pool.hpp).
+//
+// A client whose request threw is still returned: the curl client resets its handle per request.
+#include "functions/live/http_pool.hpp"
+
+namespace templet::live {
+
+HttpResponse HttpPool::send(const HttpRequest& request) {
+  std::unique_ptr<HttpClient> client;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      client = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!client) client = factory_();
+  struct GiveBack {
+    HttpPool* pool;
+    std::unique_ptr<HttpClient>* c;
+    ~GiveBack() {
+      std::lock_guard<std::mutex> lock(pool->mu_);
+      pool->idle_.push_back(std::move(*c));
+    }
+  } give_back{this, &client};
+  return client->send(request);
+}
+
+}  // namespace templet::live

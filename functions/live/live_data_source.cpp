@@ -1,0 +1,341 @@
+// LiveDataSource (see live_data_source.hpp).
+//
+// Everything a watcher thread touches lives in a shared Core, and each thread holds a reference
+// to it, so a thread still inside a 60 s blocking query at stop() can be let go safely: it finds
+// the stop flag when its request returns and exits without touching freed memory.
+#include "functions/live/live_data_source.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+#include <thread>
+
+namespace templet::live {
+
+namespace {
+
+struct Entry {
+  std::optional<Response> response;
+  std::string error;  // the last failure, cleared by the next answer
+  bool gave_up = false;
+};
+using Map = std::map<std::string, Entry>;
+
+class Snapshot : public DataSource {
+ public:
+  explicit Snapshot(std::shared_ptr<const Map> map) : map_(std::move(map)) {}
+  std::optional<Response> fetch(const Dependency& dep) const override {
+    auto it = map_->find(dep.id);
+    if (it == map_->end()) return std::nullopt;
+    if (it->second.response) return it->second.response;
+    if (it->second.gave_up) throw FetchError(it->second.error);
+    return std::nullopt;
+  }
+
+ private:
+  std::shared_ptr<const Map> map_;
+};
+
+struct Slot {
+  std::unique_ptr<Watcher> watcher;  // null for the token upkeep slot
+  std::function<TimePoint()> step;   // the work
+  Wakeup wake;
+  TimePoint due{};
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread thread;
+};
+
+}  // namespace
+
+struct LiveDataSource::Core : WatchSink {
+  WatchContext ctx;
+  bool threads = true;
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  std::shared_ptr<const Map> data = std::make_shared<Map>();
+  std::uint64_t gen = 0;
+  bool stopped = false;
+  std::map<std::string, std::shared_ptr<Slot>> slots;
+  std::shared_ptr<Slot> token_slot;
+  std::map<std::string, LeaseRecord> restored;
+  std::function<void(const std::string&)> on_change;
+
+  // Copy-on-write update of one entry; returns whether the run loop must be woken.
+  template <class F>
+  bool update(const std::string& id, F&& f) {
+    std::function<void(const std::string&)> cb;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopped || !slots.count(id)) return false;  // forgotten dependency: discard
+      auto next = std::make_shared<Map>(*data);
+      bool wake = f((*next)[id]);
+      data = std::move(next);
+      if (!wake) return false;
+      ++gen;
+      cb = on_change;
+    }
+    cv.notify_all();
+    if (cb) cb(id);
+    return true;
+  }
+
+  bool put(const std::string& id, const Response& r) override {
+    return update(id, [&](Entry& e) {
+      bool was_failed = e.gave_up;
+      e.error.clear();
+      e.gave_up = false;
+      if (e.response && e.response->status == r.status && e.response->body == r.body)
+        return was_failed;
+      e.response = r;
+      return true;
+    });
+  }
+
+  void fail(const std::string& id, const std::string& message, bool gave_up) override {
+    update(id, [&](Entry& e) {
+      bool newly = gave_up && !e.gave_up;
+      e.error = message;
+      e.gave_up = e.gave_up || gave_up;
+      return newly;
+    });
+  }
+
+  void start(const std::shared_ptr<Slot>& slot, const std::shared_ptr<Core>& self) {
+    if (!threads) return;
+    slot->thread = std::thread([self, slot] {
+      Clock& clock = *self->ctx.clock;
+      TimePoint next = slot->due;
+      while (!slot->wake.stopped()) {
+        if (clock.now() >= next) {
+          try {
+            next = slot->step();
+          } catch (const std::exception& e) {
+            spdlog::error("watcher: unexpected error: {}", e.what());
+            next = clock.now() + std::chrono::seconds(5);
+          }
+        }
+        if (slot->watcher && !slot->wake.stopped()) slot->watcher->revoke_pending();
+        if (!clock.sleep_until(next, slot->wake)) break;
+      }
+      {
+        std::lock_guard<std::mutex> lock(slot->mu);
+        slot->done = true;
+      }
+      slot->done_cv.notify_all();
+    });
+  }
+
+  static void finish(const std::vector<std::shared_ptr<Slot>>& gone) {
+    for (const auto& s : gone) s->wake.stop();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (const auto& s : gone) {
+      if (!s->thread.joinable()) continue;
+      std::unique_lock<std::mutex> lock(s->mu);
+      if (s->done_cv.wait_until(lock, deadline, [&] { return s->done; })) {
+        lock.unlock();
+        s->thread.join();
+      } else {
+        lock.unlock();
+        s->thread.detach();  // inside a blocking request; exits when it returns
+      }
+    }
+  }
+};
+
+LiveDataSource::LiveDataSource(WatchContext ctx, bool threads) : core_(std::make_shared<Core>()) {
+  core_->ctx = std::move(ctx);
+  core_->threads = threads;
+  if (core_->ctx.leases) core_->restored = core_->ctx.leases->load(core_->ctx.clock->now());
+}
+
+LiveDataSource::~LiveDataSource() {
+  stop();
+}
+
+std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const Config& c) {
+  WatchContext ctx;
+  if (c.vault.address && !c.vault.address->empty()) {
+    TlsOptions tls;
+    if (c.vault.ssl.ca_cert) tls.ca_cert = *c.vault.ssl.ca_cert;
+    tls.verify = c.vault.ssl.verify.value_or(true);
+    auto pool = std::make_shared<HttpPool>([tls] { return make_curl_client(tls); });
+    ctx.vault = std::make_shared<VaultClient>(VaultSettings::from(c.vault), pool, *ctx.clock);
+  }
+  {
+    TlsOptions tls;
+    if (c.consul.ssl.ca_cert) tls.ca_cert = *c.consul.ssl.ca_cert;
+    tls.verify = c.consul.ssl.verify.value_or(true);
+    auto pool = std::make_shared<HttpPool>([tls] { return make_curl_client(tls); });
+    ctx.consul = std::make_shared<ConsulClient>(ConsulSettings::from(c.consul), pool);
+  }
+  if (c.state_dir && !c.state_dir->empty()) ctx.leases = std::make_shared<LeaseStore>(*c.state_dir);
+  ctx.vault_retry = RetryPolicy::from(c.retry);
+  ctx.consul_retry = RetryPolicy::from(c.retry);
+  if (c.vault.default_lease_duration) ctx.timing.default_lease = *c.vault.default_lease_duration;
+  if (c.vault.lease_renewal_threshold) ctx.timing.threshold = *c.vault.lease_renewal_threshold;
+  ctx.revoke_superseded = c.vault.revoke_superseded.value_or(false);
+  return std::make_unique<LiveDataSource>(std::move(ctx));
+}
+
+std::optional<Response> LiveDataSource::fetch(const Dependency& dep) const {
+  return snapshot()->fetch(dep);
+}
+
+std::shared_ptr<const DataSource> LiveDataSource::snapshot() const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  return std::make_shared<Snapshot>(core_->data);
+}
+
+void LiveDataSource::ensure_watching(const std::vector<Dependency>& deps) {
+  std::vector<std::shared_ptr<Slot>> started;
+  bool any_vault = false;
+  {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    if (core_->stopped) return;
+    for (const auto& d : deps) {
+      if (core_->slots.count(d.id)) continue;
+      any_vault = any_vault || d.type == DepType::VaultRead || d.type == DepType::VaultWrite ||
+                  d.type == DepType::VaultList;
+      std::optional<LeaseRecord> restored;
+      if (auto it = core_->restored.find(d.id); it != core_->restored.end()) {
+        restored = std::move(it->second);
+        core_->restored.erase(it);
+      }
+      auto slot = std::make_shared<Slot>();
+      core_->slots[d.id] = slot;  // before the watcher: a restored answer is put at construction
+      core_->mu.unlock();
+      slot->watcher = std::make_unique<Watcher>(d, core_->ctx, *core_, std::move(restored));
+      core_->mu.lock();
+      Watcher* w = slot->watcher.get();
+      slot->step = [w] { return w->step(); };
+      slot->due = w->first_due();
+      started.push_back(slot);
+    }
+    if (any_vault && !core_->token_slot && core_->ctx.vault &&
+        core_->ctx.vault->token_needs_upkeep()) {
+      auto slot = std::make_shared<Slot>();
+      auto* core = core_.get();
+      auto failures = std::make_shared<int>(0);
+      slot->step = [core, failures] {
+        Clock& clock = *core->ctx.clock;
+        try {
+          auto next = core->ctx.vault->maintain_token(core->ctx.random);
+          *failures = 0;
+          return next ? *next : clock.now() + std::chrono::hours(24 * 365);
+        } catch (const FetchError& e) {
+          Ms delay = core->ctx.vault_retry.delay((*failures)++, core->ctx.random);
+          spdlog::warn("vault: token upkeep failed: {} (retry in {}ms)", e.what(), delay.count());
+          return clock.now() + delay;
+        }
+      };
+      slot->due = core_->ctx.clock->now();
+      core_->token_slot = slot;
+      started.push_back(slot);
+    }
+  }
+  for (const auto& s : started) core_->start(s, core_);
+}
+
+void LiveDataSource::retain_only(const std::vector<Dependency>& used) {
+  std::set<std::string> keep;
+  for (const auto& d : used) keep.insert(d.id);
+  std::vector<std::shared_ptr<Slot>> gone;
+  {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    auto next = std::make_shared<Map>(*core_->data);
+    for (auto it = core_->slots.begin(); it != core_->slots.end();) {
+      if (keep.count(it->first)) {
+        ++it;
+        continue;
+      }
+      gone.push_back(it->second);
+      next->erase(it->first);
+      it = core_->slots.erase(it);
+    }
+    core_->data = std::move(next);
+  }
+  Core::finish(gone);
+}
+
+std::size_t LiveDataSource::watching() const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  return core_->slots.size();
+}
+
+std::uint64_t LiveDataSource::generation() const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  return core_->gen;
+}
+
+std::uint64_t LiveDataSource::wait_for_change(std::uint64_t seen, Ms timeout) const {
+  std::unique_lock<std::mutex> lock(core_->mu);
+  core_->cv.wait_for(lock, timeout, [&] { return core_->gen != seen || core_->stopped; });
+  return core_->gen;
+}
+
+void LiveDataSource::set_on_change(std::function<void(const std::string&)> callback) {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  core_->on_change = std::move(callback);
+}
+
+void LiveDataSource::mark_applied(const std::string& identity) {
+  std::shared_ptr<Slot> slot;
+  {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    auto it = core_->slots.find(identity);
+    if (it == core_->slots.end() || !it->second->watcher) return;
+    slot = it->second;
+  }
+  if (!core_->ctx.revoke_superseded) return;
+  slot->watcher->mark_applied();
+  slot->wake.nudge();
+}
+
+std::map<std::string, std::string> LiveDataSource::failures() const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  std::map<std::string, std::string> out;
+  for (const auto& [id, e] : *core_->data)
+    if (!e.error.empty()) out[id] = e.error;
+  return out;
+}
+
+std::map<std::string, std::string> LiveDataSource::given_up() const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  std::map<std::string, std::string> out;
+  for (const auto& [id, e] : *core_->data)
+    if (e.gave_up) out[id] = e.error;
+  return out;
+}
+
+void LiveDataSource::stop() {
+  std::vector<std::shared_ptr<Slot>> gone;
+  {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    if (core_->stopped) return;
+    core_->stopped = true;
+    for (auto& [id, s] : core_->slots) gone.push_back(s);
+    if (core_->token_slot) gone.push_back(core_->token_slot);
+  }
+  core_->cv.notify_all();
+  Core::finish(gone);
+}
+
+std::optional<TimePoint> LiveDataSource::run_due() {
+  std::vector<std::shared_ptr<Slot>> all;
+  {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    for (auto& [id, s] : core_->slots) all.push_back(s);
+    if (core_->token_slot) all.push_back(core_->token_slot);
+  }
+  std::optional<TimePoint> earliest;
+  for (const auto& s : all) {
+    if (core_->ctx.clock->now() >= s->due) s->due = s->step();
+    if (s->watcher) s->watcher->revoke_pending();
+    if (!earliest || s->due < *earliest) earliest = s->due;
+  }
+  return earliest;
+}
+
+}  // namespace templet::live

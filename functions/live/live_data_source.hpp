@@ -1,0 +1,76 @@
+// The DataSource the daemon renders against: answers kept fresh by one watcher per dependency
+// identity (shared by every template that uses it), with change notification for the run loop.
+//
+// Renders read a snapshot (an immutable map swapped on each change), so one pass sees a
+// consistent set. Watchers run on their own threads, or are stepped by hand in tests.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "functions/data_source.hpp"
+#include "functions/live/watcher.hpp"
+
+namespace templet::live {
+
+class LiveDataSource : public DataSource {
+ public:
+  // `threads` false: nothing runs until run_due() is called (tests).
+  explicit LiveDataSource(WatchContext ctx, bool threads = true);
+  ~LiveDataSource() override;
+  LiveDataSource(const LiveDataSource&) = delete;
+  LiveDataSource& operator=(const LiveDataSource&) = delete;
+
+  // Clients over libcurl from a finalized Config (Vault only when vault.address is set), leases
+  // persisted under state_dir, retries from `retry` (attempts 0 = never give up).
+  static std::unique_ptr<LiveDataSource> from_config(const Config& config);
+
+  // The answer for `dep` in the current snapshot; nullopt while it has none. Throws FetchError
+  // when fetching gave up (retries exhausted, or a missing file) and no answer is held.
+  std::optional<Response> fetch(const Dependency& dep) const override;
+  // A frozen view: render one pass against it so every lookup sees the same data.
+  std::shared_ptr<const DataSource> snapshot() const;
+
+  // Starts watching each dependency not watched yet; one watcher per identity.
+  void ensure_watching(const std::vector<Dependency>& deps);
+  // Stops the watchers of identities not in `used` and forgets their answers.
+  void retain_only(const std::vector<Dependency>& used);
+  std::size_t watching() const;
+
+  // Bumped whenever an answer changes (or a fetch gives up).
+  std::uint64_t generation() const;
+  // Waits until generation() != seen, or `timeout` (real time), or stop(); returns generation().
+  std::uint64_t wait_for_change(std::uint64_t seen, Ms timeout) const;
+  // Also called (on the watcher's thread) with the identity whose answer changed.
+  void set_on_change(std::function<void(const std::string& identity)> callback);
+
+  // The run loop has applied `identity`'s current answer: with revoke_superseded, the leases it
+  // replaced are revoked (on the watcher's thread, or at the next run_due()).
+  void mark_applied(const std::string& identity);
+  // Last failure per identity still without a fresh answer (for "waiting for ..." logs).
+  std::map<std::string, std::string> failures() const;
+  // Identities whose fetching gave up, with the message.
+  std::map<std::string, std::string> given_up() const;
+
+  // Stops every watcher. Threads stuck in a blocking query are not waited for beyond ~2 s; they
+  // exit on their own when the request returns. Idempotent.
+  void stop();
+
+  // Without threads: steps every watcher that is due at the clock's now; returns the earliest
+  // next due time (nullopt when nothing is watched).
+  std::optional<TimePoint> run_due();
+
+  struct Core;
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
+}  // namespace templet::live

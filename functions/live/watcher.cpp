@@ -1,0 +1,335 @@
+// Watcher (see watcher.hpp): the per-dependency schedule.
+//
+// Vault renewable leases: renew at 2/3 r + 1/3 grace; when Vault caps the renewal, stops being
+// renewable, refuses it, or r <= 4 * grace, fetch new credentials before the old ones expire.
+// Non-renewable: re-read at 85-95 %. Failures back off per RetryPolicy and never give up on a
+// still-valid lease early. Every lease action is logged with the remaining time; ids are masked.
+#include "functions/live/watcher.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "functions/live/mask.hpp"
+
+namespace templet::live {
+
+namespace {
+
+long long secs(std::chrono::system_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
+
+}  // namespace
+
+Watcher::Watcher(Dependency dep, WatchContext& ctx, WatchSink& sink,
+                 std::optional<LeaseRecord> restored)
+    : dep_(std::move(dep)), ctx_(ctx), sink_(sink) {
+  if (!restored) return;
+  TimePoint now = ctx_.clock->now();
+  lease_ = std::move(restored);
+  sink_.put(dep_.id, lease_->response);
+  if (lease_->renewable && !lease_->lease_id.empty()) {
+    // Renew at once: it proves the lease survived our absence (else "lease not found": re-fetch).
+    grace_ = renew_grace(Ms(lease_->duration_s * 1000), rand());
+    action_ = Action::Renew;
+    first_due_ = now;
+  } else {
+    nlohmann::json j = nlohmann::json::parse(lease_->response.body, nullptr, false);
+    Ms wait{0};
+    try {
+      wait = nonrenewable_wait(j, lease_->issued_at, ctx_.timing, rand());
+    } catch (const FetchError&) {
+    }
+    first_due_ = std::max(now, lease_->issued_at + wait);
+  }
+  spdlog::info("{}: reusing stored {} ({}s left)", dep_.id, mask_lease_id(lease_->lease_id),
+               secs(lease_->expires_at - now));
+}
+
+std::optional<LeaseRecord> Watcher::lease() const {
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  return lease_;
+}
+
+TimePoint Watcher::step() {
+  TimePoint now = ctx_.clock->now();
+  switch (dep_.type) {
+    case DepType::VaultRead:
+    case DepType::VaultWrite:
+      return vault_step(now);
+    case DepType::VaultList:
+      return vault_list_step(now);
+    case DepType::File:
+      return file_step(now);
+    default:
+      return consul_step(now);
+  }
+}
+
+TimePoint Watcher::failed(TimePoint now, const std::string& message, const RetryPolicy& policy) {
+  ++failures_;
+  bool gave_up = policy.exhausted(failures_);
+  Ms delay = policy.delay(failures_ - 1, ctx_.random);
+  if (gave_up)
+    spdlog::error("{}: {} (giving up after {} attempts)", dep_.id, message, failures_);
+  else
+    spdlog::warn("{}: {} (retry {} in {}ms)", dep_.id, message, failures_, delay.count());
+  sink_.fail(dep_.id, message, gave_up);
+  return now + delay;
+}
+
+// ---- Consul ----
+
+TimePoint Watcher::consul_step(TimePoint now) {
+  if (!ctx_.consul) {
+    sink_.fail(dep_.id, dep_.id + ": Consul is not configured", true);
+    return now + std::chrono::hours(24);
+  }
+  ConsulAnswer ans;
+  try {
+    ans = ctx_.consul->query(dep_, index_);
+  } catch (const FetchError& e) {
+    return failed(now, e.what(), ctx_.consul_retry);
+  }
+  failures_ = 0;
+  now = ctx_.clock->now();
+  Ms gap = ctx_.rate_limit + Ms(static_cast<long long>(ctx_.rate_limit.count() * 0.2 * rand()));
+  if (ans.index < index_) {
+    // The index went backwards (snapshot restore, deleted keys): start over without blocking.
+    spdlog::debug("{}: index went backwards ({} -> {}); re-querying", dep_.id, index_, ans.index);
+    index_ = 0;
+    return now;
+  }
+  bool same = have_data_ && ans.index == index_;
+  index_ = ans.index;
+  if (same) return now + gap;  // a wait timeout: no news
+  if (dep_.type == DepType::KvBlock && ans.response.status == 404)
+    return now + gap;  // keep waiting
+  sink_.put(dep_.id, ans.response);
+  have_data_ = true;
+  return now + gap;
+}
+
+// ---- Vault ----
+
+TimePoint Watcher::vault_step(TimePoint now) {
+  if (!ctx_.vault) {
+    sink_.fail(dep_.id, dep_.id + ": Vault is not configured", true);
+    return now + std::chrono::hours(24);
+  }
+  return action_ == Action::Renew ? vault_renew(now) : vault_fetch(now);
+}
+
+void Watcher::persist() {
+  if (!ctx_.leases || !lease_) return;
+  try {
+    ctx_.leases->save(*lease_);
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: cannot persist the lease: {}", dep_.id, e.what());
+  }
+}
+
+TimePoint Watcher::vault_fetch(TimePoint now) {
+  Response resp;
+  try {
+    resp = dep_.type == DepType::VaultWrite ? ctx_.vault->write(dep_) : ctx_.vault->read(dep_);
+  } catch (const FetchError& e) {
+    TimePoint next = failed(now, e.what(), ctx_.vault_retry);
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    if (lease_ && lease_->expires_at > now)
+      spdlog::warn("{}: still serving {} ({}s left)", dep_.id, mask_lease_id(lease_->lease_id),
+                   secs(lease_->expires_at - now));
+    return next;
+  }
+  now = ctx_.clock->now();
+  nlohmann::json j = nlohmann::json::parse(resp.body, nullptr, false);
+  Ms wait;
+  try {
+    wait = nonrenewable_wait(j, now, ctx_.timing, rand());
+  } catch (const FetchError& e) {
+    return failed(now, e.what(), ctx_.vault_retry);
+  }
+  failures_ = 0;
+  if (j.is_object() && j.contains("warnings") && j["warnings"].is_array())
+    for (const auto& w : j["warnings"])
+      if (w.is_string()) spdlog::warn("{}: vault warning: {}", dep_.id, w.get<std::string>());
+
+  LeaseRecord rec;
+  rec.identity = dep_.id;
+  rec.response = resp;
+  rec.issued_at = now;
+  rec.lease_id = j.is_object() ? j.value("lease_id", "") : "";
+  rec.duration_s = j.is_object() ? declared_lease_seconds(j) : 0;
+  rec.renewable = renewable_lease(j);
+  rec.expires_at = rec.duration_s > 0 ? now + std::chrono::seconds(rec.duration_s) : now + wait;
+
+  std::optional<LeaseRecord> old;
+  {
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    old = lease_;
+    if (old && !old->lease_id.empty() && old->lease_id != rec.lease_id) {
+      if (ctx_.revoke_superseded) superseded_.push_back(old->lease_id);
+      spdlog::info("{}: new credentials {} replace {} ({}s left on the old one)", dep_.id,
+                   mask_lease_id(rec.lease_id), mask_lease_id(old->lease_id),
+                   secs(old->expires_at - now));
+    }
+    lease_ = rec;
+  }
+  sink_.put(dep_.id, resp);
+  bool keep = resp.status == 200 && (!rec.lease_id.empty() || dep_.type == DepType::VaultWrite);
+  if (keep) {
+    persist();
+  } else if (ctx_.leases && old) {
+    ctx_.leases->remove(dep_.id);
+  }
+  if (resp.status == 200 && rec.renewable) {
+    Ms duration(rec.duration_s * 1000);
+    grace_ = renew_grace(duration, rand());
+    action_ = Action::Renew;
+    Ms sleep = renew_sleep(duration, grace_);
+    spdlog::info("{}: got {} for {}s; renewing in {}s", dep_.id, mask_lease_id(rec.lease_id),
+                 rec.duration_s, secs(sleep));
+    return now + sleep;
+  }
+  action_ = Action::Fetch;
+  if (!rec.lease_id.empty())
+    spdlog::info("{}: got non-renewable {} for {}s; re-reading in {}s", dep_.id,
+                 mask_lease_id(rec.lease_id), rec.duration_s, secs(wait));
+  return now + wait;
+}
+
+TimePoint Watcher::vault_renew(TimePoint now) {
+  LeaseRecord rec;
+  {
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    rec = *lease_;
+  }
+  Ms remaining = std::chrono::duration_cast<Ms>(rec.expires_at - now);
+  if (remaining <= Ms(0)) {
+    spdlog::warn("{}: {} expired before it could be renewed; fetching new credentials", dep_.id,
+                 mask_lease_id(rec.lease_id));
+    action_ = Action::Fetch;
+    return vault_fetch(now);
+  }
+  RenewResult r;
+  try {
+    r = ctx_.vault->renew_lease(rec.lease_id, rec.duration_s);
+  } catch (const VaultError& e) {
+    if (!e.retryable()) {
+      spdlog::warn("{}: renewal of {} refused ({}); fetching new credentials ({}s left)", dep_.id,
+                   mask_lease_id(rec.lease_id), e.message.empty() ? e.what() : e.message,
+                   secs(remaining));
+      action_ = Action::Fetch;
+      return vault_fetch(now);
+    }
+    if (renewal_exhausted(remaining, grace_)) {
+      spdlog::warn("{}: renewal of {} failed with {}s left; fetching new credentials", dep_.id,
+                   mask_lease_id(rec.lease_id), secs(remaining));
+      action_ = Action::Fetch;
+      return vault_fetch(now);
+    }
+    TimePoint next = failed(now, e.what(), ctx_.vault_retry);
+    // Never sleep past the point where new credentials must be fetched.
+    return std::min(next, rec.expires_at - grace_ * 4);
+  }
+  failures_ = 0;
+  now = ctx_.clock->now();
+  Ms left(r.lease_seconds * 1000);
+  {
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    lease_->expires_at = now + left;
+    rec = *lease_;
+  }
+  persist();
+  spdlog::info("{}: renewed {}: {}s left{}", dep_.id, mask_lease_id(rec.lease_id), r.lease_seconds,
+               r.capped ? " (capped by the max TTL)" : "");
+  if (r.lease_seconds <= 0 || renewal_exhausted(left, grace_)) {
+    spdlog::info("{}: {} is near its max TTL; fetching new credentials", dep_.id,
+                 mask_lease_id(rec.lease_id));
+    action_ = Action::Fetch;
+    return vault_fetch(now);
+  }
+  if (r.capped || !r.renewable) {
+    // No renewal will extend it: fetch new credentials 4 x grace before it expires.
+    action_ = Action::Fetch;
+    TimePoint at = rec.expires_at - grace_ * 4;
+    spdlog::info("{}: {} cannot be extended; new credentials in {}s", dep_.id,
+                 mask_lease_id(rec.lease_id), secs(at - now));
+    return at;
+  }
+  return now + renew_sleep(left, grace_);
+}
+
+TimePoint Watcher::vault_list_step(TimePoint now) {
+  if (!ctx_.vault) {
+    sink_.fail(dep_.id, dep_.id + ": Vault is not configured", true);
+    return now + std::chrono::hours(24);
+  }
+  Response resp;
+  try {
+    resp = ctx_.vault->list(dep_);
+  } catch (const FetchError& e) {
+    return failed(now, e.what(), ctx_.vault_retry);
+  }
+  failures_ = 0;
+  sink_.put(dep_.id, resp);
+  return ctx_.clock->now() + ctx_.timing.default_lease;
+}
+
+void Watcher::mark_applied() {
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  for (auto& id : superseded_) to_revoke_.push_back(std::move(id));
+  superseded_.clear();
+}
+
+int Watcher::revoke_pending() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    ids.swap(to_revoke_);
+  }
+  int done = 0;
+  for (const auto& id : ids) {
+    try {
+      ctx_.vault->revoke_lease(id);
+      spdlog::info("{}: revoked superseded {}", dep_.id, mask_lease_id(id));
+      ++done;
+    } catch (const FetchError& e) {
+      spdlog::warn("{}: could not revoke superseded {}: {}", dep_.id, mask_lease_id(id), e.what());
+    }
+  }
+  return done;
+}
+
+// ---- file ----
+
+TimePoint Watcher::file_step(TimePoint now) {
+  struct stat st {};
+  if (::stat(dep_.target.c_str(), &st) != 0) {
+    if (file_mtime_ns_ != -1)
+      sink_.fail(dep_.id, "file: stat " + dep_.target + ": no such file or directory", true);
+    file_mtime_ns_ = -1;
+    file_size_ = -1;
+    return now + ctx_.file_poll;
+  }
+  long long mtime = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  if (mtime != file_mtime_ns_ || static_cast<long long>(st.st_size) != file_size_) {
+    std::ifstream in(dep_.target, std::ios::binary);
+    if (!in) {
+      sink_.fail(dep_.id, "file: open " + dep_.target + ": permission denied", true);
+      return now + ctx_.file_poll;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    file_mtime_ns_ = mtime;
+    file_size_ = static_cast<long long>(st.st_size);
+    sink_.put(dep_.id, Response{200, ss.str()});
+  }
+  return now + ctx_.file_poll;
+}
+
+}  // namespace templet::live

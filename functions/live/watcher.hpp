@@ -1,0 +1,102 @@
+// One watcher per dependency identity: fetches, hands answers to a sink, and decides when to
+// act next (Consul: the next blocking query; Vault: renew, re-read or re-issue; file: stat poll).
+//
+// A watcher is a step machine: step() does one unit of work and returns the next wake-up time,
+// so tests drive it with a fake clock and the live source runs it on a thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "functions/data_source.hpp"
+#include "functions/dependency.hpp"
+#include "functions/live/clock.hpp"
+#include "functions/live/consul_client.hpp"
+#include "functions/live/lease_store.hpp"
+#include "functions/live/lease_timing.hpp"
+#include "functions/live/retry.hpp"
+#include "functions/live/vault_client.hpp"
+
+namespace templet::live {
+
+class WatchSink {
+ public:
+  virtual ~WatchSink() = default;
+  // Stores an answer; true (and the run loop is woken) when it differs from the stored one.
+  virtual bool put(const std::string& id, const Response& r) = 0;
+  // Records a failed fetch. `gave_up`: the retries are exhausted, or it is a local dependency
+  // (file) that fails at once; fetch() then throws FetchError until an answer arrives.
+  virtual void fail(const std::string& id, const std::string& message, bool gave_up) = 0;
+};
+
+struct WatchContext {
+  std::shared_ptr<VaultClient> vault;    // may be null when Vault is not configured
+  std::shared_ptr<ConsulClient> consul;  // may be null
+  std::shared_ptr<LeaseStore> leases;    // may be null: nothing persisted
+  Clock* clock = &system_clock();
+  Random random = default_random();
+  RetryPolicy vault_retry;
+  RetryPolicy consul_retry;
+  LeaseTiming timing;
+  bool revoke_superseded = false;
+  Ms file_poll{2000};
+  Ms rate_limit{100};  // minimum gap between two Consul queries of one watcher (+0-20 % jitter)
+};
+
+class Watcher {
+ public:
+  // `restored`: a persisted lease for this identity, reused instead of fetching anew.
+  Watcher(Dependency dep, WatchContext& ctx, WatchSink& sink,
+          std::optional<LeaseRecord> restored = std::nullopt);
+
+  // Does what is due (fetch, renew, poll) and returns when to call again.
+  TimePoint step();
+  // The run loop has applied the current answer: superseded leases may now be revoked.
+  void mark_applied();
+  // Revokes leases queued by mark_applied (when revoke_superseded). Returns how many.
+  int revoke_pending();
+
+  // When step() should first run (a restored lease may not need work yet).
+  TimePoint first_due() const { return first_due_; }
+  const Dependency& dependency() const { return dep_; }
+  std::optional<LeaseRecord> lease() const;
+  int failures() const { return failures_; }
+  std::uint64_t consul_index() const { return index_; }
+
+ private:
+  TimePoint consul_step(TimePoint now);
+  TimePoint vault_step(TimePoint now);
+  TimePoint vault_fetch(TimePoint now);
+  TimePoint vault_renew(TimePoint now);
+  TimePoint vault_list_step(TimePoint now);
+  TimePoint file_step(TimePoint now);
+  TimePoint failed(TimePoint now, const std::string& message, const RetryPolicy& policy);
+  double rand() const { return ctx_.random ? ctx_.random() : 0.0; }
+  void persist();
+
+  Dependency dep_;
+  WatchContext& ctx_;
+  WatchSink& sink_;
+  int failures_ = 0;
+  TimePoint first_due_{};
+  // Consul
+  std::uint64_t index_ = 0;
+  bool have_data_ = false;
+  // Vault
+  enum class Action { Fetch, Renew };
+  Action action_ = Action::Fetch;
+  mutable std::mutex lease_mu_;
+  std::optional<LeaseRecord> lease_;
+  Ms grace_{0};
+  std::vector<std::string> superseded_;  // old lease ids, waiting for mark_applied
+  std::vector<std::string> to_revoke_;
+  // file
+  long long file_mtime_ns_ = -2;
+  long long file_size_ = -2;
+};
+
+}  // namespace templet::live
