@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "app/preview.hpp"
+#include "app/run_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"templet: render configuration from Vault and Consul and push it where it is used"};
@@ -22,13 +23,26 @@ int main(int argc, char** argv) {
                  "Functions to disable (globs, comma-separated)")
       ->delimiter(',');
   pv->add_option("--sandbox-path", preview.sandbox_path, "Directory `file` may read below");
-  pv->add_flag("--show-secrets", preview.show_secrets, "Do not mask secrets");
+  pv->add_option("--diff", preview.diff_path,
+                 "Print a unified diff against this file instead of the output");
+  pv->add_flag("--show-secrets", preview.show_secrets, "Do not mask secrets in --diff");
   pv->add_flag("--error-on-missing-key", preview.error_on_missing_key,
                "Fail when a map has no entry for a key (missingkey=error)");
 
   std::vector<std::string> validate_paths;
   auto* va = app.add_subcommand("validate", "Parse templates and report errors");
   va->add_option("TEMPLATE", validate_paths, "Template files")->required();
+
+  templet::RunCommandOptions run;
+  auto* rn = app.add_subcommand("run", "Render templates, write files, run hooks; keep them fresh");
+  rn->add_option("-c,--config", run.config_paths, "Config file or directory (repeatable)");
+  rn->add_option("--template", run.template_flags, "SOURCE:DESTINATION[:COMMAND] (repeatable)");
+  rn->add_flag("--once", run.once, "Render everything once, run hooks, and exit");
+  rn->add_flag("--dry-run", run.dry_run, "Write nothing, run nothing; print diffs");
+  rn->add_option("--timeout", run.timeout,
+                 "With --once: give up after this long (e.g. 2m) and exit 3 naming missing data");
+  rn->add_option("--values", run.values_path, "Offline data (values file) instead of servers");
+  rn->add_option("--log-level", run.log_level, "trace, debug, info, warn or error");
 
   auto* ver = app.add_subcommand("version", "Print the version");
 
@@ -40,6 +54,7 @@ int main(int argc, char** argv) {
   }
   if (pv->parsed()) return templet::run_preview(preview);
   if (va->parsed()) return templet::run_validate(validate_paths);
+  if (rn->parsed()) return templet::run_run_command(run);
   if (ver->parsed()) {
     std::cout << "templet " << TEMPLET_VERSION << "\n";
     return 0;

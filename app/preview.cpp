@@ -10,6 +10,7 @@
 
 #include "app/data_document.hpp"
 #include "functions/values_file.hpp"
+#include "renderer/diff.hpp"
 #include "renderer/template.hpp"
 
 namespace templet {
@@ -98,7 +99,18 @@ PreviewRender render_preview(const PreviewOptions& options) {
 int run_preview(const PreviewOptions& options) {
   PreviewRender pr = render_preview(options);
   if (pr.status != 0) return pr.status;
-  const std::string& out = pr.result.output;
+  std::string diff;
+  if (!options.diff_path.empty()) {
+    std::string old;
+    if (!read_whole_file(options.diff_path, old) && errno != ENOENT) {
+      std::cerr << "templet: " << options.diff_path << ": " << std::strerror(errno) << "\n";
+      return 2;
+    }
+    std::vector<std::string> secrets;
+    if (!options.show_secrets) secrets.assign(pr.result.secrets.begin(), pr.result.secrets.end());
+    diff = unified_diff(old, pr.result.output, options.diff_path, options.diff_path, secrets);
+  }
+  const std::string& out = options.diff_path.empty() ? pr.result.output : diff;
   if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
     std::cerr << "templet: writing output: " << std::strerror(errno) << "\n";
     return 1;

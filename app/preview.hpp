@@ -17,7 +17,8 @@ struct PreviewOptions {
   bool error_on_missing_key = false;
   std::vector<std::string> function_denylist;  // globs
   std::string sandbox_path;                    // limits `file`
-  bool show_secrets = false;                   // print secrets unmasked (--diff masks them)
+  std::string diff_path;      // --diff DEST: print a unified diff against DEST instead
+  bool show_secrets = false;  // print secrets unmasked (--diff masks them)
 };
 
 // One preview render. `status` is the exit status: 0 rendered, 1 template error, 2 usage error

@@ -1,5 +1,7 @@
 #include "functions/render.hpp"
 
+#include "functions/helpers.hpp"
+
 #include <cstdlib>
 
 #include "functions/render_state.hpp"
@@ -48,8 +50,7 @@ RenderResult render(const Template& tmpl, const DataSource& source, const Render
 FunctionTable consul_template_functions(const FunctionOptions& options) {
   FunctionTable table;
   register_data_functions(table);
-  // TODO(lead): register_helper_functions(table) from functions/helpers.hpp plugs in here,
-  // before the denylist is applied.
+  register_helper_functions(table);
   for (const auto& glob : options.denylist) table.deny(glob);
   return table;
 }

@@ -1,0 +1,52 @@
+#include "app/live_feed.hpp"
+
+namespace templet {
+
+LiveFeed::LiveFeed(std::unique_ptr<live::LiveDataSource> source) : source_(std::move(source)) {
+  source_->set_on_change([this](const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    changed_.insert(id);
+  });
+  seen_ = source_->generation();
+  snapshot_ = source_->snapshot();
+}
+
+LiveFeed::~LiveFeed() {
+  stop();
+}
+
+std::optional<Response> LiveFeed::fetch(const Dependency& dep) const {
+  // Answers come from the pass's snapshot, but a dependency that gave up reports its error,
+  // which only the live source knows.
+  auto answer = snapshot_->fetch(dep);
+  if (!answer) return source_->fetch(dep);
+  return answer;
+}
+
+void LiveFeed::watch(const std::vector<Dependency>& deps) {
+  source_->ensure_watching(deps);
+}
+
+std::set<std::string> LiveFeed::wait_for_change(std::chrono::steady_clock::time_point deadline) {
+  auto now = std::chrono::steady_clock::now();
+  auto timeout = std::chrono::duration_cast<live::Ms>(deadline - now);
+  if (timeout.count() < 0) timeout = live::Ms(0);
+  // Short slices, so that stop and reload requests are noticed promptly.
+  timeout = std::min(timeout, live::Ms(250));
+  seen_ = source_->wait_for_change(seen_, timeout);
+  snapshot_ = source_->snapshot();
+  std::lock_guard<std::mutex> lock(mu_);
+  std::set<std::string> out;
+  out.swap(changed_);
+  return out;
+}
+
+void LiveFeed::applied(const std::vector<Dependency>& deps) {
+  for (const auto& d : deps) source_->mark_applied(d.id);
+}
+
+void LiveFeed::stop() {
+  if (source_) source_->stop();
+}
+
+}  // namespace templet

@@ -1,0 +1,128 @@
+#include "app/run_command.hpp"
+
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+
+#include "app/live_feed.hpp"
+#include "app/runner.hpp"
+#include "app/sd_notify.hpp"
+#include "functions/values_file.hpp"
+
+namespace templet {
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("templet");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+Config load_run_config(const std::vector<std::string>& config_paths,
+                       const std::vector<std::string>& template_flags) {
+  Config config = load_config(config_paths);
+  for (const auto& flag : template_flags) {
+    // SRC:DST[:COMMAND]; the command may itself contain colons.
+    auto first = flag.find(':');
+    if (first == std::string::npos)
+      throw ConfigError("--template " + flag + ": expected SOURCE:DESTINATION[:COMMAND]");
+    auto second = flag.find(':', first + 1);
+    TemplateConfig t;
+    t.origin = "--template " + flag;
+    t.source = flag.substr(0, first);
+    t.destination = flag.substr(
+        first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+    if (second != std::string::npos) t.command = {"/bin/sh", "-c", flag.substr(second + 1)};
+    config.templates.push_back(std::move(t));
+  }
+  finalize_config(config);
+  if (config.templates.empty())
+    throw ConfigError("no templates: give -c FILE with a templates list, or --template SRC:DST");
+  return config;
+}
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+
+// Signals are taken synchronously on one thread (sigwait), so the loop sees plain flags and a
+// write in progress always finishes.
+void start_signal_thread() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set] {
+    while (true) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        g_reload = true;
+      } else {
+        g_stop = true;
+        sd_notify_send("STOPPING=1");
+      }
+    }
+  }).detach();
+}
+
+}  // namespace
+
+int run_run_command(const RunCommandOptions& o) {
+  // Block the signals before any thread starts, so every thread inherits the mask.
+  start_signal_thread();
+  Config config;
+  try {
+    config = load_run_config(o.config_paths, o.template_flags);
+  } catch (const ConfigError& e) {
+    std::cerr << "templet: " << e.what() << "\n";
+    return 2;
+  }
+  setup_logging(o.log_level.empty() ? *config.log_level : o.log_level);
+
+  RunOptions ro;
+  ro.once = o.once;
+  ro.dry_run = o.dry_run;
+  if (!o.timeout.empty()) {
+    try {
+      ro.timeout = parse_duration(o.timeout);
+    } catch (const ConfigError& e) {
+      std::cerr << "templet: --timeout: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  ro.stop_requested = &g_stop;
+  ro.reload_requested = &g_reload;
+  ro.reload_config = [o] { return load_run_config(o.config_paths, o.template_flags); };
+
+  std::unique_ptr<DataFeed> feed;
+  if (!o.values_path.empty()) {
+    try {
+      auto values = std::make_shared<ValuesFile>(ValuesFile::load(o.values_path));
+      ro.env = [values](std::string_view name) { return values->env(name); };
+      feed = std::make_unique<StaticFeed>(values);
+    } catch (const std::exception& e) {
+      std::cerr << "templet: " << e.what() << "\n";
+      return 2;
+    }
+  } else {
+    try {
+      feed = std::make_unique<LiveFeed>(live::LiveDataSource::from_config(config));
+    } catch (const std::exception& e) {
+      std::cerr << "templet: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  int status = run_templates(config, *feed, ro);
+  feed->stop();
+  return status;
+}
+
+}  // namespace templet
