@@ -1,0 +1,64 @@
+// Apply hooks: bring a server (Redash, InfluxDB) in line with a rendered file.
+//
+// Every hook works in two steps. plan() reads the rendered file and the server and says, per
+// entry, what would change; it never writes. apply() carries out a plan's create/update/delete
+// entries independently, so one failure leaves the others done and reported. Running apply twice
+// makes no write calls the second time. Plans and results never contain secret values.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace templet {
+
+enum class PlanAction { Create, Update, Unchanged, Delete, Refused };
+
+struct PlanEntry {
+  std::string name;  // the datasource or task name, exactly as rendered
+  PlanAction action = PlanAction::Unchanged;
+  std::vector<std::string> details;  // e.g. "port: 5432 -> 5433", "password: (secret) changed"
+  std::string reason;                // why it was refused
+};
+
+struct Plan {
+  std::string hook;    // "redash" or "influxdb"
+  std::string target;  // the server URL, for people
+  std::string file;    // the rendered file the plan was made from
+  std::vector<PlanEntry> entries;
+  std::string error;  // the plan could not be made at all (file invalid, server refused us)
+};
+
+enum class ApplyOutcome { Created, Updated, Unchanged, Deleted, Refused, Failed };
+
+struct ApplyEntry {
+  std::string name;
+  ApplyOutcome outcome = ApplyOutcome::Unchanged;
+  std::string message;  // server status and message on failure; never secret values
+};
+
+struct ApplyResult {
+  std::vector<ApplyEntry> entries;
+  std::string error;  // nothing could be applied (e.g. plan failed)
+  bool ok() const {
+    if (!error.empty()) return false;
+    for (const auto& e : entries)
+      if (e.outcome == ApplyOutcome::Refused || e.outcome == ApplyOutcome::Failed) return false;
+    return true;
+  }
+};
+
+class ApplyHook {
+ public:
+  virtual ~ApplyHook() = default;
+  // Read-only: parses `rendered` (the file's contents; `file` names it in errors) and compares
+  // it with the server.
+  virtual Plan plan(const std::string& rendered, const std::string& file) = 0;
+  // Carries out the plan's create/update/delete entries.
+  virtual ApplyResult apply(const Plan& plan) = 0;
+};
+
+// Human-readable plan and result, one line per entry, as `templet plan`/`apply` print them.
+std::string format_plan(const Plan& plan);
+std::string format_result(const ApplyResult& result);
+
+}  // namespace templet
