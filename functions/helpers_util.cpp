@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "functions/helpers_internal.hpp"
+#include "renderer/gofmt.hpp"
 
 namespace templet {
 
@@ -47,77 +48,41 @@ void define(FunctionTable& t, std::string name, std::vector<const Type*> params,
   t.add(std::move(f));
 }
 
-// ---- floats ----
-
-namespace {
-// Shortest round-trip digits of |f| and the decimal exponent of the first digit.
-void shortest(double f, std::string& digits, int& exp10) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, std::fabs(f), std::chars_format::scientific);
-  std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
-  size_t e = s.find('e');
-  digits.clear();
-  for (char c : s.substr(0, e))
-    if (c != '.') digits.push_back(c);
-  exp10 = std::atoi(std::string(s.substr(e + 1)).c_str());
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-}
-
-std::string fmt_e(bool neg, const std::string& d, int exp10) {
-  std::string out = neg ? "-" : "";
-  out += d[0];
-  if (d.size() > 1) out += "." + d.substr(1);
-  out += exp10 < 0 ? "e-" : "e+";
-  int a = std::abs(exp10);
-  if (a < 10) out += "0";
-  out += std::to_string(a);
-  return out;
-}
-
-std::string fmt_f(bool neg, const std::string& d, int exp10) {
-  std::string out = neg ? "-" : "";
-  int dp = exp10 + 1;  // digits before the decimal point
-  if (dp <= 0) {
-    out += "0." + std::string(static_cast<size_t>(-dp), '0') + d;
-  } else if (static_cast<size_t>(dp) >= d.size()) {
-    out += d + std::string(static_cast<size_t>(dp) - d.size(), '0');
-  } else {
-    out += d.substr(0, static_cast<size_t>(dp)) + "." + d.substr(static_cast<size_t>(dp));
-  }
-  return out;
-}
-}  // namespace
+// ---- floats, %q, %v, %T: Go's fmt and strconv live in renderer/gofmt ----
 
 std::string format_float(double f, char fmt) {
-  if (std::isnan(f)) return "NaN";
-  if (std::isinf(f)) return f > 0 ? "+Inf" : "-Inf";
-  bool neg = std::signbit(f);
-  std::string d;
-  int exp10 = 0;
-  if (f == 0) {
-    d = "0";
-  } else {
-    shortest(f, d, exp10);
-  }
-  if (fmt == 'e') return fmt_e(neg, d, exp10);
-  if (fmt == 'f') return fmt_f(neg, d, exp10);
-  const int eprec = 6;  // Go uses 6 for the %e/%f decision at shortest precision
-  if (exp10 < -4 || exp10 >= eprec) return fmt_e(neg, d, exp10);
-  return fmt_f(neg, d, exp10);
+  std::string out;
+  gofmt::format_float(out, f, fmt, -1);
+  return out;
 }
 
 std::string json_float(double f) {
-  double a = std::fabs(f);
-  if (a != 0 && (a < 1e-6 || a >= 1e21)) {
-    std::string s = format_float(f, 'e');
-    size_t n = s.size();
-    if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') {
-      s[n - 2] = s[n - 1];
-      s.pop_back();
-    }
-    return s;
-  }
-  return format_float(f, 'f');
+  std::string out;
+  gofmt::json_float(out, f);
+  return out;
+}
+
+std::string go_quote(std::string_view s) {
+  std::string out;
+  gofmt::quote(out, s);
+  return out;
+}
+
+std::string go_type(const Value& v) {
+  return v.valid() ? v.type()->name : "<nil>";
+}
+
+std::string go_v(const Value& v) {
+  std::string out;
+  gofmt::print_value(out, v);
+  return out;
+}
+
+std::string go_q(const Value& v) {
+  std::string out;
+  Value args[] = {v.valid() ? v : Value::nil()};
+  gofmt::sprintf(out, "%q", args);
+  return out;
 }
 
 // ---- UTF-8 ----
@@ -194,85 +159,7 @@ bool is_unicode_space(char32_t r) {
   }
 }
 
-// Go's unicode.IsPrint, approximated: controls, a few format characters and invalid runes are
-// not printable; every other assigned-looking rune is.
-bool is_print(char32_t r) {
-  if (r < 0x20 || r == 0x7F) return false;
-  if (r >= 0x80 && r < 0xA0) return false;
-  if (r == 0xAD || r == 0x2028 || r == 0x2029 || r == 0xFEFF) return false;
-  if (r >= 0x200B && r <= 0x200F) return false;
-  if (r >= 0x2060 && r <= 0x206F) return false;
-  if (r >= 0xD800 && r <= 0xDFFF) return false;
-  if (r >= 0xE000 && r <= 0xF8FF) return false;
-  return r <= 0x10FFFF;
-}
-
-const char kHex[] = "0123456789abcdef";
-
-void quote_rune_into(std::string& out, char32_t r, char q) {
-  if (r == static_cast<char32_t>(q) || r == '\\') {
-    out += '\\';
-    out += static_cast<char>(r);
-    return;
-  }
-  if (is_print(r)) {
-    append_utf8(out, r);
-    return;
-  }
-  switch (r) {
-    case '\a':
-      out += "\\a";
-      return;
-    case '\b':
-      out += "\\b";
-      return;
-    case '\f':
-      out += "\\f";
-      return;
-    case '\n':
-      out += "\\n";
-      return;
-    case '\r':
-      out += "\\r";
-      return;
-    case '\t':
-      out += "\\t";
-      return;
-    case '\v':
-      out += "\\v";
-      return;
-  }
-  if (r < 0x20 || r == 0x7F) {
-    out += "\\x";
-    out += kHex[r >> 4];
-    out += kHex[r & 15];
-  } else if (r < 0x10000) {
-    out += "\\u";
-    for (int sh = 12; sh >= 0; sh -= 4) out += kHex[(r >> sh) & 15];
-  } else {
-    out += "\\U";
-    for (int sh = 28; sh >= 0; sh -= 4) out += kHex[(r >> sh) & 15];
-  }
-}
 }  // namespace
-
-std::string go_quote(std::string_view s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    size_t w;
-    char32_t r = decode_rune(s, i, w);
-    if (r == 0xFFFD && w == 1 && static_cast<unsigned char>(s[i]) >= 0x80) {
-      unsigned char c = static_cast<unsigned char>(s[i]);
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      quote_rune_into(out, r, '"');
-    }
-    i += w;
-  }
-  return out + "\"";
-}
 
 std::string_view trim_space(std::string_view s) {
   size_t b = 0;
@@ -344,112 +231,6 @@ std::string replace_all(std::string_view s, std::string_view from, std::string_v
   }
   out += s.substr(start);
   return out;
-}
-
-// ---- %q / %v / %T ----
-
-std::string go_type(const Value& v) {
-  return v.valid() ? v.type()->name : "<nil>";
-}
-
-std::string go_v(const Value& v) {
-  switch (v.kind()) {
-    case Kind::Invalid:
-    case Kind::Nil:
-      return "<nil>";
-    case Kind::Bool:
-      return v.as_bool() ? "true" : "false";
-    case Kind::Int:
-      return std::to_string(v.as_int());
-    case Kind::Uint:
-      return std::to_string(v.as_uint());
-    case Kind::Float:
-      return format_float(v.as_float(), 'g');
-    case Kind::Complex: {
-      auto z = v.as_complex();
-      std::string im = format_float(z.imag(), 'g');
-      if (im[0] != '-' && im[0] != '+') im = "+" + im;
-      return "(" + format_float(z.real(), 'g') + im + "i)";
-    }
-    case Kind::String:
-      return v.as_string();
-    case Kind::List: {
-      if (v.is_nil()) return "[]";
-      std::string out = "[";
-      bool first = true;
-      for (const auto& e : v.as_list()) {
-        if (!first) out += " ";
-        first = false;
-        out += go_v(e);
-      }
-      return out + "]";
-    }
-    case Kind::Map: {
-      std::string out = "map[";
-      bool first = true;
-      for (const auto& [k, e] : v.as_map()) {
-        if (!first) out += " ";
-        first = false;
-        out += go_v(k) + ":" + go_v(e);
-      }
-      return out + "]";
-    }
-    case Kind::Struct: {
-      if (v.is_nil()) return "<nil>";
-      std::string out = v.type()->pointer ? "&{" : "{";
-      bool first = true;
-      for (const auto& e : v.as_fields()) {
-        if (!first) out += " ";
-        first = false;
-        out += go_v(e);
-      }
-      return out + "}";
-    }
-    default:
-      return "?";
-  }
-}
-
-std::string go_q(const Value& v) {
-  switch (v.kind()) {
-    case Kind::String:
-      return go_quote(v.as_string());
-    case Kind::Int:
-    case Kind::Uint: {
-      int64_t i = v.as_int();
-      char32_t r = (i < 0 || i > 0x10FFFF || (i >= 0xD800 && i <= 0xDFFF))
-                       ? char32_t{0xFFFD}
-                       : static_cast<char32_t>(i);
-      std::string out = "'";
-      quote_rune_into(out, r, '\'');
-      return out + "'";
-    }
-    case Kind::List: {
-      std::string out = "[";
-      bool first = true;
-      for (const auto& e : v.as_list()) {
-        if (!first) out += " ";
-        first = false;
-        out += go_q(e);
-      }
-      return out + "]";
-    }
-    case Kind::Map: {
-      std::string out = "map[";
-      bool first = true;
-      for (const auto& [k, e] : v.as_map()) {
-        if (!first) out += " ";
-        first = false;
-        out += go_q(k) + ":" + go_q(e);
-      }
-      return out + "]";
-    }
-    case Kind::Invalid:
-    case Kind::Nil:
-      return "%!q(<nil>)";
-    default:
-      return "%!q(" + go_type(v) + "=" + go_v(v) + ")";
-  }
 }
 
 // ---- strconv ----

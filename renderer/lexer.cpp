@@ -1,5 +1,7 @@
 #include "renderer/lexer.hpp"
 
+#include "renderer/gofmt.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -74,8 +76,7 @@ void append_rune(std::string& out, int32_t r) {
 }
 
 bool is_print(int32_t r) {
-  if (r < 0x80) return r >= 0x20 && r < 0x7F;
-  return in_ranges(kPrintRanges, r);
+  return r >= 0 && gofmt::is_print(static_cast<char32_t>(r));
 }
 
 bool is_alphanumeric(int32_t r) {
@@ -107,93 +108,27 @@ bool is_space_rune(int32_t r) {
   }
 }
 
-namespace {
-const char kHex[] = "0123456789abcdef";
-
-void append_quoted_rune(std::string& out, int32_t r, int width, std::string_view raw) {
-  if (width == 1 && r == kRuneError) {
-    out += "\\x";
-    unsigned char c = static_cast<unsigned char>(raw[0]);
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-    return;
-  }
-  if (r == '"' || r == '\\') {
-    out.push_back('\\');
-    out.push_back(static_cast<char>(r));
-    return;
-  }
-  if (is_print(r)) {
-    out.append(raw.substr(0, width));
-    return;
-  }
-  switch (r) {
-    case '\a':
-      out += "\\a";
-      return;
-    case '\b':
-      out += "\\b";
-      return;
-    case '\f':
-      out += "\\f";
-      return;
-    case '\n':
-      out += "\\n";
-      return;
-    case '\r':
-      out += "\\r";
-      return;
-    case '\t':
-      out += "\\t";
-      return;
-    case '\v':
-      out += "\\v";
-      return;
-    default:
-      break;
-  }
-  char buf[16];
-  if (r < ' ' || r == 0x7F) {
-    std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(r));
-  } else if (r < 0x10000) {
-    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(r));
-  } else {
-    std::snprintf(buf, sizeof buf, "\\U%08x", static_cast<unsigned>(r));
-  }
-  out += buf;
-}
-}  // namespace
-
+// Go's %q, %.Nq and %#U: the one implementation is renderer/gofmt.
 std::string quote_prefix(std::string_view s, size_t runes) {
   std::string out;
-  out.reserve(s.size() + 2);
-  out.push_back('"');
-  size_t i = 0;
-  for (size_t n = 0; i < s.size() && n < runes; ++n) {
-    int w;
-    int32_t r = decode_rune(s, i, &w);
-    append_quoted_rune(out, r, w, s.substr(i));
-    i += w;
-  }
-  out.push_back('"');
+  Value arg[] = {Value::string(std::string(s))};
+  gofmt::sprintf(out, "%." + std::to_string(runes) + "q", arg);
   return out;
 }
 
 std::string quote(std::string_view s) {
-  return quote_prefix(s, s.size());
+  std::string out;
+  gofmt::quote(out, s);
+  return out;
 }
 
 std::string format_U(int32_t r) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(r));
-  std::string out = buf;
-  if (r >= 0 && is_print(r)) {
-    out += " '";
-    append_rune(out, r);
-    out += "'";
-  }
+  std::string out;
+  Value arg[] = {Value::integer(r, &types::int32)};
+  gofmt::sprintf(out, "%#U", arg);
   return out;
 }
+
 }  // namespace golang
 
 using golang::kEof;
