@@ -108,6 +108,7 @@ int run_run_command(const RunCommandOptions& o) {
       auto values = std::make_shared<ValuesFile>(ValuesFile::load(o.values_path));
       ro.env = [values](std::string_view name) { return values->env(name); };
       feed = std::make_unique<StaticFeed>(values);
+      ro.offline = true;
     } catch (const std::exception& e) {
       std::cerr << "templet: " << e.what() << "\n";
       return 2;

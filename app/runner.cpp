@@ -47,7 +47,8 @@ struct Slot {
   std::set<std::string> secrets;  // secrets of the last output, for masking
   // Quiescence (wait {min, max}): render no sooner than `due`, no later than `deadline`.
   std::optional<Clock::time_point> due, deadline;
-  bool first_pass = true;  // hooks run on the first complete pass after start
+  bool first_pass = true;      // hooks run on the first complete pass after start
+  bool apply_pending = false;  // the last apply failed: try again
 };
 
 class Loop {
@@ -243,9 +244,42 @@ class Loop {
     s.failed = false;
     s.last_error.clear();
     bool run_hooks = changed || (s.first_pass && *s.cfg.run_on_start);
+    // Apply hooks also run on the first pass, so a freshly started server is brought in line.
+    if (changed || s.first_pass || s.apply_pending) run_apply_hooks(s, r.output);
     s.first_pass = false;
     feed_.applied(r.used);
     return run_hooks;
+  }
+
+  void run_apply_hooks(Slot& s, const std::string& output) {
+    if (!s.cfg.redash && !s.cfg.influxdb) return;
+    const std::string& dest = *s.cfg.destination;
+    auto secrets = sorted_secrets(s.secrets);
+    std::ostream& out = opt_.out ? *opt_.out : std::cout;
+    if (opt_.offline) {
+      if (opt_.dry_run) out << "  (apply hooks of " << dest << " are not run with --values)\n";
+      return;
+    }
+    if (!opt_.make_hooks) return;
+    s.apply_pending = false;
+    for (auto& hook : opt_.make_hooks(s.cfg)) {
+      Plan plan = hook->plan(output, dest);
+      std::string plan_text = mask_secrets(format_plan(plan), secrets);
+      if (opt_.dry_run) {
+        out << plan_text;
+        continue;
+      }
+      spdlog::info("{}", plan_text);
+      ApplyResult result = hook->apply(plan);
+      std::string result_text = mask_secrets(format_result(result), secrets);
+      if (result.ok()) {
+        spdlog::info("{} apply for {}:\n{}", plan.hook, dest, result_text);
+      } else {
+        // The file stays written; the apply is tried again on the next change or pass.
+        s.apply_pending = true;
+        fail(s, plan.hook + " apply for " + dest + " failed:\n" + result_text);
+      }
+    }
   }
 
   void fail(Slot& s, const std::string& message) {

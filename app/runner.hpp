@@ -19,6 +19,7 @@
 #include "app/config.hpp"
 #include "functions/data_source.hpp"
 #include "functions/dependency.hpp"
+#include "hooks/apply_hook.hpp"
 
 namespace templet {
 
@@ -64,6 +65,10 @@ struct RunOptions {
   // Re-reads the configuration on reload; empty: reload keeps the current one.
   std::function<Config()> reload_config;
   Duration pending_warning_interval = std::chrono::seconds(30);
+  // The apply hooks (Redash, InfluxDB) of a template; empty: none. Not called with `offline`.
+  std::function<std::vector<std::unique_ptr<ApplyHook>>(const TemplateConfig&)> make_hooks;
+  // Data comes from a values file: no server is contacted, so apply hooks are skipped.
+  bool offline = false;
 };
 
 // Runs until done (--once), stopped, or a fatal error. Returns the exit status of the contract:
