@@ -3,6 +3,7 @@
 // messages need to match byte for byte.
 #pragma once
 
+#include <ctime>
 #include <functional>
 #include <span>
 #include <string>
@@ -28,6 +29,11 @@ void register_toml(FunctionTable& t);
 void register_math(FunctionTable& t);
 void register_collections(FunctionTable& t);
 void register_sprig(FunctionTable& t);
+void register_grouping(FunctionTable& t);  // byKey, byTag, byPort, byMeta
+void register_runtime(FunctionTable& t);   // executeTemplate, timestamp
+
+// Go's time.Format of a UTC time (runtime_functions.cpp).
+std::string go_time_format(std::string_view layout, const std::tm& t, long nanos);
 
 // Go strconv.FormatFloat(f, fmt, -1, 64) for fmt in 'g', 'f', 'e'.
 std::string format_float(double f, char fmt);

@@ -29,6 +29,8 @@ void register_helper_functions(FunctionTable& table) {
   helpers::register_math(table);
   helpers::register_collections(table);
   helpers::register_sprig(table);
+  helpers::register_grouping(table);
+  helpers::register_runtime(table);
 }
 
 namespace helpers {

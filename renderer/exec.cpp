@@ -640,6 +640,35 @@ void execute(const TreeSet& trees, const std::string& name, const Value& dot, st
   if (it == trees.end() || !it->second->root)
     throw ExecError("template: " + name + ": " + "\"" + name +
                     "\" is an incomplete or empty template");
+  // executeTemplate runs another template of this set; it is valid only during this call.
+  auto saved = std::move(ctx.execute_template);
+  ctx.execute_template = [&trees, &ctx, &options, &name](const std::string& other,
+                                                         const Value& other_dot) {
+    auto found = trees.find(other);
+    if (found == trees.end() || !found->second->root)
+      throw FuncError("template: no template \"" + other + "\" associated with template \"" + name +
+                      "\"");
+    // Nested executions start a fresh Go state; bound them so recursion ends in an error.
+    if (ctx.nested_executions >= 1000)
+      throw FuncError("exceeded maximum template depth (" + std::to_string(options.max_depth) +
+                      ")");
+    std::string result;
+    ++ctx.nested_executions;
+    try {
+      State inner(trees, found->second.get(), result, ctx, options, 0);
+      inner.run(other_dot);
+    } catch (const ExecError& e) {
+      --ctx.nested_executions;
+      throw FuncError(e.what());
+    }
+    --ctx.nested_executions;
+    return result;
+  };
+  struct Restore {
+    CallContext& ctx;
+    std::function<std::string(const std::string&, const Value&)> saved;
+    ~Restore() { ctx.execute_template = std::move(saved); }
+  } restore{ctx, std::move(saved)};
   State state(trees, it->second.get(), out, ctx, options, 0);
   state.run(dot);
 }

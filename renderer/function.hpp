@@ -65,6 +65,10 @@ struct CallContext {
   // Told the text of every secret-derived value the template prints, so that whatever shows
   // the output to a person can mask it.
   std::function<void(std::string_view)> secret_seen;
+  // Runs a template of the executing set by name (consul-template's executeTemplate); set by
+  // execute() for the duration of an execution. Throws FuncError.
+  std::function<std::string(const std::string& name, const Value& dot)> execute_template;
+  int nested_executions = 0;
 };
 
 }  // namespace templet
