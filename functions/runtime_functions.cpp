@@ -1,7 +1,20 @@
-// Helpers that depend on the running execution or the clock: executeTemplate (another template
-// of the same set, rendered to a string) and timestamp (now, in UTC, in Go's layout language).
+// Helpers that depend on the running execution, the clock or the file system: executeTemplate
+// (another template of the same set, rendered to a string), timestamp (now, in UTC, in Go's
+// layout language) and writeToFile (a side file written at execution time).
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
+
+#include <algorithm>
+#include <charconv>
 
 #include "functions/helpers_internal.hpp"
 
@@ -23,6 +36,77 @@ std::string pad(int v, int width, char fill = '0') {
 
 bool starts(std::string_view s, size_t i, std::string_view token) {
   return s.compare(i, token.size(), token) == 0;
+}
+
+[[noreturn]] void write_fail(const std::string& what) {
+  throw FuncError("writeToFile: " + what + ": " + std::strerror(errno));
+}
+
+// consul-template's writeToFile: refuses symlinks (final component or parent), creates parent
+// directories, opens with O_NOFOLLOW, then chowns (when asked) and chmods the open file.
+void write_to_file(const std::string& path, const std::string& user, const std::string& group,
+                   const std::string& perms, const std::string& flags, const std::string& content) {
+  unsigned mode = 0;
+  auto r = std::from_chars(perms.data(), perms.data() + perms.size(), mode, 8);
+  if (perms.empty() || r.ec != std::errc() || r.ptr != perms.data() + perms.size())
+    throw FuncError("writeToFile: invalid permissions \"" + perms + "\"");
+  std::filesystem::path p(path);
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    throw FuncError("writeToFile: " + path + " is a symlink");
+  auto parent = p.parent_path();
+  if (!parent.empty()) {
+    if (lstat(parent.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+      throw FuncError("writeToFile: parent directory of " + path + " is a symlink");
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) throw FuncError("writeToFile: " + parent.string() + ": " + ec.message());
+  }
+  bool append = flags.find("append") != std::string::npos;
+  int fd = open(path.c_str(),
+                O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (append ? O_APPEND : O_TRUNC),
+                static_cast<mode_t>(mode));
+  if (fd < 0) write_fail(path);
+  std::string data = content;
+  if (flags.find("newline") != std::string::npos) data += '\n';
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      write_fail(path);
+    }
+    done += static_cast<size_t>(n);
+  }
+  auto lookup_id = [](const std::string& name, bool is_user) -> long {
+    if (name.empty()) return -1;
+    if (std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::stol(name);
+    if (is_user) {
+      if (struct passwd* pw = getpwnam(name.c_str())) return static_cast<long>(pw->pw_uid);
+    } else if (struct group* gr = getgrnam(name.c_str())) {
+      return static_cast<long>(gr->gr_gid);
+    }
+    throw FuncError(std::string("writeToFile: unknown ") + (is_user ? "user " : "group ") + name);
+  };
+  long uid = -1, gid = -1;
+  try {
+    uid = lookup_id(user, true);
+    gid = lookup_id(group, false);
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  if ((uid >= 0 || gid >= 0) && fchown(fd, static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) {
+    close(fd);
+    write_fail(path);
+  }
+  if (fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    close(fd);
+    write_fail(path);
+  }
+  if (close(fd) != 0) write_fail(path);
 }
 
 }  // namespace
@@ -78,6 +162,19 @@ std::string go_time_format(std::string_view layout, const std::tm& t, long nanos
 }
 
 void register_runtime(FunctionTable& table) {
+  define(
+      table, "writeToFile",
+      {&types::string, &types::string, &types::string, &types::string, &types::string},
+      [](Args a) {
+        if (a.size() != 5 && a.size() != 6)
+          throw FuncError("writeToFile: wrong number of arguments, expected 5 or 6");
+        std::string flags = a.size() == 6 ? a[4].as_string() : "";
+        write_to_file(a[0].as_string(), a[1].as_string(), a[2].as_string(), a[3].as_string(), flags,
+                      a.back().as_string());
+        return Value::string("");
+      },
+      true);
+
   Function exec;
   exec.name = "executeTemplate";
   exec.params = {&types::string, nullptr};

@@ -1,5 +1,10 @@
 // byKey, byTag, byPort, byMeta, executeTemplate and timestamp through real renders.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "functions/render.hpp"
 #include "functions/values_file.hpp"
@@ -93,4 +98,30 @@ TEST_CASE("timestamp formats now in UTC with Go layouts", "[grouping]") {
   CHECK(rfc[10] == 'T');
   CHECK(render_text("{{ timestamp \"2006\" | len }}") == "4");
   CHECK(render_text("{{ timestamp \"unix\" | parseInt | lt 1700000000 }}") == "true");
+}
+
+TEST_CASE("writeToFile writes, appends, sets perms and refuses symlinks", "[grouping]") {
+  char tmpl[] = "/tmp/templet-wtf-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string file = dir + "/sub/out.txt";
+  CHECK(render_text("{{ writeToFile \"" + file + "\" \"\" \"\" \"0640\" \"hello\" }}") == "");
+  CHECK(render_text("{{ writeToFile \"" + file +
+                    "\" \"\" \"\" \"0640\" \"append,newline\" \"more\" }}") == "");
+  std::ifstream in(file);
+  std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(got == "hellomore\n");
+  struct stat st;
+  REQUIRE(stat(file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0640);
+  std::string link = dir + "/link.txt";
+  REQUIRE(symlink(file.c_str(), link.c_str()) == 0);
+  FunctionTable funcs = consul_template_functions();
+  ValuesFile values = ValuesFile::parse(kValues, "values.yaml");
+  TemplateOptions o;
+  o.name = "t";
+  o.funcs = &funcs;
+  Template t("{{ writeToFile \"" + link + "\" \"\" \"\" \"0600\" \"x\" }}", o);
+  CHECK_THROWS_WITH(render(t, values, values.render_env()),
+                    Catch::Contains("writeToFile: " + link + " is a symlink"));
+  std::filesystem::remove_all(dir);
 }
