@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "functions/helpers.hpp"
 #include "functions/render_state.hpp"
 
 namespace templet {
@@ -47,9 +48,8 @@ RenderResult render(const Template& tmpl, const DataSource& source, const Render
 
 FunctionTable consul_template_functions(const FunctionOptions& options) {
   FunctionTable table;
+  register_helper_functions(table);
   register_data_functions(table);
-  // TODO(lead): register_helper_functions(table) from functions/helpers.hpp plugs in here,
-  // before the denylist is applied.
   for (const auto& glob : options.denylist) table.deny(glob);
   return table;
 }
