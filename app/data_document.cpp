@@ -8,6 +8,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unordered_map>
 
 namespace templet {
 
@@ -42,6 +43,15 @@ class ValueBuilder : public nlohmann::json_sax<nlohmann::json> {
     Frame f = std::move(stack_.back());
     stack_.pop_back();
     return add(Value::map(std::move(f.entries)));
+  }
+  // Object keys repeat across a document (every item has the same fields): share one Value
+  // per distinct key instead of allocating each.
+  Value key_value(std::string&& k) {
+    auto it = keys_.find(k);
+    if (it != keys_.end()) return it->second;
+    Value v = Value::string(k);
+    keys_.emplace(std::move(k), v);
+    return v;
   }
   bool start_array(std::size_t) override {
     stack_.push_back(Frame{false, {}, {}, {}});
@@ -90,7 +100,7 @@ class ValueBuilder : public nlohmann::json_sax<nlohmann::json> {
     if (stack_.empty()) {
       result_ = std::move(v);
     } else if (stack_.back().is_object) {
-      stack_.back().entries.emplace_back(Value::string(std::move(stack_.back().key)), std::move(v));
+      stack_.back().entries.emplace_back(key_value(std::move(stack_.back().key)), std::move(v));
     } else {
       stack_.back().items.push_back(std::move(v));
     }
@@ -99,6 +109,7 @@ class ValueBuilder : public nlohmann::json_sax<nlohmann::json> {
 
   std::string_view text_;
   std::vector<Frame> stack_;
+  std::unordered_map<std::string, Value> keys_;
   Value result_;
   std::string error_;
   size_t error_pos_ = 0;
@@ -172,13 +183,102 @@ Value from_yaml(const YAML::Node& n) {
   return Value::nil();
 }
 
+int hex4(std::string_view s, size_t i) {
+  if (i + 4 > s.size()) return -1;
+  int v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    char c = s[k];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+// Go's decoder turns an unpaired UTF-16 surrogate escape into U+FFFD; nlohmann rejects it.
+// Rewrites such escapes to \ufffd (only inside strings, only when unpaired).
+std::string replace_lone_surrogates(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (!in_string) {
+      if (c == '"') in_string = true;
+      out += c;
+      continue;
+    }
+    if (c == '"') {
+      in_string = false;
+      out += c;
+      continue;
+    }
+    if (c != '\\' || i + 1 >= text.size()) {
+      out += c;
+      continue;
+    }
+    if (text[i + 1] != 'u') {
+      out += c;
+      out += text[++i];
+      continue;
+    }
+    int v = hex4(text, i + 2);
+    if (v >= 0xD800 && v <= 0xDBFF) {
+      int low = (i + 7 < text.size() && text[i + 6] == '\\' && text[i + 7] == 'u')
+                    ? hex4(text, i + 8)
+                    : -1;
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        out.append(text.substr(i, 12));
+        i += 11;
+        continue;
+      }
+      out += "\\ufffd";
+      i += 5;
+      continue;
+    }
+    if (v >= 0xDC00 && v <= 0xDFFF) {
+      out += "\\ufffd";
+      i += 5;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
+
+bool read_whole_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return false;
+  auto size = in.tellg();
+  out.resize(size > 0 ? static_cast<size_t>(size) : 0);
+  in.seekg(0);
+  if (!out.empty() && !in.read(out.data(), static_cast<std::streamsize>(out.size()))) return false;
+  // A file whose size was not known up front (a pipe): read the rest.
+  std::stringstream rest;
+  rest << in.rdbuf();
+  out += rest.str();
+  return true;
+}
 
 Value parse_json_document(std::string_view text, const std::string& file) {
   ValueBuilder builder(text);
   nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
-  if (builder.failed()) throw DataError(builder.error_message(file));
-  return builder.result();
+  if (!builder.failed()) return builder.result();
+  // Retry once with unpaired surrogates replaced, as Go's decoder accepts them.
+  if (text.find("\\u") != std::string_view::npos) {
+    std::string fixed = replace_lone_surrogates(text);
+    if (fixed != text) {
+      ValueBuilder again(fixed);
+      nlohmann::json::sax_parse(fixed.begin(), fixed.end(), &again);
+      if (!again.failed()) return again.result();
+    }
+  }
+  throw DataError(builder.error_message(file));
 }
 
 Value parse_yaml_document(std::string_view text, const std::string& file) {
@@ -191,11 +291,9 @@ Value parse_yaml_document(std::string_view text, const std::string& file) {
 }
 
 Value load_data_document(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path + ": cannot open: " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
+  std::string text;
+  if (!read_whole_file(path, text))
+    throw DataError(path + ": cannot open: " + std::strerror(errno));
   size_t first = text.find_first_not_of(" \t\r\n");
   bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
   if (!json && first != std::string::npos && (text[first] == '{' || text[first] == '['))

@@ -17,15 +17,9 @@ namespace templet {
 namespace {
 
 bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::cerr << "templet: " << path << ": " << std::strerror(errno) << "\n";
-    return false;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
+  if (read_whole_file(path, out)) return true;
+  std::cerr << "templet: " << path << ": " << std::strerror(errno) << "\n";
+  return false;
 }
 
 }  // namespace
@@ -37,7 +31,11 @@ PreviewRender render_preview(const PreviewOptions& options) {
     pr.status = 2;
     return pr;
   }
-  Value dot;
+  // The data lives until the process exits: freeing a large document value by value costs
+  // more than the render, and exit reclaims it at once. (A global, so leak checkers see it as
+  // reachable.)
+  static Value* kept_data = new Value();
+  Value& dot = *kept_data;
   if (!options.data_path.empty()) {
     try {
       dot = load_data_document(options.data_path);

@@ -380,6 +380,23 @@ void float_digits(double f, bool is32, int sig, Digits& digs) {
   char buf[64];
   std::to_chars_result r;
   if (sig < 0) {
+    // Integers whose neighbours are at most 1 apart are their own shortest digits; this skips
+    // the general algorithm for the whole numbers JSON data is full of.
+    const double a = std::fabs(f);
+    if (a < (is32 ? 16777216.0 : 9007199254740992.0) && a == std::floor(a)) {
+      auto n = static_cast<uint64_t>(a);
+      if (n == 0) {
+        digs.nd = digs.dp = 0;
+        return;
+      }
+      r = std::to_chars(buf, buf + sizeof buf, n);
+      int nd = static_cast<int>(r.ptr - buf);
+      digs.dp = nd;
+      while (buf[nd - 1] == '0') --nd;
+      std::memcpy(digs.d, buf, static_cast<size_t>(nd));
+      digs.nd = nd;
+      return;
+    }
     r = is32 ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(f),
                              std::chars_format::scientific)
              : std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);

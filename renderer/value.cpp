@@ -56,6 +56,31 @@ const Method* Type::method(std::string_view m) const {
   return nullptr;
 }
 
+void Value::destroy() {
+  switch (kind()) {
+    case Kind::String:
+      delete static_cast<StringData*>(u_.p);
+      break;
+    case Kind::List:
+      delete static_cast<ListData*>(u_.p);
+      break;
+    case Kind::Map:
+      delete static_cast<MapData*>(u_.p);
+      break;
+    case Kind::Struct:
+      delete static_cast<StructData*>(u_.p);
+      break;
+    case Kind::Func:
+      delete static_cast<FuncData*>(u_.p);
+      break;
+    case Kind::Complex:
+      delete static_cast<ComplexData*>(u_.p);
+      break;
+    default:
+      break;
+  }
+}
+
 Value Value::complex(std::complex<double> z) {
   U u;
   u.p = new ComplexData(z);
@@ -77,6 +102,7 @@ Value Value::tainted_string(std::string s) {
 
 Value Value::list(std::vector<Value> items, const Type* t) {
   auto* d = new ListData;
+  items.shrink_to_fit();
   d->items = std::move(items);
   U u;
   u.p = d;
@@ -84,8 +110,19 @@ Value Value::list(std::vector<Value> items, const Type* t) {
 }
 
 Value Value::map(std::vector<std::pair<Value, Value>> entries, const Type* t) {
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const auto& a, const auto& b) { return compare_keys(a.first, b.first) < 0; });
+  bool all_strings = std::all_of(entries.begin(), entries.end(),
+                                 [](const auto& e) { return e.first.kind() == Kind::String; });
+  if (all_strings) {
+    auto less = [](const auto& a, const auto& b) {
+      return a.first.as_string() < b.first.as_string();
+    };
+    if (!std::is_sorted(entries.begin(), entries.end(), less))
+      std::stable_sort(entries.begin(), entries.end(), less);
+  } else {
+    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+      return compare_keys(a.first, b.first) < 0;
+    });
+  }
   // Keep the last of equal keys, as a Go map literal built in order would.
   std::vector<std::pair<Value, Value>> unique;
   unique.reserve(entries.size());

@@ -92,10 +92,11 @@ extern const Type error;        // error (as a parameter or interface type)
 
 // Shared, immutable payloads. Reference counts are atomic so that a snapshot built on a fetch
 // thread can be released there while a render still holds parts of it.
+// No virtual destructor: the owning Value knows its kind and deletes the right type, which
+// keeps the header to 8 bytes (snapshots hold hundreds of thousands of strings).
 struct HeapObject {
   mutable std::atomic<uint32_t> refs{1};
   bool tainted = false;  // derived from a Vault secret: masked wherever templet prints it
-  virtual ~HeapObject() = default;
 };
 
 struct StringData : HeapObject {
@@ -244,9 +245,10 @@ class Value {
   }
   void release() {
     if (auto* h = heap()) {
-      if (h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete h;
+      if (h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
     }
   }
+  void destroy();  // deletes the payload as its real type
 
   const Type* type_ = nullptr;
   U u_;

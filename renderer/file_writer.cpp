@@ -1,0 +1,287 @@
+#include "renderer/file_writer.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+#include <system_error>
+#include <utility>
+
+namespace templet {
+
+namespace {
+
+int sys_open(const char* path, int flags, mode_t mode) {
+  return ::open(path, flags, mode);
+}
+
+[[noreturn]] void fail(const std::string& operation, const std::string& path, int err) {
+  throw WriteError(operation + " " + path + ": " + std::generic_category().message(err), err);
+}
+
+// "dir/name" -> ("dir", "name"); "name" -> (".", "name"); "/name" -> ("/", "name").
+std::pair<std::string, std::string> split_path(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return {".", path};
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+// Follows symlinks at the end of `path` to the file they finally name (which may not exist yet).
+std::string resolve_symlinks(const std::string& path) {
+  std::string current = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st;
+    // If this fails (missing file, unreadable directory), opening it will report why.
+    if (::lstat(current.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return current;
+    std::string target(256, '\0');
+    for (;;) {
+      ssize_t n = ::readlink(current.c_str(), target.data(), target.size());
+      if (n < 0) fail("readlink", current, errno);
+      if (static_cast<size_t>(n) < target.size()) {
+        target.resize(static_cast<size_t>(n));
+        break;
+      }
+      target.resize(target.size() * 2);
+    }
+    current = target.starts_with('/') ? target : split_path(current).first + "/" + target;
+  }
+  fail("open", path, ELOOP);
+}
+
+// Closes a descriptor on scope exit unless released.
+class Fd {
+ public:
+  Fd(const FileSystemOps& ops, int fd) : ops_(ops), fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ops_.close(fd_);
+  }
+  int get() const { return fd_; }
+  void reset(int fd) {
+    close();
+    fd_ = fd;
+  }
+  // Closes now, reporting the error (NFS reports failed writes here).
+  int close() {
+    int fd = std::exchange(fd_, -1);
+    return fd >= 0 ? ops_.close(fd) : 0;
+  }
+
+ private:
+  const FileSystemOps& ops_;
+  int fd_;
+};
+
+struct Existing {
+  bool exists = false;
+  std::string contents;
+  struct stat st {};
+};
+
+// Reads the destination; `fd` is left open on it (for a later fchmod) when it exists.
+Existing read_existing(const FileSystemOps& ops, const std::string& path, int& fd) {
+  Existing ex;
+  fd = ops.open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+  if (fd < 0) {
+    if (errno == ENOENT) return ex;
+    fail("open", path, errno);
+  }
+  if (::fstat(fd, &ex.st) != 0) fail("stat", path, errno);
+  if (S_ISDIR(ex.st.st_mode)) fail("open", path, EISDIR);
+  if (!S_ISREG(ex.st.st_mode)) {
+    throw WriteError("open " + path + ": not a regular file", EINVAL);
+  }
+  ex.exists = true;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("read", path, errno);
+    }
+    if (n == 0) break;
+    ex.contents.append(buf, static_cast<size_t>(n));
+  }
+  return ex;
+}
+
+// Writes all of `data`, resuming after partial writes and signals.
+void write_all(const FileSystemOps& ops, int fd, std::string_view data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ops.write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write", path, errno);
+    }
+    if (n == 0) fail("write", path, EIO);
+    done += static_cast<size_t>(n);
+  }
+}
+
+// Creates `dir` and its missing parents with mode 0755 (less umask).
+void make_dirs(const FileSystemOps& ops, const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) return;  // if it is not a directory, open will say so
+  for (size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos != dir.size() && dir[pos] != '/') continue;
+    if (dir[pos - 1] == '/') continue;  // "a//b"
+    std::string prefix = dir.substr(0, pos);
+    if (ops.mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) fail("mkdir", prefix, errno);
+  }
+}
+
+// A uniquely named temporary file next to the destination, removed unless committed.
+class TempFile {
+ public:
+  TempFile(const FileSystemOps& ops, const std::string& dest) : ops_(ops), fd_(ops, -1) {
+    auto [dir, base] = split_path(dest);
+    if (base.size() > 200) base.resize(200);  // keep within NAME_MAX with the suffix
+    static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      std::string name = dir + "/." + base + ".templet-";
+      for (int i = 0; i < 6; ++i) name += kChars[rng() % (sizeof kChars - 1)];
+      int fd = ops.open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd >= 0) {
+        path_ = std::move(name);
+        fd_.reset(fd);
+        return;
+      }
+      if (errno != EEXIST) fail("open", dest, errno);
+    }
+    fail("open", dest, EEXIST);
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    fd_.close();
+    if (!committed_) ops_.unlink(path_.c_str());
+  }
+  int fd() const { return fd_.get(); }
+  const std::string& path() const { return path_; }
+  int close() { return fd_.close(); }
+  void committed() { committed_ = true; }
+
+ private:
+  const FileSystemOps& ops_;
+  Fd fd_;
+  std::string path_;
+  bool committed_ = false;
+};
+
+void fsync_dir(const FileSystemOps& ops, const std::string& dir) {
+  // Best effort: the new file is already in place; some file systems cannot sync directories.
+  int fd = ops.open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0) return;
+  ops.fsync(fd);
+  ops.close(fd);
+}
+
+struct Owner {
+  uid_t uid;
+  gid_t gid;
+};
+
+// Rewrites `dest` in place, for a destination that cannot be replaced by rename (a bind mount).
+// Writes over the old bytes and then truncates, so a same-size or larger file is never seen
+// empty; if writing fails, puts the old contents back as well as it can.
+void rewrite_in_place(const FileSystemOps& ops, const std::string& dest, std::string_view contents,
+                      std::string_view old_contents, std::optional<mode_t> perms) {
+  Fd fd(ops, ops.open(dest.c_str(), O_WRONLY | O_CLOEXEC, 0));
+  if (fd.get() < 0) fail("open", dest, errno);
+  try {
+    write_all(ops, fd.get(), contents, dest);
+    if (ops.ftruncate(fd.get(), static_cast<off_t>(contents.size())) != 0) {
+      fail("truncate", dest, errno);
+    }
+  } catch (const WriteError&) {
+    if (::lseek(fd.get(), 0, SEEK_SET) == 0) {
+      try {
+        write_all(ops, fd.get(), old_contents, dest);
+        ops.ftruncate(fd.get(), static_cast<off_t>(old_contents.size()));
+      } catch (const WriteError&) {
+      }
+    }
+    throw;
+  }
+  if (perms && ops.fchmod(fd.get(), *perms) != 0) fail("chmod", dest, errno);
+  if (ops.fsync(fd.get()) != 0) fail("fsync", dest, errno);
+  if (fd.close() != 0) fail("close", dest, errno);
+}
+
+// Replaces `dest` by a file holding `contents`, atomically. `in_place_fallback` carries what
+// rewriting in place needs when `dest` turns out to be a mount point.
+void replace_file(const FileSystemOps& ops, const std::string& dest, std::string_view contents,
+                  mode_t mode, std::optional<Owner> owner, bool in_place_fallback,
+                  std::string_view old_contents, std::optional<mode_t> perms) {
+  TempFile tmp(ops, dest);
+  write_all(ops, tmp.fd(), contents, dest);
+  // Owner before mode: changing the owner clears set-user-ID and set-group-ID bits.
+  if (owner && ops.fchown(tmp.fd(), owner->uid, owner->gid) != 0 && errno != EPERM) {
+    fail("chown", dest, errno);
+  }
+  if (ops.fchmod(tmp.fd(), mode) != 0) fail("chmod", dest, errno);
+  if (ops.fsync(tmp.fd()) != 0) fail("fsync", dest, errno);
+  if (tmp.close() != 0) fail("close", dest, errno);
+  if (ops.rename(tmp.path().c_str(), dest.c_str()) != 0) {
+    int err = errno;
+    if (!in_place_fallback || (err != EBUSY && err != EXDEV)) fail("rename", dest, err);
+    rewrite_in_place(ops, dest, contents, old_contents, perms);
+    return;  // the temporary file is removed by its destructor
+  }
+  tmp.committed();
+  fsync_dir(ops, split_path(dest).first);
+}
+
+}  // namespace
+
+const FileSystemOps& system_file_ops() {
+  static const FileSystemOps ops{sys_open, ::write,  ::fsync,  ::close,     ::rename,
+                                 ::unlink, ::fchmod, ::fchown, ::ftruncate, ::mkdir};
+  return ops;
+}
+
+WriteResult write_file(const WriteRequest& request) {
+  const FileSystemOps& ops = request.ops != nullptr ? *request.ops : system_file_ops();
+  if (request.path.empty()) fail("open", request.path, ENOENT);
+  const std::string dest = resolve_symlinks(request.path);
+  if (dest.ends_with('/')) fail("open", dest, EISDIR);
+
+  int existing_fd = -1;
+  Existing ex = read_existing(ops, dest, existing_fd);
+  Fd existing(ops, existing_fd);
+
+  WriteResult result;
+  result.existed = ex.exists;
+  result.would_write = !ex.exists || ex.contents != request.contents;
+  result.old_contents = std::move(ex.contents);
+  if (request.dry_run) return result;
+
+  const mode_t old_mode = ex.st.st_mode & 07777;
+  if (!result.would_write) {
+    if (request.perms && *request.perms != old_mode &&
+        ops.fchmod(existing.get(), *request.perms) != 0) {
+      fail("chmod", dest, errno);
+    }
+    return result;
+  }
+  existing.close();
+
+  if (request.create_dest_dirs) make_dirs(ops, split_path(dest).first);
+  std::optional<Owner> owner;
+  if (ex.exists) owner = Owner{ex.st.st_uid, ex.st.st_gid};
+  if (request.backup && ex.exists) {
+    replace_file(ops, dest + ".bak", result.old_contents, old_mode, owner, false, {}, {});
+  }
+  const mode_t mode = request.perms.value_or(ex.exists ? old_mode : 0644);
+  replace_file(ops, dest, request.contents, mode, owner, ex.exists, result.old_contents,
+               request.perms);
+  result.changed = true;
+  return result;
+}
+
+}  // namespace templet
