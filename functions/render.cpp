@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "functions/helpers.hpp"
 #include "functions/render_state.hpp"
 
 namespace templet {
@@ -49,8 +50,8 @@ RenderResult render(const Template& tmpl, const DataSource& source, const Render
 
 FunctionTable consul_template_functions(const FunctionOptions& options) {
   FunctionTable table;
-  register_data_functions(table);
   register_helper_functions(table);
+  register_data_functions(table);
   for (const auto& glob : options.denylist) table.deny(glob);
   return table;
 }

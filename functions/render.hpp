@@ -51,7 +51,7 @@ struct FunctionOptions {
   std::vector<std::string> denylist;  // globs (`*`), as function_denylist
 };
 
-// The table templates are parsed with: the data functions, the helpers, then the denylist.
+// The table templates are parsed with: the helpers, the data functions, then the denylist.
 FunctionTable consul_template_functions(const FunctionOptions& options = {});
 
 }  // namespace templet
