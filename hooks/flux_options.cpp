@@ -15,8 +15,8 @@ FluxOptionsError::FluxOptionsError(std::string d, FluxPosition p, std::string n)
     : std::runtime_error(d), detail(std::move(d)), position(p), name(std::move(n)) {}
 
 std::string FluxOptionsError::describe(const std::string& file) const {
-  return file + ":" + std::to_string(position.line) + ":" + std::to_string(position.column) +
-         ": " + detail;
+  return file + ":" + std::to_string(position.line) + ":" + std::to_string(position.column) + ": " +
+         detail;
 }
 
 namespace {
@@ -62,8 +62,12 @@ size_t match_duration(std::string_view s) {
   return any ? i : 0;
 }
 
-bool ident_start(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
-bool ident_char(unsigned char c) { return ident_start(c) || std::isdigit(c); }
+bool ident_start(unsigned char c) {
+  return std::isalpha(c) || c == '_' || c >= 0x80;
+}
+bool ident_char(unsigned char c) {
+  return ident_start(c) || std::isdigit(c);
+}
 
 class Lexer {
  public:
@@ -131,7 +135,8 @@ class Lexer {
           size_t j = i;
           while (j < n && std::isdigit(static_cast<unsigned char>(src_[j]))) ++j;
           Kind k = Kind::Int;
-          if (j + 1 < n && src_[j] == '.' && std::isdigit(static_cast<unsigned char>(src_[j + 1]))) {
+          if (j + 1 < n && src_[j] == '.' &&
+              std::isdigit(static_cast<unsigned char>(src_[j + 1]))) {
             ++j;
             while (j < n && std::isdigit(static_cast<unsigned char>(src_[j]))) ++j;
             k = Kind::Float;
@@ -149,8 +154,8 @@ class Lexer {
         i = j;
         continue;
       }
-      static constexpr std::array<std::string_view, 9> two = {"|>", "<-", "=>", "==", "!=",
-                                                              "<=", ">=", "=~", "!~"};
+      static constexpr std::array<std::string_view, 9> two = {
+          "|>", "<-", "=>", "==", "!=", "<=", ">=", "=~", "!~"};
       size_t len = 1;
       for (auto p : two)
         if (src_.substr(i, 2) == p) len = 2;
@@ -313,16 +318,26 @@ __int128 duration_ns(std::string_view text) {
     for (auto u : kUnits) {
       if (rest.substr(0, u.size()) != u) continue;
       __int128 mult = 1;
-      if (u == "ns") mult = 1;
-      else if (u == "us" || u == "\xc2\xb5s") mult = 1000;
-      else if (u == "ms") mult = 1000000;
-      else if (u == "s") mult = 1000000000;
-      else if (u == "m") mult = 60LL * 1000000000;
-      else if (u == "h") mult = 3600LL * 1000000000;
-      else if (u == "d") mult = 86400LL * 1000000000;
-      else if (u == "w") mult = 7 * 86400LL * 1000000000;
-      else if (u == "mo") mult = 28 * 86400LL * 1000000000;
-      else if (u == "y") mult = 365 * 86400LL * 1000000000;
+      if (u == "ns")
+        mult = 1;
+      else if (u == "us" || u == "\xc2\xb5s")
+        mult = 1000;
+      else if (u == "ms")
+        mult = 1000000;
+      else if (u == "s")
+        mult = 1000000000;
+      else if (u == "m")
+        mult = 60LL * 1000000000;
+      else if (u == "h")
+        mult = 3600LL * 1000000000;
+      else if (u == "d")
+        mult = 86400LL * 1000000000;
+      else if (u == "w")
+        mult = 7 * 86400LL * 1000000000;
+      else if (u == "mo")
+        mult = 28 * 86400LL * 1000000000;
+      else if (u == "y")
+        mult = 365 * 86400LL * 1000000000;
       total += v * mult;
       i += u.size();
       break;
@@ -386,9 +401,12 @@ std::string check_cron(std::string_view expr) {
       dom{"day of month", 1, 31, 0}, mon{"month", 1, 12, 1}, dow{"day of week", 0, 7, 2},
       year{"year", 1970, 2099, 0};
   std::vector<Spec> specs;
-  if (fields.size() == 5) specs = {min, hour, dom, mon, dow};
-  else if (fields.size() == 6) specs = {sec, min, hour, dom, mon, dow};
-  else if (fields.size() == 7) specs = {sec, min, hour, dom, mon, dow, year};
+  if (fields.size() == 5)
+    specs = {min, hour, dom, mon, dow};
+  else if (fields.size() == 6)
+    specs = {sec, min, hour, dom, mon, dow};
+  else if (fields.size() == 7)
+    specs = {sec, min, hour, dom, mon, dow, year};
   else
     return "cron expression must have 5, 6 or 7 fields, got " + std::to_string(fields.size());
   static const char* months[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
@@ -419,8 +437,8 @@ std::string check_cron(std::string_view expr) {
           field.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       start = comma == std::string::npos ? field.size() + 1 : comma + 1;
       if (part == "*" || part == "?") continue;
-      bool day_field = std::string_view(s.name) == "day of month" ||
-                       std::string_view(s.name) == "day of week";
+      bool day_field =
+          std::string_view(s.name) == "day of month" || std::string_view(s.name) == "day of week";
       if (day_field && (part == "L" || part == "LW" ||
                         (part.size() > 1 && (part.back() == 'W' || part.back() == 'L')) ||
                         part.find('#') != std::string::npos))
@@ -430,7 +448,8 @@ std::string check_cron(std::string_view expr) {
         range = part.substr(0, slash);
         step = part.substr(slash + 1);
         if (step.empty() || step.size() > 4 ||
-            !std::all_of(step.begin(), step.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+            !std::all_of(step.begin(), step.end(),
+                         [](unsigned char c) { return std::isdigit(c); }) ||
             std::stoi(step) == 0)
           return "invalid step \"" + step + "\" in " + s.name + " field";
         if (range == "*") continue;
@@ -494,8 +513,10 @@ FluxTaskOptions parse_flux_task_options(std::string_view script, int first_line)
   while (k < close) {
     const Token& key = toks[k];
     std::string key_name;
-    if (key.kind == Kind::Ident) key_name = std::string(key.text);
-    else if (key.kind == Kind::String && !key.interpolated) key_name = key.value;
+    if (key.kind == Kind::Ident)
+      key_name = std::string(key.text);
+    else if (key.kind == Kind::String && !key.interpolated)
+      key_name = key.value;
     else
       throw FluxOptionsError("unexpected " + std::string(key.text) + " in the task option record",
                              lex.pos(key.offset));
@@ -529,8 +550,7 @@ FluxTaskOptions parse_flux_task_options(std::string_view script, int first_line)
                            key == "name" ? std::string() : opts.name);
   };
 
-  if (!props.count("name"))
-    throw FluxOptionsError("missing required option: name", opts.position);
+  if (!props.count("name")) throw FluxOptionsError("missing required option: name", opts.position);
   opts.name = single("name", Kind::String).value;
   bool has_cron = props.count("cron") > 0, has_every = props.count("every") > 0;
   if (has_cron && has_every) {
@@ -583,8 +603,10 @@ FluxTaskOptions parse_flux_task_options(std::string_view script, int first_line)
     }
   } else {
     __int128 ns = duration_ns(opts.every);
-    if (ns == 0) add("must specify exactly one of either cron or every", key_pos("every"));
-    else if (ns < kSecond) add("every option must be at least 1 second", key_pos("every"));
+    if (ns == 0)
+      add("must specify exactly one of either cron or every", key_pos("every"));
+    else if (ns < kSecond)
+      add("every option must be at least 1 second", key_pos("every"));
     else if (ns % kSecond != 0)
       add("every option must be expressible as whole seconds", key_pos("every"));
   }
@@ -596,11 +618,14 @@ FluxTaskOptions parse_flux_task_options(std::string_view script, int first_line)
       add("offset " + opts.offset + " uses d, w, mo or y, which the server cannot store (use h)",
           key_pos("offset"));
   }
-  if (opts.concurrency < 1) add("concurrency must be at least 1", key_pos("concurrency"));
+  if (opts.concurrency < 1)
+    add("concurrency must be at least 1", key_pos("concurrency"));
   else if (opts.concurrency > 100)
     add("concurrency exceeded max of 100", key_pos("concurrency"));
-  if (opts.retry < 1) add("retry must be at least 1", key_pos("retry"));
-  else if (opts.retry > 10) add("retry exceeded max of 10", key_pos("retry"));
+  if (opts.retry < 1)
+    add("retry must be at least 1", key_pos("retry"));
+  else if (opts.retry > 10)
+    add("retry exceeded max of 10", key_pos("retry"));
   if (!errs.empty()) {
     std::string msg;
     for (const auto& e : errs) msg += (msg.empty() ? "" : ", ") + e;

@@ -39,7 +39,8 @@ struct StoredTask {
 };
 
 std::string trim_right(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+  while (!s.empty() &&
+         (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
     s.pop_back();
   return s;
 }
@@ -113,8 +114,10 @@ std::string InfluxHook::describe_failure(const HttpRequest& req, const HttpRespo
   if (auto p = what.find(settings_.url); p != std::string::npos)
     what.erase(p, settings_.url.size());
   std::string msg;
-  if (resp.status == 401) msg = "token rejected (" + what + ": 401)";
-  else msg = what + ": " + std::to_string(resp.status) + " " + server_message(resp);
+  if (resp.status == 401)
+    msg = "token rejected (" + what + ": 401)";
+  else
+    msg = what + ": " + std::to_string(resp.status) + " " + server_message(resp);
   return mask_secrets(msg, {settings_.token});
 }
 
@@ -132,8 +135,8 @@ HttpResponse InfluxHook::send(HttpRequest req, bool retry_writes) {
     std::optional<HttpTransportError> err;
     try {
       resp = http_->send(req);
-      bool not_ready = resp->status == 502 || resp->status == 503 ||
-                       (resp->status == 504 && idempotent);
+      bool not_ready =
+          resp->status == 502 || resp->status == 503 || (resp->status == 504 && idempotent);
       if (!not_ready) return *resp;
     } catch (const HttpTransportError& e) {
       if (!e.refused && !idempotent) throw;
@@ -164,7 +167,7 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
   struct Script {
     FluxScript part;
     std::optional<FluxTaskOptions> opts;
-    std::string name;    // display name
+    std::string name;  // display name
     std::string refusal;
   };
   std::vector<Script> scripts;
@@ -234,9 +237,9 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
     std::string after;
     while (true) {
       HttpRequest req;
-      req.url = api("/api/v2/tasks?orgID=" + url_escape(org_id) +
-                    "&limit=" + std::to_string(kPageLimit) +
-                    (after.empty() ? "" : "&after=" + url_escape(after)));
+      req.url =
+          api("/api/v2/tasks?orgID=" + url_escape(org_id) + "&limit=" + std::to_string(kPageLimit) +
+              (after.empty() ? "" : "&after=" + url_escape(after)));
       HttpResponse resp = send(req, false);
       if (resp.status != 200) {
         plan.error = describe_failure(req, resp);
@@ -285,8 +288,8 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
           op.send_flux = true;
           op.flux = s.part.text;
           e.details.push_back("flux changed (task " + t.id + "):");
-          std::string diff = unified_diff(t.flux, s.part.text, "stored", "rendered",
-                                          {settings_.token}, 1);
+          std::string diff =
+              unified_diff(t.flux, s.part.text, "stored", "rendered", {settings_.token}, 1);
           auto lines = split_lines(diff);
           for (size_t i = 0; i < lines.size() && i < kMaxDiffLines; ++i)
             e.details.push_back("  " + lines[i]);
@@ -461,14 +464,18 @@ std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,
     std::ifstream in(*config.token_file, std::ios::binary);
     std::stringstream buf;
     if (in) buf << in.rdbuf();
-    if (!in) s.token_error = "cannot read token_file " + *config.token_file;
-    else s.token = trim_right(buf.str());
+    if (!in)
+      s.token_error = "cannot read token_file " + *config.token_file;
+    else
+      s.token = trim_right(buf.str());
     if (in && s.token.empty()) s.token_error = "token_file " + *config.token_file + " is empty";
   } else {
     std::string var = config.token_env.value_or("INFLUXDB_TOKEN");
     const char* v = std::getenv(var.c_str());
-    if (v && *v) s.token = v;
-    else s.token_error = "no InfluxDB token: " + var + " is not set";
+    if (v && *v)
+      s.token = v;
+    else
+      s.token_error = "no InfluxDB token: " + var + " is not set";
   }
   if (!http) http = make_curl_client();
   return std::make_unique<InfluxHook>(std::move(s), std::move(http));

@@ -25,10 +25,10 @@
 namespace templet {
 
 struct InfluxHookSettings {
-  std::string url;     // http://host:8086, no trailing slash needed
-  std::string org;     // org name; used when org_id is empty
-  std::string org_id;  // wins over org
-  std::string token;   // the secret; empty: plan() reports token_error (or that none is set)
+  std::string url;          // http://host:8086, no trailing slash needed
+  std::string org;          // org name; used when org_id is empty
+  std::string org_id;       // wins over org
+  std::string token;        // the secret; empty: plan() reports token_error (or that none is set)
   std::string token_error;  // why there is no token, e.g. "INFLUXDB_TOKEN is not set"
   std::string status = "active";  // wanted status of every task
   bool prune = false;

@@ -1,0 +1,389 @@
+// The InfluxDB apply hook and `templet apply influxdb` against the InfluxDB emulator
+// (tests/emulators/influxdb.py) on a random port: plan text, exact Flux stored, PATCH with flux
+// only, idempotence (no write the second time), paging past 500 tasks, duplicate names, prune
+// of templet's own tasks only, token rejection and partial failure.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "hooks/influxdb.hpp"
+#include "tests/unit/emulator_process.hpp"
+
+using namespace templet;
+using json = nlohmann::json;
+using templet_test::Emulator;
+
+namespace {
+
+const std::string kDest = "/etc/influxdb/tasks/app.flux";
+
+std::string flux(const std::string& name, const std::string& bucket = "mybucket",
+                 const std::string& every = "1h") {
+  return "option task = {name: \"" + name + "\", every: " + every + "}\n\nfrom(bucket: \"" +
+         bucket + "\")\n    |> range(start: -task.every)\n";
+}
+
+InfluxHookSettings settings(const Emulator& emu, bool prune = false) {
+  InfluxHookSettings s;
+  s.url = emu.url();
+  s.org = "myorg";
+  s.token = "admin-token";
+  s.prune = prune;
+  s.destination = kDest;
+  s.ready_timeout = std::chrono::seconds(10);
+  s.first_backoff = std::chrono::milliseconds(100);
+  return s;
+}
+
+std::unique_ptr<InfluxHook> hook(const Emulator& emu, bool prune = false) {
+  return std::make_unique<InfluxHook>(settings(emu, prune), make_curl_client());
+}
+
+// Seeds tasks; returns their ids in order.
+std::vector<std::string> seed(const Emulator& emu, const json& tasks) {
+  json r = emu.control("POST", "seed", {{"tasks", tasks}});
+  return r["task_ids"].get<std::vector<std::string>>();
+}
+
+json tasks_by_name(const Emulator& emu) {
+  json out = json::object();
+  json state = emu.control("GET", "state");  // kept alive: the loop reads inside it
+  for (const auto& t : state["tasks"]) out[t["name"].get<std::string>()] = t;
+  return out;
+}
+
+json api_requests(const Emulator& emu) {
+  json out = json::array();
+  for (const auto& r : emu.control("GET", "requests"))
+    if (r["path"].get<std::string>().rfind("/api/v2/", 0) == 0) out.push_back(r);
+  return out;
+}
+
+size_t write_count(const Emulator& emu) {
+  size_t n = 0;
+  for (const auto& r : api_requests(emu))
+    if (r["method"] != "GET") ++n;
+  return n;
+}
+
+}  // namespace
+
+#define NEED_EMULATOR(emu)                            \
+  Emulator emu("influxdb");                           \
+  if (emu.port == 0) {                                \
+    WARN("influxdb emulator not available; skipped"); \
+    return;                                           \
+  }
+
+TEST_CASE("split_flux_scripts: parts between --- lines, byte for byte", "[influxdb]") {
+  auto parts = split_flux_scripts("a\nb\n---\nc\n---\n\n---\nd");
+  REQUIRE(parts.size() == 3);
+  CHECK(parts[0].text == "a\nb\n");
+  CHECK(parts[0].first_line == 1);
+  CHECK(parts[1].text == "c\n");
+  CHECK(parts[1].first_line == 4);
+  CHECK(parts[2].text == "d");
+  CHECK(parts[2].first_line == 8);
+  CHECK(split_flux_scripts("").empty());
+  CHECK(split_flux_scripts("x --- y\n----\n").size() == 1);
+}
+
+TEST_CASE("influxdb hook: create, update, unchanged; second run writes nothing", "[influxdb]") {
+  NEED_EMULATOR(emu);
+  auto ids = seed(emu, json::array({{{"flux", flux("cpu", "old")}},
+                                    {{"flux", flux("mem")}, {"status", "inactive"}},
+                                    {{"flux", flux("same")}}}));
+  emu.control("DELETE", "requests");
+  std::string rendered =
+      flux("cpu", "new") + "---\n" + flux("mem") + "---\n" + flux("same") + "---\n" + flux("disk");
+  auto h = hook(emu);
+  Plan plan = h->plan(rendered, kDest);
+  CHECK(write_count(emu) == 0);
+  CHECK(format_plan(plan) == "influxdb plan for " + kDest + " -> " + emu.url() + " (org myorg)\n" +
+                                 "  update \"cpu\"\n"
+                                 "      flux changed (task " +
+                                 ids[0] +
+                                 "):\n"
+                                 "        --- stored\n"
+                                 "        +++ rendered\n"
+                                 "        @@ -2,3 +2,3 @@\n"
+                                 "         \n"
+                                 "        -from(bucket: \"old\")\n"
+                                 "        +from(bucket: \"new\")\n"
+                                 "             |> range(start: -task.every)\n"
+                                 "      not created by templet here: its description is kept\n"
+                                 "  update \"mem\"\n"
+                                 "      status: inactive -> active\n"
+                                 "      not created by templet here: its description is kept\n"
+                                 "  unchanged \"same\"\n"
+                                 "  create \"disk\"\n"
+                                 "      every: 1h\n"
+                                 "      status: active\n");
+
+  ApplyResult result = h->apply(plan);
+  CHECK(result.ok());
+  CHECK(format_result(result) == "  updated \"cpu\": task " + ids[0] +
+                                     "\n  updated \"mem\": task " + ids[1] +
+                                     "\n  unchanged \"same\"\n  created \"disk\": task " +
+                                     tasks_by_name(emu)["disk"]["id"].get<std::string>() + "\n");
+  json tasks = tasks_by_name(emu);
+  CHECK(tasks["cpu"]["flux"] == flux("cpu", "new"));
+  CHECK(tasks["cpu"]["description"] == "");  // not taken over
+  CHECK(tasks["mem"]["status"] == "active");
+  CHECK(tasks["disk"]["flux"] == flux("disk"));  // the last part, without a trailing ---
+  CHECK(tasks["disk"]["description"] == "managed by templet: " + kDest);
+  CHECK(tasks["disk"]["status"] == "active");
+  for (const auto& r : api_requests(emu)) {
+    if (r["method"] == "PATCH") {
+      json body = r["json"];
+      CHECK(body.size() == 1);  // flux only, or status only
+      CHECK((body.contains("flux") || body.contains("status")));
+    }
+  }
+  CHECK(write_count(emu) == 3);
+
+  emu.control("DELETE", "requests");
+  auto again = hook(emu);
+  Plan p2 = again->plan(rendered, kDest);
+  for (const auto& e : p2.entries) CHECK(e.action == PlanAction::Unchanged);
+  ApplyResult r2 = again->apply(p2);
+  CHECK(r2.ok());
+  CHECK(write_count(emu) == 0);
+}
+
+TEST_CASE("influxdb hook: more than 500 tasks are paged with after", "[influxdb]") {
+  NEED_EMULATOR(emu);
+  emu.control("POST", "seed", {{"generate_tasks", 600}});
+  emu.control("DELETE", "requests");
+  auto h = hook(emu);
+  std::string rendered = flux("generated-task-0599") + "---\n" + flux("fresh");
+  Plan plan = h->plan(rendered, kDest);
+  REQUIRE(plan.error.empty());
+  REQUIRE(plan.entries.size() == 2);
+  CHECK(plan.entries[0].action == PlanAction::Update);  // seen on the second page
+  CHECK(plan.entries[1].action == PlanAction::Create);
+  int pages = 0, with_after = 0;
+  for (const auto& r : api_requests(emu)) {
+    if (r["path"] != "/api/v2/tasks") continue;
+    ++pages;
+    CHECK_FALSE(r["query"].contains("name"));
+    CHECK(r["query"]["limit"][0] == "500");
+    if (r["query"].contains("after")) ++with_after;
+  }
+  CHECK(pages == 3);  // 500, 100, then an empty page
+  CHECK(with_after == 2);
+  CHECK(h->apply(plan).ok());
+  CHECK(tasks_by_name(emu)["generated-task-0599"]["flux"] == flux("generated-task-0599"));
+}
+
+TEST_CASE("influxdb hook: duplicate names are refused, the others proceed", "[influxdb]") {
+  NEED_EMULATOR(emu);
+  auto ids = seed(emu, json::array({{{"flux", flux("dup")}},
+                                    {{"flux", flux("dup", "x")}},
+                                    {{"flux", flux("ok", "x")}}}));
+  auto h = hook(emu);
+  std::string rendered = flux("dup") + "---\n" + flux("ok") + "---\n" +
+                         "option task = {name: \"bad\", every: 1h, cron: \"* * * * *\"}\n" +
+                         "---\n" + flux("new");
+  Plan plan = h->plan(rendered, kDest);
+  REQUIRE(plan.entries.size() == 4);
+  CHECK(plan.entries[0].action == PlanAction::Refused);
+  CHECK(plan.entries[0].reason ==
+        "2 tasks in the organization share this name: " + ids[0] + ", " + ids[1]);
+  CHECK(plan.entries[2].name == "bad");
+  CHECK(plan.entries[2].reason == kDest + ":11:40: cannot use both cron and every in task options");
+  ApplyResult r = h->apply(plan);
+  CHECK_FALSE(r.ok());
+  REQUIRE(r.entries.size() == 4);
+  CHECK(r.entries[0].outcome == ApplyOutcome::Refused);
+  CHECK(r.entries[1].outcome == ApplyOutcome::Updated);
+  CHECK(r.entries[2].outcome == ApplyOutcome::Refused);
+  CHECK(r.entries[3].outcome == ApplyOutcome::Created);
+  json tasks = tasks_by_name(emu);
+  CHECK(tasks["ok"]["flux"] == flux("ok"));
+  CHECK(tasks.contains("new"));
+  CHECK_FALSE(tasks.contains("bad"));
+}
+
+TEST_CASE("influxdb hook: prune deletes only templet's tasks of this destination", "[influxdb]") {
+  NEED_EMULATOR(emu);
+  const std::string mine = "managed by templet: " + kDest;
+  auto ids = seed(
+      emu,
+      json::array({
+          {{"flux", flux("keep")}, {"description", mine}},
+          {{"flux", flux("gone")}, {"description", mine}},
+          {{"flux", flux("other-dest")}, {"description", "managed by templet: /etc/other.flux"}},
+          {{"flux", flux("foreign")}},
+          {{"flux", flux("foreign-described")}, {"description", "hand made"}},
+      }));
+  SECTION("no longer rendered") {
+    auto h = hook(emu, true);
+    Plan plan = h->plan(flux("keep"), kDest);
+    REQUIRE(plan.entries.size() == 2);
+    CHECK(plan.entries[1].action == PlanAction::Delete);
+    CHECK(plan.entries[1].name == "gone");
+    CHECK(format_plan(plan).find("  delete \"gone\"\n      task " + ids[1] +
+                                 ", no longer rendered\n") != std::string::npos);
+    ApplyResult r = h->apply(plan);
+    CHECK(r.ok());
+    json tasks = tasks_by_name(emu);
+    CHECK_FALSE(tasks.contains("gone"));
+    CHECK(tasks.size() == 4);
+  }
+  SECTION("without prune nothing is deleted") {
+    auto h = hook(emu, false);
+    Plan plan = h->plan(flux("keep"), kDest);
+    CHECK(plan.entries.size() == 1);
+    CHECK(h->apply(plan).ok());
+    CHECK(tasks_by_name(emu).size() == 5);
+  }
+  SECTION("an empty file means zero tasks") {
+    auto h = hook(emu, true);
+    Plan plan = h->plan("", kDest);
+    REQUIRE(plan.entries.size() == 2);
+    CHECK(h->apply(plan).ok());
+    json tasks = tasks_by_name(emu);
+    CHECK(tasks.size() == 3);
+    CHECK(tasks.contains("other-dest"));
+    CHECK(tasks.contains("foreign"));
+  }
+  SECTION("a script without a readable name suspends prune") {
+    auto h = hook(emu, true);
+    Plan plan = h->plan(flux("keep") + "---\noption task = {every: 1h}\n", kDest);
+    REQUIRE(plan.entries.size() == 3);
+    CHECK(plan.entries[1].name == kDest + ":6");
+    CHECK(plan.entries[2].name == "(prune)");
+    CHECK(plan.entries[2].action == PlanAction::Refused);
+    h->apply(plan);
+    CHECK(tasks_by_name(emu).size() == 5);
+  }
+}
+
+TEST_CASE("influxdb hook: a rejected token and server failures", "[influxdb]") {
+  NEED_EMULATOR(emu);
+  SECTION("401 is 'token rejected', and the token is never shown") {
+    auto s = settings(emu);
+    s.token = "not-the-token-s3cr3t";
+    InfluxHook h(s, make_curl_client());
+    Plan plan = h.plan(flux("a"), kDest);
+    CHECK(plan.error == "token rejected (GET /api/v2/orgs: 401)");
+    ApplyResult r = h.apply(plan);
+    CHECK_FALSE(r.ok());
+    CHECK(format_plan(plan).find("s3cr3t") == std::string::npos);
+  }
+  SECTION("a 500 on one task of many leaves the rest applied") {
+    emu.control("POST", "fault",
+                {{"path_regex", "^/api/v2/tasks$"},
+                 {"method", "POST"},
+                 {"status", 500},
+                 {"count", 1},
+                 {"body", {{"code", "internal error"}, {"message", "boom"}}}});
+    auto h = hook(emu);
+    Plan plan = h->plan(flux("a") + "---\n" + flux("b") + "---\n" + flux("c"), kDest);
+    ApplyResult r = h->apply(plan);
+    CHECK_FALSE(r.ok());
+    REQUIRE(r.entries.size() == 3);
+    CHECK(r.entries[0].outcome == ApplyOutcome::Failed);
+    CHECK(r.entries[0].message == "POST /api/v2/tasks: 500 boom");
+    CHECK(r.entries[1].outcome == ApplyOutcome::Created);
+    CHECK(r.entries[2].outcome == ApplyOutcome::Created);
+    // The next run creates the missing one only.
+    auto h2 = hook(emu);
+    Plan p2 = h2->plan(flux("a") + "---\n" + flux("b") + "---\n" + flux("c"), kDest);
+    CHECK(p2.entries[0].action == PlanAction::Create);
+    CHECK(p2.entries[1].action == PlanAction::Unchanged);
+    CHECK(h2->apply(p2).ok());
+  }
+  SECTION("the server's 400 message comes with the task's name") {
+    seed(emu, json::array({{{"flux", flux("a")}}}));
+    emu.control("POST", "fault",
+                {{"path_regex", "^/api/v2/tasks/"},
+                 {"method", "PATCH"},
+                 {"status", 400},
+                 {"body", {{"code", "invalid"}, {"message", "invalid options: nope"}}}});
+    auto h = hook(emu);
+    Plan plan = h->plan(flux("a", "changed"), kDest);
+    ApplyResult r = h->apply(plan);
+    REQUIRE(r.entries.size() == 1);
+    CHECK(format_result(r).find("  failed \"a\": PATCH /api/v2/tasks/") == 0);
+    CHECK(format_result(r).find(": 400 invalid options: nope\n") != std::string::npos);
+  }
+  SECTION("a server that is not ready yet is waited for") {
+    emu.control("POST", "seed", {{"ready_after_s", 1}});
+    auto h = hook(emu);
+    Plan plan = h->plan(flux("a"), kDest);
+    CHECK(plan.error.empty());
+    CHECK(h->apply(plan).ok());
+  }
+  SECTION("an unknown org") {
+    auto s = settings(emu);
+    s.org = "nope";
+    InfluxHook h(s, make_curl_client());
+    CHECK(h.plan(flux("a"), kDest).error == "organization \"nope\" not found");
+  }
+}
+
+namespace {
+struct Run {
+  int code;
+  std::string out;
+};
+// Runs a shell command line; stdout and stderr together.
+Run sh(const std::string& command) {
+  std::string cmd = "{ " + command + "; } 2>&1";
+  Run r{-1, ""};
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = ::pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+}  // namespace
+
+TEST_CASE("templet apply influxdb FILE", "[influxdb][cli]") {
+  NEED_EMULATOR(emu);
+  std::string dir = emu.dir + "/cli";
+  std::filesystem::create_directories(dir);
+  std::string file = dir + "/tasks.flux";
+  std::ofstream(file) << flux("one") << "---\n" << flux("two");
+  const std::string bin = TEMPLET_BINARY;
+  std::string env = "env -u INFLUXDB_URL -u INFLUXDB_ORG INFLUXDB_TOKEN=admin-token ";
+  std::string args = "apply influxdb " + file + " --url " + emu.url() + " --org myorg";
+  emu.control("DELETE", "requests");
+
+  Run plan = sh(env + bin + " " + args + " --plan");
+  INFO(plan.out);
+  CHECK(plan.code == 0);
+  CHECK(plan.out.find("  create \"one\"\n") != std::string::npos);
+  CHECK(write_count(emu) == 0);
+
+  Run apply = sh(env + bin + " " + args);
+  INFO(apply.out);
+  CHECK(apply.code == 0);
+  CHECK(apply.out.find("  created \"two\": task ") != std::string::npos);
+  json tasks = tasks_by_name(emu);
+  CHECK(tasks["one"]["description"] == "managed by templet: " + file);
+  CHECK(tasks["two"]["flux"] == flux("two"));
+
+  emu.control("DELETE", "requests");
+  Run again = sh(env + bin + " " + args);
+  CHECK(again.code == 0);
+  CHECK(write_count(emu) == 0);
+
+  Run bad = sh("INFLUXDB_TOKEN=admin-token OTHER=wr0ng-s3cret " + bin + " " + args +
+               " --token-env OTHER");
+  CHECK(bad.code == 1);
+  CHECK(bad.out.find("token rejected") != std::string::npos);
+  CHECK(bad.out.find("s3cret") == std::string::npos);
+
+  Run usage = sh("env -u INFLUXDB_URL " + bin + " apply influxdb " + file);
+  CHECK(usage.code == 2);
+}
