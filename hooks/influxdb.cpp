@@ -69,6 +69,15 @@ std::vector<std::string> split_lines(const std::string& s) {
   return out;
 }
 
+bool valid_utf8(const std::string& s) {
+  try {
+    (void)json(s).dump();
+    return true;
+  } catch (const json::exception&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 std::vector<FluxScript> split_flux_scripts(const std::string& rendered) {
@@ -182,6 +191,9 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
       if (e.name.empty()) unnamed_failure = true;
       s.refusal = e.describe(file);
     }
+    if (s.refusal.empty() && !valid_utf8(part.text))
+      s.refusal = file + ":" + std::to_string(part.first_line) +
+                  ": the script is not valid UTF-8 (InfluxDB takes JSON text)";
     scripts.push_back(std::move(s));
   }
   std::map<std::string, std::vector<int>> lines_by_name;
@@ -255,8 +267,25 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
       if (last.empty() || last <= after) break;  // a server that does not page: stop
       after = last;
     }
-    std::map<std::string, std::vector<const StoredTask*>> by_name;
-    for (const auto& t : tasks) by_name[t.name].push_back(&t);
+    std::map<std::string, std::vector<StoredTask*>> by_name;
+    for (auto& t : tasks) by_name[t.name].push_back(&t);
+
+    // A list that left the Flux out (as `type=basic` does): read the matched tasks one by one.
+    for (const auto& s : scripts) {
+      auto it = by_name.find(s.name);
+      if (!s.opts || it == by_name.end() || it->second.size() != 1) continue;
+      StoredTask& t = *it->second.front();
+      if (!t.flux.empty()) continue;
+      HttpRequest req;
+      req.url = api("/api/v2/tasks/" + url_escape(t.id));
+      HttpResponse resp = send(req, false);
+      if (resp.status != 200) {
+        plan.error = describe_failure(req, resp);
+        return plan;
+      }
+      json j = json::parse(resp.body);
+      t.flux = j.value("flux", "");
+    }
 
     // 4. One entry per script.
     const std::string marker = influx_ownership_description(settings_.destination);

@@ -180,6 +180,30 @@ TEST_CASE("influxdb hook: more than 500 tasks are paged with after", "[influxdb]
   CHECK(tasks_by_name(emu)["generated-task-0599"]["flux"] == flux("generated-task-0599"));
 }
 
+TEST_CASE("influxdb hook: a list without Flux is completed task by task", "[influxdb]") {
+  NEED_EMULATOR(emu);
+  auto ids = seed(emu, json::array({{{"flux", flux("a")}}}));
+  json page = {
+      {"links", json::object()},
+      {"tasks",
+       json::array(
+           {{{"id", ids[0]}, {"orgID", "x"}, {"name", "a"}, {"status", "active"}, {"flux", ""}}})}};
+  emu.control("POST", "fault",
+              {{"path_regex", "^/api/v2/tasks$"},
+               {"method", "GET"},
+               {"status", 200},
+               {"count", 1},
+               {"body", page.dump()},
+               {"content_type", "application/json"}});
+  auto h = hook(emu);
+  Plan plan = h->plan(flux("a"), kDest);
+  REQUIRE(plan.entries.size() == 1);
+  CHECK(plan.entries[0].action == PlanAction::Unchanged);
+  bool fetched = false;
+  for (const auto& r : api_requests(emu)) fetched |= r["path"] == "/api/v2/tasks/" + ids[0];
+  CHECK(fetched);
+}
+
 TEST_CASE("influxdb hook: duplicate names are refused, the others proceed", "[influxdb]") {
   NEED_EMULATOR(emu);
   auto ids = seed(emu, json::array({{{"flux", flux("dup")}},
@@ -325,6 +349,49 @@ TEST_CASE("influxdb hook: a rejected token and server failures", "[influxdb]") {
     s.org = "nope";
     InfluxHook h(s, make_curl_client());
     CHECK(h.plan(flux("a"), kDest).error == "organization \"nope\" not found");
+  }
+}
+
+TEST_CASE("influxdb hook: scripts refused before any request", "[influxdb]") {
+  NEED_EMULATOR(emu);
+  auto h = hook(emu);
+  std::string rendered = flux("twice") + "---\n" + flux("twice", "b") + "---\n" +
+                         "option task = {name: \"latin1\", every: 1h}\n// caf\xe9\n" + "---\n" +
+                         flux("fine");
+  Plan plan = h->plan(rendered, "f.flux");
+  REQUIRE(plan.entries.size() == 4);
+  CHECK(plan.entries[0].reason == "rendered 2 times in f.flux (scripts at lines 1, 6)");
+  CHECK(plan.entries[1].reason == plan.entries[0].reason);
+  CHECK(plan.entries[2].reason ==
+        "f.flux:11: the script is not valid UTF-8 (InfluxDB takes JSON text)");
+  CHECK(plan.entries[3].action == PlanAction::Create);
+  ApplyResult r = h->apply(plan);
+  CHECK_FALSE(r.ok());
+  CHECK(tasks_by_name(emu).size() == 1);
+}
+
+TEST_CASE("make_influxdb_hook: the token from token_file or the environment", "[influxdb]") {
+  NEED_EMULATOR(emu);
+  InfluxApplyConfig cfg;
+  cfg.url = "127.0.0.1:" + std::to_string(emu.port);  // normalized to http://
+  cfg.org = "myorg";
+  SECTION("token_file, trailing newline dropped") {
+    std::string path = emu.dir + "/token";
+    std::ofstream(path) << "admin-token\n";
+    cfg.token_file = path;
+    auto h = make_influxdb_hook(cfg, kDest);
+    Plan plan = h->plan(flux("a"), kDest);
+    CHECK(plan.error.empty());
+    CHECK(h->apply(plan).ok());
+    CHECK(tasks_by_name(emu).contains("a"));
+  }
+  SECTION("an unset variable") {
+    cfg.token_env = "TEMPLET_TEST_NO_SUCH_TOKEN_VAR";
+    auto h = make_influxdb_hook(cfg, kDest);
+    Plan plan = h->plan(flux("a"), kDest);
+    CHECK(plan.error == "no InfluxDB token: TEMPLET_TEST_NO_SUCH_TOKEN_VAR is not set");
+    CHECK_FALSE(h->apply(plan).ok());
+    CHECK(write_count(emu) == 0);
   }
 }
 
