@@ -118,10 +118,7 @@ std::string InfluxHook::api(const std::string& path_and_query) const {
 }
 
 std::string InfluxHook::describe_failure(const HttpRequest& req, const HttpResponse& resp) const {
-  std::string what = describe_request(req.method, req.url);
-  // Show the path only: the URL is in the plan's header already.
-  if (auto p = what.find(settings_.url); p != std::string::npos)
-    what.erase(p, settings_.url.size());
+  std::string what = describe_request(req.method, req.url);  // the path only
   std::string msg;
   if (resp.status == 401)
     msg = "token rejected (" + what + ": 401)";
@@ -130,13 +127,14 @@ std::string InfluxHook::describe_failure(const HttpRequest& req, const HttpRespo
   return mask_secrets(msg, {settings_.token});
 }
 
-// Sends with the token; while the server is not ready (connection refused, 502/503, a 504 or a
-// transport failure on a GET) retries with doubling backoff until ready_timeout has passed.
-HttpResponse InfluxHook::send(HttpRequest req, bool retry_writes) {
+// Sends with the token; while the server is not ready (connection refused, 502/503, or for GET
+// and DELETE a 504 or any transport failure) retries with doubling backoff, at most 5s apart,
+// until ready_timeout has passed. A POST or PATCH that may have reached the server is not resent.
+HttpResponse InfluxHook::send(HttpRequest req) {
   req.headers.emplace_back("Authorization", "Token " + settings_.token);
   req.headers.emplace_back("Accept", "application/json");
   if (!req.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-  bool idempotent = req.method == "GET" || req.method == "DELETE" || retry_writes;
+  bool idempotent = req.method == "GET" || req.method == "DELETE";
   std::optional<std::chrono::steady_clock::time_point> deadline;
   auto backoff = settings_.first_backoff;
   while (true) {
@@ -172,7 +170,7 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
   ops_.clear();
   org_id_.clear();
 
-  // 1. Read every script locally; nothing is sent for a file that cannot be read.
+  // 1. Read every script locally: a script the server would refuse is refused here.
   struct Script {
     FluxScript part;
     std::optional<FluxTaskOptions> opts;
@@ -224,7 +222,7 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
     if (org_id.empty()) {
       HttpRequest req;
       req.url = api("/api/v2/orgs?org=" + url_escape(settings_.org));
-      HttpResponse resp = send(req, false);
+      HttpResponse resp = send(req);
       if (resp.status == 404) {
         plan.error = "organization \"" + settings_.org + "\" not found";
         return plan;
@@ -252,7 +250,7 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
       req.url =
           api("/api/v2/tasks?orgID=" + url_escape(org_id) + "&limit=" + std::to_string(kPageLimit) +
               (after.empty() ? "" : "&after=" + url_escape(after)));
-      HttpResponse resp = send(req, false);
+      HttpResponse resp = send(req);
       if (resp.status != 200) {
         plan.error = describe_failure(req, resp);
         return plan;
@@ -278,7 +276,7 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
       if (!t.flux.empty()) continue;
       HttpRequest req;
       req.url = api("/api/v2/tasks/" + url_escape(t.id));
-      HttpResponse resp = send(req, false);
+      HttpResponse resp = send(req);
       if (resp.status != 200) {
         plan.error = describe_failure(req, resp);
         return plan;
@@ -376,7 +374,8 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
       }
     }
   } catch (const HttpTransportError& e) {
-    plan.error = mask_secrets(e.what(), {settings_.token});
+    plan.error =
+        mask_secrets(std::string("no answer from InfluxDB: ") + e.what(), {settings_.token});
   } catch (const json::exception& e) {
     plan.error = std::string("unreadable answer from InfluxDB: ") + e.what();
   }
@@ -422,7 +421,7 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
                        {"status", op.status},
                        {"description", marker}};
           req.body = body.dump();
-          HttpResponse resp = send(req, false);
+          HttpResponse resp = send(req);
           if (resp.status == 201 || resp.status == 200) {
             e.outcome = ApplyOutcome::Created;
             e.message = "task " + json::parse(resp.body).value("id", std::string("?"));
@@ -439,7 +438,7 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
           if (op.send_flux) body["flux"] = op.flux;
           if (op.send_status) body["status"] = op.status;
           req.body = body.dump();
-          HttpResponse resp = send(req, false);
+          HttpResponse resp = send(req);
           if (resp.status == 200) {
             e.outcome = ApplyOutcome::Updated;
             e.message = "task " + op.task_id;
@@ -452,7 +451,7 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
         case PlanAction::Delete: {
           req.method = "DELETE";
           req.url = api("/api/v2/tasks/" + url_escape(op.task_id));
-          HttpResponse resp = send(req, false);
+          HttpResponse resp = send(req);
           if (resp.status == 204 || resp.status == 200) {
             e.outcome = ApplyOutcome::Deleted;
             e.message = "task " + op.task_id;
@@ -468,7 +467,8 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
       }
     } catch (const HttpTransportError& ex) {
       e.outcome = ApplyOutcome::Failed;
-      e.message = mask_secrets(ex.what(), {settings_.token});
+      e.message =
+          mask_secrets(std::string("no answer from InfluxDB: ") + ex.what(), {settings_.token});
     } catch (const json::exception& ex) {
       e.outcome = ApplyOutcome::Failed;
       e.message = std::string("unreadable answer from InfluxDB: ") + ex.what();

@@ -61,7 +61,7 @@ class InfluxHook : public ApplyHook {
   struct Op;  // what apply() needs for one plan entry
 
  private:
-  HttpResponse send(HttpRequest req, bool retry_writes);
+  HttpResponse send(HttpRequest req);
   std::string api(const std::string& path_and_query) const;
   std::string describe_failure(const HttpRequest& req, const HttpResponse& resp) const;
 

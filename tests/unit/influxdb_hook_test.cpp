@@ -92,6 +92,23 @@ TEST_CASE("split_flux_scripts: parts between --- lines, byte for byte", "[influx
   CHECK(split_flux_scripts("x --- y\n----\n").size() == 1);
 }
 
+TEST_CASE("influxdb hook: a server that never answers is given up after ready_timeout",
+          "[influxdb]") {
+  InfluxHookSettings s;
+  s.url = "http://127.0.0.1:1";  // nothing listens there
+  s.org = "myorg";
+  s.token = "tok-s3cret";
+  s.ready_timeout = std::chrono::milliseconds(400);
+  s.first_backoff = std::chrono::milliseconds(50);
+  InfluxHook h(s, make_curl_client());
+  auto start = std::chrono::steady_clock::now();
+  Plan plan = h.plan(flux("a"), kDest);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));
+  CHECK(plan.error.rfind("no answer from InfluxDB: GET /api/v2/orgs: ", 0) == 0);
+  CHECK(plan.error.find("s3cret") == std::string::npos);
+  CHECK_FALSE(h.apply(plan).ok());
+}
+
 TEST_CASE("influxdb hook: create, update, unchanged; second run writes nothing", "[influxdb]") {
   NEED_EMULATOR(emu);
   auto ids = seed(emu, json::array({{{"flux", flux("cpu", "old")}},
