@@ -136,3 +136,27 @@ TEST_CASE("option task: positions count from the script's first line", "[influxd
     CHECK(e.detail == "retry must be at least 1");
   }
 }
+
+TEST_CASE("option task: any truncation or byte change is an answer, never a crash",
+          "[influxdb][flux]") {
+  const std::string script =
+      "import \"x\"\noption task = {name: \"n\\\"${a}\", every: 1h30m, offset: -5m, retry: 2}\n"
+      "f = (r) => r.a =~ /b\\/c/ and r.v / 2.5 > 01\n// c\nf(tables: [1, 2])\n";
+  const std::string alphabet = "{}()[]\"\\/$,:-=01hmµ sxa\n";
+  size_t answers = 0;
+  for (size_t cut = 0; cut <= script.size(); ++cut) {
+    for (char c : alphabet) {
+      std::string s = script.substr(0, cut) + c + script.substr(std::min(cut + 1, script.size()));
+      for (const std::string& variant : {s, script.substr(0, cut)}) {
+        try {
+          parse_flux_task_options(variant);
+        } catch (const FluxOptionsError& e) {
+          CHECK(e.position.line >= 1);
+          CHECK(e.position.column >= 1);
+        }
+        ++answers;
+      }
+    }
+  }
+  CHECK(answers > 0);
+}
