@@ -155,11 +155,17 @@ TEST_CASE("influxdb hook: create, update, unchanged; second run writes nothing",
   CHECK(tasks["disk"]["description"] == "managed by templet: " + kDest);
   CHECK(tasks["disk"]["status"] == "active");
   for (const auto& r : api_requests(emu)) {
-    if (r["method"] == "PATCH") {
-      json body = r["json"];
-      CHECK(body.size() == 1);  // flux only, or status only
-      CHECK((body.contains("flux") || body.contains("status")));
-    }
+    if (r["method"] == "POST")
+      CHECK(r["json"] == json{{"orgID", emu.control("GET", "state")["default_org_id"]},
+                              {"flux", flux("disk")},
+                              {"status", "active"},
+                              {"description", "managed by templet: " + kDest}});
+    if (r["method"] != "PATCH") continue;
+    // Flux only (stored verbatim, description kept), or status only.
+    if (r["path"] == "/api/v2/tasks/" + ids[0])
+      CHECK(r["json"] == json{{"flux", flux("cpu", "new")}});
+    else
+      CHECK(r["json"] == json{{"status", "active"}});
   }
   CHECK(write_count(emu) == 3);
 
