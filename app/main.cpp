@@ -54,11 +54,11 @@ int main(int argc, char** argv) {
   auto* rn = app.add_subcommand("run", "Render templates, write files, run hooks; keep them fresh");
   rn->add_option("-c,--config", run.config_paths,
                  "Config file, or directory of *.yaml read in name order (repeatable; later "
-                 "files win for settings, templates accumulate)")
+                 "files win for settings, templates accumulate; default: none)")
       ->type_name("FILE");
   rn->add_option("--template", run.template_flags,
                  "SOURCE:DESTINATION[:COMMAND]: add a template; COMMAND runs through /bin/sh -c "
-                 "after a change (repeatable)")
+                 "after a change (repeatable; default: none)")
       ->type_name("SRC:DST[:CMD]");
   rn->add_flag("--once", run.once,
                "Render everything once, run hooks, and exit (default: keep running)");

@@ -112,7 +112,7 @@ TEST_CASE("help lists every option with its default", "[cli]") {
   auto r = run_binary("preview --help");
   CHECK(r.status == 0);
   CHECK(r.out.find("--left-delimiter") != std::string::npos);
-  CHECK(r.out.find("[{{]") != std::string::npos);
+  CHECK(r.out.find("--left-delimiter S={{") != std::string::npos);
   auto run = run_binary("run --help");
   CHECK(run.status == 0);
   CHECK(run.out.find("--dry-run") != std::string::npos);
