@@ -48,16 +48,16 @@ TEST_CASE("edit distance counts insertions, deletions, substitutions and swaps",
   CHECK(edit_distance("abc", "") == 3);
   CHECK(edit_distance("", "abc") == 3);
   CHECK(edit_distance("--dry-run", "--dry-run") == 0);
-  CHECK(edit_distance("--dryrun", "--dry-run") == 1);      // insertion
-  CHECK(edit_distance("--dry-runn", "--dry-run") == 1);    // deletion
-  CHECK(edit_distance("--dry-ran", "--dry-run") == 1);     // substitution
-  CHECK(edit_distance("--dyr-run", "--dry-run") == 1);     // adjacent swap
+  CHECK(edit_distance("--dryrun", "--dry-run") == 1);    // insertion
+  CHECK(edit_distance("--dry-runn", "--dry-run") == 1);  // deletion
+  CHECK(edit_distance("--dry-ran", "--dry-run") == 1);   // substitution
+  CHECK(edit_distance("--dyr-run", "--dry-run") == 1);   // adjacent swap
   CHECK(edit_distance("kitten", "sitting") == 3);
 }
 
 TEST_CASE("the closest option is suggested only when it is a plausible typo", "[cli]") {
-  std::vector<std::string> known = {"--help", "-h", "--once", "--dry-run", "--timeout",
-                                    "--values", "-c", "--config"};
+  std::vector<std::string> known = {"--help",    "-h",       "--once", "--dry-run",
+                                    "--timeout", "--values", "-c",     "--config"};
   CHECK(closest_name("--dryrun", known) == "--dry-run");
   CHECK(closest_name("--timout", known) == "--timeout");
   CHECK(closest_name("--value", known) == "--values");
