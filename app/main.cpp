@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/cli_suggest.hpp"
 #include "app/preview.hpp"
 #include "app/run_command.hpp"
 
@@ -11,44 +12,79 @@ int main(int argc, char** argv) {
 
   templet::PreviewOptions preview;
   auto* pv = app.add_subcommand("preview", "Render one template to stdout; write nothing");
-  pv->add_option("TEMPLATE", preview.template_path, "Template file")->required();
-  pv->add_option("--data", preview.data_path, "JSON or YAML document bound to dot");
+  pv->add_option("TEMPLATE", preview.template_path, "Template file to render")
+      ->type_name("FILE")
+      ->required();
+  pv->add_option("--data", preview.data_path,
+                 "JSON or YAML document bound to dot (default: none, dot is nil)")
+      ->type_name("FILE");
   pv->add_option("--left-delimiter", preview.left_delim, "Left action delimiter")
+      ->type_name("S")
       ->capture_default_str();
   pv->add_option("--right-delimiter", preview.right_delim, "Right action delimiter")
+      ->type_name("S")
       ->capture_default_str();
   pv->add_option("--values", preview.values_path,
-                 "Values file (YAML): env, consul.kv, consul.services, vault");
+                 "Values file (YAML: env, consul.kv, consul.services, vault) supplying all "
+                 "outside data offline (default: none, live Vault and Consul)")
+      ->type_name("FILE");
   pv->add_option("--function-denylist", preview.function_denylist,
-                 "Functions to disable (globs, comma-separated)")
+                 "Functions to disable (globs, comma-separated); a denied function fails when "
+                 "called (default: none)")
+      ->type_name("NAME")
       ->delimiter(',');
-  pv->add_option("--sandbox-path", preview.sandbox_path, "Directory `file` may read below");
+  pv->add_option("--sandbox-path", preview.sandbox_path,
+                 "Directory the `file` function may read below (default: none, anywhere)")
+      ->type_name("DIR");
   pv->add_option("--diff", preview.diff_path,
-                 "Print a unified diff against this file instead of the output");
-  pv->add_flag("--show-secrets", preview.show_secrets, "Do not mask secrets in --diff");
+                 "Print a unified diff against this file instead of the output (default: none)")
+      ->type_name("DEST");
+  pv->add_flag("--show-secrets", preview.show_secrets,
+               "Do not mask values from Vault in --diff (default: masked)");
   pv->add_flag("--error-on-missing-key", preview.error_on_missing_key,
-               "Fail when a map has no entry for a key (missingkey=error)");
+               "Fail when a map has no entry for a key (missingkey=error; default: off)");
 
   std::vector<std::string> validate_paths;
   auto* va = app.add_subcommand("validate", "Parse templates and report errors");
-  va->add_option("TEMPLATE", validate_paths, "Template files")->required();
+  va->add_option("TEMPLATE", validate_paths, "Template files to parse")
+      ->type_name("FILE")
+      ->required();
 
   templet::RunCommandOptions run;
   auto* rn = app.add_subcommand("run", "Render templates, write files, run hooks; keep them fresh");
-  rn->add_option("-c,--config", run.config_paths, "Config file or directory (repeatable)");
-  rn->add_option("--template", run.template_flags, "SOURCE:DESTINATION[:COMMAND] (repeatable)");
-  rn->add_flag("--once", run.once, "Render everything once, run hooks, and exit");
-  rn->add_flag("--dry-run", run.dry_run, "Write nothing, run nothing; print diffs");
+  rn->add_option("-c,--config", run.config_paths,
+                 "Config file, or directory of *.yaml read in name order (repeatable; later "
+                 "files win for settings, templates accumulate; default: none)")
+      ->type_name("FILE");
+  rn->add_option("--template", run.template_flags,
+                 "SOURCE:DESTINATION[:COMMAND]: add a template; COMMAND runs through /bin/sh -c "
+                 "after a change (repeatable; default: none)")
+      ->type_name("SRC:DST[:CMD]");
+  rn->add_flag("--once", run.once,
+               "Render everything once, run hooks, and exit (default: keep running)");
+  rn->add_flag("--dry-run", run.dry_run,
+               "Write nothing, run nothing; print diffs and plans (default: off)");
   rn->add_option("--timeout", run.timeout,
-                 "With --once: give up after this long (e.g. 2m) and exit 3 naming missing data");
-  rn->add_option("--values", run.values_path, "Offline data (values file) instead of servers");
-  rn->add_option("--log-level", run.log_level, "trace, debug, info, warn or error");
+                 "With --once: give up after this long (e.g. 2m) and exit 3 naming missing data")
+      ->type_name("DUR")
+      ->default_str("forever");
+  rn->add_option("--values", run.values_path,
+                 "Offline data (values file) instead of Vault and Consul (default: none)")
+      ->type_name("FILE");
+  rn->add_option("--log-level", run.log_level,
+                 "trace, debug, info, warn or error (default: the config's log_level, itself "
+                 "info by default)")
+      ->type_name("LEVEL");
 
   auto* ver = app.add_subcommand("version", "Print the version");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (templet::unknown_arguments(app, e)) {
+      std::cerr << templet::describe_extras(app);
+      return 2;
+    }
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
