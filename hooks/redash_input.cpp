@@ -15,7 +15,8 @@ namespace {
 using json = nlohmann::json;
 
 [[noreturn]] void fail(const std::string& file, const YAML::Node& at, const std::string& msg) {
-  throw RedashInputError(file + ":" + std::to_string(at.Mark().line + 1) + ": " + msg);
+  const int line = at.Mark().line < 0 ? 0 : at.Mark().line;  // the root node says -1
+  throw RedashInputError(file + ":" + std::to_string(line + 1) + ": " + msg);
 }
 
 bool parse_int(std::string_view s, int base, int64_t& out) {

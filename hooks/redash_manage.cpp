@@ -122,6 +122,10 @@ class ManageBackend : public RedashBackend {
 
 }  // namespace
 
+std::unique_ptr<RedashBackend> make_redash_manage_backend(RedashManageSettings settings) {
+  return std::make_unique<ManageBackend>(std::move(settings));
+}
+
 std::vector<ManagedDatasource> parse_ds_list(const std::string& output) {
   std::vector<ManagedDatasource> out;
   std::istringstream in(output);
