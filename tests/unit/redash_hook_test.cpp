@@ -412,3 +412,57 @@ TEST_CASE("redash: templet apply redash FILE [--plan] exit codes", "[redash][emu
   auto [rc5, out5] = run(dir.path + "/missing.yaml", "");
   CHECK(rc5 == 1);
 }
+
+TEST_CASE("redash: manage.py mode has the same plan and apply semantics", "[redash][emulator]") {
+  EmulatorProcess emu("redash", kSeed);
+  if (emu.port == 0) {
+    WARN("redash emulator not available; skipped");
+    return;
+  }
+  ::setenv("REDASH_EMU_URL", emu.url().c_str(), 1);
+  TempDir state;
+  RedashApplyConfig cfg;
+  cfg.mode = "manage_py";
+  cfg.command = {"/usr/bin/python3",
+                 std::string(TEMPLET_SOURCE_DIR) + "/tests/unit/fake_manage_py.py"};
+  cfg.url = "redash-server";
+  auto hook = make_redash_hook(cfg, state.path);
+  Plan plan = hook->plan(kRendered, "ds.yaml");
+  std::string out = format_plan(plan);
+  REQUIRE(plan.error == "");
+  REQUIRE(plan.entries.size() == 5);
+  // ds list shows secrets unmasked, so a changed password is known without state.
+  CHECK(plan.entries[0].action == PlanAction::Update);
+  CHECK(plan.entries[0].details ==
+        std::vector<std::string>{"host: \"db1.internal\" -> \"db2.internal\"",
+                                 "password: (secret) changed"});
+  CHECK(plan.entries[1].action == PlanAction::Refused);  // type differs
+  CHECK(plan.entries[2].action == PlanAction::Refused);  // duplicate name
+  CHECK(plan.entries[3].action == PlanAction::Create);
+  // Without a types endpoint the schema is unknown: Redash's own check refuses "5432".
+  CHECK(plan.entries[4].action == PlanAction::Create);
+  ApplyResult r = hook->apply(plan);
+  out += format_result(r);
+  CHECK(r.entries[0].outcome == ApplyOutcome::Updated);
+  CHECK(r.entries[3].outcome == ApplyOutcome::Created);
+  CHECK(r.entries[4].outcome == ApplyOutcome::Failed);
+  CHECK(r.entries[4].message ==
+        "manage.py ds new \"Bad Port\" failed (exit 1: Error: invalid configuration.)");
+  CHECK(stored(emu.url(), 1)["options"] ==
+        json::parse(R"({"host": "db2.internal", "port": 5432, "dbname": "app", "user": "app",
+                        "password": "S3cret-Pass-1"})"));
+
+  control(emu.url(), "DELETE", "/_emulator/requests");
+  auto hook2 = make_redash_hook(cfg, state.path);
+  Plan again = hook2->plan(kRendered, "ds.yaml");
+  out += format_plan(again) + format_result(hook2->apply(again));
+  CHECK(again.entries[0].action == PlanAction::Unchanged);
+  CHECK(again.entries[3].action == PlanAction::Unchanged);
+  size_t writes_without_bad_port = 0;
+  for (const auto& q : control(emu.url(), "GET", "/_emulator/requests"))
+    if (q["method"] != "GET" &&
+        !(q["json"].is_object() && q["json"].value("name", "") == "Bad Port"))
+      ++writes_without_bad_port;
+  CHECK(writes_without_bad_port == 0);
+  check_no_secret(out);
+}
