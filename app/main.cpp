@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/apply_command.hpp"
 #include "app/cli_suggest.hpp"
 #include "app/preview.hpp"
 #include "app/run_command.hpp"
@@ -76,6 +77,18 @@ int main(int argc, char** argv) {
                  "info by default)")
       ->type_name("LEVEL");
 
+  auto* ap = app.add_subcommand("apply", "Apply a rendered file to a server by hand");
+  ap->require_subcommand(1);
+  templet::ApplyRedashOptions apply_redash;
+  auto* ar = ap->add_subcommand("redash", "Make Redash's datasources match a rendered file");
+  ar->add_option("FILE", apply_redash.file, "Rendered datasources YAML")->required();
+  ar->add_option("--url", apply_redash.url, "Redash URL (default: $REDASH_URL)");
+  ar->add_option("--api-key-env", apply_redash.api_key_env,
+                 "Variable holding the API key (default: REDASH_API_KEY)");
+  ar->add_option("--state-dir", apply_redash.state_dir,
+                 "Where digests of applied options are kept (default: /var/lib/templet)");
+  ar->add_flag("--plan", apply_redash.plan_only, "Print the plan only; write nothing");
+
   auto* ver = app.add_subcommand("version", "Print the version");
 
   try {
@@ -91,6 +104,7 @@ int main(int argc, char** argv) {
   if (pv->parsed()) return templet::run_preview(preview);
   if (va->parsed()) return templet::run_validate(validate_paths);
   if (rn->parsed()) return templet::run_run_command(run);
+  if (ar->parsed()) return templet::run_apply_redash(apply_redash);
   if (ver->parsed()) {
     std::cout << "templet " << TEMPLET_VERSION << "\n";
     return 0;

@@ -1,0 +1,65 @@
+// Starts one of the Python emulators (tests/emulators/NAME.py) on a random port for a test and
+// stops it afterwards. `port` stays 0 when python3 or the script is missing: tests then skip.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#ifndef TEMPLET_SOURCE_DIR
+#define TEMPLET_SOURCE_DIR "."
+#endif
+
+namespace templet::testing {
+
+struct EmulatorProcess {
+  pid_t pid = -1;
+  int port = 0;
+  std::string dir;
+
+  // `seed_json`, when not empty, is written to a file and passed as --seed-file (applied at
+  // start and on every /_emulator/reset).
+  explicit EmulatorProcess(const std::string& name, const std::string& seed_json = "") {
+    using namespace std::chrono_literals;
+    std::string script = std::string(TEMPLET_SOURCE_DIR) + "/tests/emulators/" + name + ".py";
+    if (!std::filesystem::exists(script) || ::access("/usr/bin/python3", X_OK) != 0) return;
+    char tmpl[] = "/tmp/templet-emu-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    std::string port_file = dir + "/port";
+    std::string seed_file = dir + "/seed.json";
+    if (!seed_json.empty()) std::ofstream(seed_file) << seed_json;
+    pid = ::fork();
+    if (pid == 0) {
+      if (seed_json.empty())
+        ::execl("/usr/bin/python3", "python3", script.c_str(), "--port-file", port_file.c_str(),
+                static_cast<char*>(nullptr));
+      else
+        ::execl("/usr/bin/python3", "python3", script.c_str(), "--port-file", port_file.c_str(),
+                "--seed-file", seed_file.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 100 && port == 0; ++i) {
+      std::this_thread::sleep_for(50ms);
+      std::ifstream in(port_file);
+      in >> port;
+    }
+  }
+  ~EmulatorProcess() {
+    if (pid > 0) {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+    }
+    if (!dir.empty()) std::filesystem::remove_all(dir);
+  }
+  EmulatorProcess(const EmulatorProcess&) = delete;
+  EmulatorProcess& operator=(const EmulatorProcess&) = delete;
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+};
+
+}  // namespace templet::testing
