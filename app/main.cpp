@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "app/apply_command.hpp"
+#include "app/apply_influxdb_command.hpp"
 #include "app/cli_suggest.hpp"
 #include "app/preview.hpp"
 #include "app/run_command.hpp"
@@ -91,6 +92,19 @@ int main(int argc, char** argv) {
 
   auto* ver = app.add_subcommand("version", "Print the version");
 
+  templet::ApplyInfluxOptions influx;
+  auto* ai = ap->add_subcommand("influxdb", "Create/update (and prune) InfluxDB v2 tasks");
+  ai->add_option("FILE", influx.file, "Rendered Flux file (scripts separated by ---)")->required();
+  ai->add_option("--url", influx.url, "InfluxDB URL (default: INFLUXDB_URL)");
+  ai->add_option("--org", influx.org, "Organization name (default: INFLUXDB_ORG)");
+  ai->add_option("--org-id", influx.org_id, "Organization id (wins over --org)");
+  ai->add_option("--token-env", influx.token_env, "Variable holding the token")
+      ->capture_default_str();
+  ai->add_option("--ready-timeout", influx.ready_timeout,
+                 "How long to wait for a server that is not ready (default 2m)");
+  ai->add_flag("--plan", influx.plan_only, "Print the plan only; write nothing");
+  ai->add_flag("--prune", influx.prune, "Delete templet's tasks of FILE no longer rendered");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -105,6 +119,7 @@ int main(int argc, char** argv) {
   if (va->parsed()) return templet::run_validate(validate_paths);
   if (rn->parsed()) return templet::run_run_command(run);
   if (ar->parsed()) return templet::run_apply_redash(apply_redash);
+  if (ai->parsed()) return templet::run_apply_influxdb(influx);
   if (ver->parsed()) {
     std::cout << "templet " << TEMPLET_VERSION << "\n";
     return 0;

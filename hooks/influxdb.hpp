@@ -1,0 +1,81 @@
+// The InfluxDB apply hook: keeps InfluxDB v2 Flux tasks in step with a rendered Flux file.
+//
+// The file holds one or more task scripts separated by lines holding only `---`; each script's
+// `option task` name identifies its task in the organization. plan() reads the file, checks every
+// script's options locally (flux_options.hpp), resolves the org, lists all of its tasks (paging
+// with `after=` itself: the server's links.next drops filters) and decides per script: create,
+// update (stored Flux differs byte for byte, or the status differs), unchanged, or refused (bad
+// options, or several tasks share the name). With prune, tasks this hook created for this
+// destination (their description is the ownership marker) and no longer rendered are deleted;
+// nothing else is ever deleted. apply() creates with POST (orgID, flux, status, marker), updates
+// with a PATCH carrying only `flux` and/or `status` (so the server stores the script verbatim and
+// keeps the description of a task templet did not create), deletes with DELETE; every script is
+// carried out on its own. The token never appears in plans, results or errors.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "hooks/apply_hook.hpp"
+#include "net/http_client.hpp"
+
+namespace templet {
+
+struct InfluxHookSettings {
+  std::string url;     // http://host:8086, no trailing slash needed
+  std::string org;     // org name; used when org_id is empty
+  std::string org_id;  // wins over org
+  std::string token;   // the secret; empty: plan() reports token_error (or that none is set)
+  std::string token_error;  // why there is no token, e.g. "INFLUXDB_TOKEN is not set"
+  std::string status = "active";  // wanted status of every task
+  bool prune = false;
+  std::chrono::milliseconds ready_timeout{std::chrono::minutes(2)};
+  std::chrono::milliseconds first_backoff{250};  // not-ready retries: doubling, at most 5s
+  std::string destination;  // the rendered file's path: the ownership marker names it
+};
+
+// One script of a rendered file: its bytes and the line where it starts (1-based).
+struct FluxScript {
+  std::string text;
+  int first_line = 1;
+};
+
+// Splits a rendered file at lines holding only `---` (a trailing "\r" is not tolerated). Parts
+// holding only whitespace are dropped, so an empty file means zero tasks.
+std::vector<FluxScript> split_flux_scripts(const std::string& rendered);
+
+// The description templet gives the tasks it creates for `destination`.
+std::string influx_ownership_description(const std::string& destination);
+
+class InfluxHook : public ApplyHook {
+ public:
+  InfluxHook(InfluxHookSettings settings, std::shared_ptr<HttpClient> http);
+  ~InfluxHook() override;
+  Plan plan(const std::string& rendered, const std::string& file) override;
+  // Carries out the entries of the last plan() of this hook (the plan given must be it).
+  ApplyResult apply(const Plan& plan) override;
+
+  struct Op;  // what apply() needs for one plan entry
+
+ private:
+  HttpResponse send(HttpRequest req, bool retry_writes);
+  std::string api(const std::string& path_and_query) const;
+  std::string describe_failure(const HttpRequest& req, const HttpResponse& resp) const;
+
+  InfluxHookSettings settings_;
+  std::shared_ptr<HttpClient> http_;
+  std::string planned_file_;
+  std::string org_id_;   // resolved by the last plan()
+  std::vector<Op> ops_;  // parallel to the last plan's entries
+};
+
+// The hook for a template's `apply.influxdb` (config already finalized): the token comes from
+// token_file, else from the variable named by token_env. `http` defaults to libcurl.
+std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,
+                                              const std::string& destination,
+                                              std::shared_ptr<HttpClient> http = nullptr);
+
+}  // namespace templet
