@@ -90,6 +90,22 @@ int main(int argc, char** argv) {
                  "Where digests of applied options are kept (default: /var/lib/templet)");
   ar->add_flag("--plan", apply_redash.plan_only, "Print the plan only; write nothing");
 
+  // plan: what run would change, read-only: diffs of every destination and every hook's plan.
+  templet::RunCommandOptions plan;
+  plan.once = true;
+  plan.dry_run = true;
+  auto* pl = app.add_subcommand(
+      "plan", "Show what run would change, read-only: file diffs and apply plans (secrets masked)");
+  pl->add_option("-c,--config", plan.config_paths,
+                 "Config file or directory (repeatable; default: none)")
+      ->type_name("FILE");
+  pl->add_option("--timeout", plan.timeout, "Give up waiting for data after this long")
+      ->type_name("DUR")
+      ->default_str("2m");
+  pl->add_option("--values", plan.values_path,
+                 "Offline data (values file) instead of Vault and Consul; hooks are not planned")
+      ->type_name("FILE");
+
   auto* ver = app.add_subcommand("version", "Print the version");
 
   templet::ApplyInfluxOptions influx;
@@ -118,6 +134,10 @@ int main(int argc, char** argv) {
   if (pv->parsed()) return templet::run_preview(preview);
   if (va->parsed()) return templet::run_validate(validate_paths);
   if (rn->parsed()) return templet::run_run_command(run);
+  if (pl->parsed()) {
+    if (plan.timeout.empty()) plan.timeout = "2m";
+    return templet::run_run_command(plan);
+  }
   if (ar->parsed()) return templet::run_apply_redash(apply_redash);
   if (ai->parsed()) return templet::run_apply_influxdb(influx);
   if (ver->parsed()) {
