@@ -22,8 +22,16 @@ namespace templet {
 Duration parse_duration(const std::string& text) {
   if (text.empty()) throw ConfigError("invalid duration \"\"");
   // A bare number is seconds (consul-template accepts integers for durations).
-  if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::chrono::seconds(std::stoll(text));
+  // Go's durations are int64 nanoseconds: anything longer (about 292 years) is invalid, as in
+  // time.ParseDuration, instead of overflowing the conversion to milliseconds.
+  constexpr double kMaxMs = 9223372036854.775807;
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    int64_t secs = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), secs);
+    if (r.ec != std::errc() || static_cast<double>(secs) * 1000 > kMaxMs)
+      throw ConfigError("invalid duration \"" + text + "\"");
+    return std::chrono::seconds(secs);
+  }
   double total_ms = 0;
   size_t i = 0;
   bool neg = false;
@@ -61,6 +69,7 @@ Duration parse_duration(const std::string& text) {
     else
       throw ConfigError("unknown unit \"" + unit + "\" in duration \"" + text + "\"");
     total_ms += num * scale;
+    if (total_ms > kMaxMs) throw ConfigError("invalid duration \"" + text + "\"");
   }
   return Duration(static_cast<int64_t>(std::llround(neg ? -total_ms : total_ms)));
 }

@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/apply_command.hpp"
 #include "app/apply_influxdb_command.hpp"
+#include "app/cli_suggest.hpp"
 #include "app/preview.hpp"
 #include "app/run_command.hpp"
 
@@ -12,45 +14,102 @@ int main(int argc, char** argv) {
 
   templet::PreviewOptions preview;
   auto* pv = app.add_subcommand("preview", "Render one template to stdout; write nothing");
-  pv->add_option("TEMPLATE", preview.template_path, "Template file")->required();
-  pv->add_option("--data", preview.data_path, "JSON or YAML document bound to dot");
+  pv->add_option("TEMPLATE", preview.template_path, "Template file to render")
+      ->type_name("FILE")
+      ->required();
+  pv->add_option("--data", preview.data_path,
+                 "JSON or YAML document bound to dot (default: none, dot is nil)")
+      ->type_name("FILE");
   pv->add_option("--left-delimiter", preview.left_delim, "Left action delimiter")
+      ->type_name("S")
       ->capture_default_str();
   pv->add_option("--right-delimiter", preview.right_delim, "Right action delimiter")
+      ->type_name("S")
       ->capture_default_str();
   pv->add_option("--values", preview.values_path,
-                 "Values file (YAML): env, consul.kv, consul.services, vault");
+                 "Values file (YAML: env, consul.kv, consul.services, vault) supplying all "
+                 "outside data offline (default: none, live Vault and Consul)")
+      ->type_name("FILE");
   pv->add_option("--function-denylist", preview.function_denylist,
-                 "Functions to disable (globs, comma-separated)")
+                 "Functions to disable (globs, comma-separated); a denied function fails when "
+                 "called (default: none)")
+      ->type_name("NAME")
       ->delimiter(',');
-  pv->add_option("--sandbox-path", preview.sandbox_path, "Directory `file` may read below");
+  pv->add_option("--sandbox-path", preview.sandbox_path,
+                 "Directory the `file` function may read below (default: none, anywhere)")
+      ->type_name("DIR");
   pv->add_option("--diff", preview.diff_path,
-                 "Print a unified diff against this file instead of the output");
-  pv->add_flag("--show-secrets", preview.show_secrets, "Do not mask secrets in --diff");
+                 "Print a unified diff against this file instead of the output (default: none)")
+      ->type_name("DEST");
+  pv->add_flag("--show-secrets", preview.show_secrets,
+               "Do not mask values from Vault in --diff (default: masked)");
   pv->add_flag("--error-on-missing-key", preview.error_on_missing_key,
-               "Fail when a map has no entry for a key (missingkey=error)");
+               "Fail when a map has no entry for a key (missingkey=error; default: off)");
 
   std::vector<std::string> validate_paths;
   auto* va = app.add_subcommand("validate", "Parse templates and report errors");
-  va->add_option("TEMPLATE", validate_paths, "Template files")->required();
+  va->add_option("TEMPLATE", validate_paths, "Template files to parse")
+      ->type_name("FILE")
+      ->required();
 
   templet::RunCommandOptions run;
   auto* rn = app.add_subcommand("run", "Render templates, write files, run hooks; keep them fresh");
-  rn->add_option("-c,--config", run.config_paths, "Config file or directory (repeatable)");
-  rn->add_option("--template", run.template_flags, "SOURCE:DESTINATION[:COMMAND] (repeatable)");
-  rn->add_flag("--once", run.once, "Render everything once, run hooks, and exit");
-  rn->add_flag("--dry-run", run.dry_run, "Write nothing, run nothing; print diffs");
+  rn->add_option("-c,--config", run.config_paths,
+                 "Config file, or directory of *.yaml read in name order (repeatable; later "
+                 "files win for settings, templates accumulate; default: none)")
+      ->type_name("FILE");
+  rn->add_option("--template", run.template_flags,
+                 "SOURCE:DESTINATION[:COMMAND]: add a template; COMMAND runs through /bin/sh -c "
+                 "after a change (repeatable; default: none)")
+      ->type_name("SRC:DST[:CMD]");
+  rn->add_flag("--once", run.once,
+               "Render everything once, run hooks, and exit (default: keep running)");
+  rn->add_flag("--dry-run", run.dry_run,
+               "Write nothing, run nothing; print diffs and plans (default: off)");
   rn->add_option("--timeout", run.timeout,
-                 "With --once: give up after this long (e.g. 2m) and exit 3 naming missing data");
-  rn->add_option("--values", run.values_path, "Offline data (values file) instead of servers");
-  rn->add_option("--log-level", run.log_level, "trace, debug, info, warn or error");
+                 "With --once: give up after this long (e.g. 2m) and exit 3 naming missing data")
+      ->type_name("DUR")
+      ->default_str("forever");
+  rn->add_option("--values", run.values_path,
+                 "Offline data (values file) instead of Vault and Consul (default: none)")
+      ->type_name("FILE");
+  rn->add_option("--log-level", run.log_level,
+                 "trace, debug, info, warn or error (default: the config's log_level, itself "
+                 "info by default)")
+      ->type_name("LEVEL");
+
+  auto* ap = app.add_subcommand("apply", "Apply a rendered file to a server by hand");
+  ap->require_subcommand(1);
+  templet::ApplyRedashOptions apply_redash;
+  auto* ar = ap->add_subcommand("redash", "Make Redash's datasources match a rendered file");
+  ar->add_option("FILE", apply_redash.file, "Rendered datasources YAML")->required();
+  ar->add_option("--url", apply_redash.url, "Redash URL (default: $REDASH_URL)");
+  ar->add_option("--api-key-env", apply_redash.api_key_env,
+                 "Variable holding the API key (default: REDASH_API_KEY)");
+  ar->add_option("--state-dir", apply_redash.state_dir,
+                 "Where digests of applied options are kept (default: /var/lib/templet)");
+  ar->add_flag("--plan", apply_redash.plan_only, "Print the plan only; write nothing");
+
+  // plan: what run would change, read-only: diffs of every destination and every hook's plan.
+  templet::RunCommandOptions plan;
+  plan.once = true;
+  plan.dry_run = true;
+  auto* pl = app.add_subcommand(
+      "plan", "Show what run would change, read-only: file diffs and apply plans (secrets masked)");
+  pl->add_option("-c,--config", plan.config_paths,
+                 "Config file or directory (repeatable; default: none)")
+      ->type_name("FILE");
+  pl->add_option("--timeout", plan.timeout, "Give up waiting for data after this long")
+      ->type_name("DUR")
+      ->default_str("2m");
+  pl->add_option("--values", plan.values_path,
+                 "Offline data (values file) instead of Vault and Consul; hooks are not planned")
+      ->type_name("FILE");
 
   auto* ver = app.add_subcommand("version", "Print the version");
 
-  auto* apply = app.add_subcommand("apply", "Bring a server in line with a rendered file");
-  apply->require_subcommand(1);
   templet::ApplyInfluxOptions influx;
-  auto* ai = apply->add_subcommand("influxdb", "Create/update (and prune) InfluxDB v2 tasks");
+  auto* ai = ap->add_subcommand("influxdb", "Create/update (and prune) InfluxDB v2 tasks");
   ai->add_option("FILE", influx.file, "Rendered Flux file (scripts separated by ---)")->required();
   ai->add_option("--url", influx.url, "InfluxDB URL (default: INFLUXDB_URL)");
   ai->add_option("--org", influx.org, "Organization name (default: INFLUXDB_ORG)");
@@ -65,12 +124,21 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (templet::unknown_arguments(app, e)) {
+      std::cerr << templet::describe_extras(app);
+      return 2;
+    }
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
   if (pv->parsed()) return templet::run_preview(preview);
   if (va->parsed()) return templet::run_validate(validate_paths);
   if (rn->parsed()) return templet::run_run_command(run);
+  if (pl->parsed()) {
+    if (plan.timeout.empty()) plan.timeout = "2m";
+    return templet::run_run_command(plan);
+  }
+  if (ar->parsed()) return templet::run_apply_redash(apply_redash);
   if (ai->parsed()) return templet::run_apply_influxdb(influx);
   if (ver->parsed()) {
     std::cout << "templet " << TEMPLET_VERSION << "\n";

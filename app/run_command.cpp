@@ -12,6 +12,8 @@
 #include "app/runner.hpp"
 #include "app/sd_notify.hpp"
 #include "functions/values_file.hpp"
+#include "hooks/influxdb.hpp"
+#include "hooks/redash.hpp"
 
 namespace templet {
 
@@ -20,6 +22,14 @@ void setup_logging(const std::string& level) {
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
+}
+
+std::vector<std::unique_ptr<ApplyHook>> make_apply_hooks(const TemplateConfig& t,
+                                                         const Config& config) {
+  std::vector<std::unique_ptr<ApplyHook>> hooks;
+  if (t.redash) hooks.push_back(make_redash_hook(*t.redash, *config.state_dir));
+  if (t.influxdb) hooks.push_back(make_influxdb_hook(*t.influxdb, *t.destination));
+  return hooks;
 }
 
 Config load_run_config(const std::vector<std::string>& config_paths,
@@ -101,6 +111,7 @@ int run_run_command(const RunCommandOptions& o) {
   ro.stop_requested = &g_stop;
   ro.reload_requested = &g_reload;
   ro.reload_config = [o] { return load_run_config(o.config_paths, o.template_flags); };
+  ro.make_hooks = [&config](const TemplateConfig& t) { return make_apply_hooks(t, config); };
 
   std::unique_ptr<DataFeed> feed;
   if (!o.values_path.empty()) {

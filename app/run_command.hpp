@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "hooks/apply_hook.hpp"
+
+#include <memory>
 
 namespace templet {
 
@@ -26,6 +29,10 @@ int run_run_command(const RunCommandOptions& options);
 // Throws ConfigError.
 Config load_run_config(const std::vector<std::string>& config_paths,
                        const std::vector<std::string>& template_flags);
+
+// The apply hooks (Redash, InfluxDB) a template's config asks for.
+std::vector<std::unique_ptr<ApplyHook>> make_apply_hooks(const TemplateConfig& t,
+                                                         const Config& config);
 
 // Sets up spdlog on stderr at `level` (trace, debug, info, warn, error).
 void setup_logging(const std::string& level);

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "functions/data_types.hpp"
+#include "functions/helpers_internal.hpp"
 
 namespace templet {
 
@@ -205,6 +206,19 @@ ValuesFile ValuesFile::load(const std::string& path) {
 }
 
 ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
+  // yaml-cpp passes invalid UTF-8 through, and the JSON bodies built from the scalars below
+  // cannot hold it (nlohmann's dump throws). Go's YAML decoder rejects such a file too.
+  for (size_t i = 0, line = 1, col = 1; i < text.size(); ++col) {
+    size_t width = 1;
+    if (helpers::decode_rune(text, i, width) == 0xFFFD && width == 1)
+      throw ValuesError(file + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                        ": invalid UTF-8");
+    if (text[i] == '\n') {
+      ++line;
+      col = 0;
+    }
+    i += width;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));

@@ -61,11 +61,17 @@ struct Callee {
   bool disabled;
 };
 
+// What every State of one execution shares, through {{template}} calls.
+struct Shared {
+  uint64_t steps = 0;
+};
+
 class State {
  public:
   State(const TreeSet& trees, const Tree* tmpl, std::string& out, CallContext& ctx,
-        const ExecOptions& opt, int depth)
-      : trees_(trees), tmpl_(tmpl), out_(out), ctx_(ctx), opt_(opt), depth_(depth) {}
+        const ExecOptions& opt, int depth, Shared& shared)
+      : trees_(trees), tmpl_(tmpl), out_(out), ctx_(ctx), opt_(opt), depth_(depth),
+        shared_(shared) {}
 
   void run(const Value& dot) {
     vars_.push_back(dot);
@@ -102,8 +108,16 @@ class State {
 
   void at(const Node* n) { node_ = n; }
 
+  // Called after every write to out_: the output bound (ExecOptions::max_output).
+  void check_output() const {
+    if (out_.size() > opt_.max_output)
+      errorf("output exceeds " + std::to_string(opt_.max_output) + " bytes");
+  }
+
   Flow walk(const Value& dot, const Node* node) {
     at(node);
+    if (opt_.max_steps != 0 && ++shared_.steps > opt_.max_steps)
+      errorf("execution exceeds " + std::to_string(opt_.max_steps) + " steps");
     switch (node->type) {
       case NodeType::Action: {
         auto* a = static_cast<const ActionNode*>(node);
@@ -134,6 +148,7 @@ class State {
         return Flow::Normal;
       case NodeType::Text:
         out_ += static_cast<const TextNode*>(node)->text;
+        check_output();
         return Flow::Normal;
       default:
         errorf("unknown node: " + node->string());
@@ -228,7 +243,7 @@ class State {
     if (depth_ >= opt_.max_depth)
       errorf("exceeded maximum template depth (" + std::to_string(opt_.max_depth) + ")");
     Value inner_dot = eval_pipeline(dot, t->pipe.get());
-    State inner(trees_, it->second.get(), out_, ctx_, opt_, depth_ + 1);
+    State inner(trees_, it->second.get(), out_, ctx_, opt_, depth_ + 1, shared_);
     inner.run(inner_dot);
   }
 
@@ -558,6 +573,11 @@ class State {
   }
 
   void print_value(const Node* n, const Value& v) {
+    print_value_unchecked(n, v);
+    check_output();
+  }
+
+  void print_value_unchecked(const Node* n, const Value& v) {
     at(n);
     switch (v.kind()) {
       case Kind::Invalid:
@@ -596,6 +616,7 @@ class State {
   CallContext& ctx_;
   const ExecOptions& opt_;
   int depth_;
+  Shared& shared_;
   std::vector<Value> vars_;
   const Node* node_ = nullptr;
   // A one-element argument list for field evaluation from eval_arg (Go's []Node{n}).
@@ -640,9 +661,10 @@ void execute(const TreeSet& trees, const std::string& name, const Value& dot, st
   if (it == trees.end() || !it->second->root)
     throw ExecError("template: " + name + ": " + "\"" + name +
                     "\" is an incomplete or empty template");
+  Shared shared;
   // executeTemplate runs another template of this set; it is valid only during this call.
   auto saved = std::move(ctx.execute_template);
-  ctx.execute_template = [&trees, &ctx, &options, &name](const std::string& other,
+  ctx.execute_template = [&trees, &ctx, &options, &name, &shared](const std::string& other,
                                                          const Value& other_dot) {
     auto found = trees.find(other);
     if (found == trees.end() || !found->second->root)
@@ -655,7 +677,7 @@ void execute(const TreeSet& trees, const std::string& name, const Value& dot, st
     std::string result;
     ++ctx.nested_executions;
     try {
-      State inner(trees, found->second.get(), result, ctx, options, 0);
+      State inner(trees, found->second.get(), result, ctx, options, 0, shared);
       inner.run(other_dot);
     } catch (const ExecError& e) {
       --ctx.nested_executions;
@@ -669,7 +691,7 @@ void execute(const TreeSet& trees, const std::string& name, const Value& dot, st
     std::function<std::string(const std::string&, const Value&)> saved;
     ~Restore() { ctx.execute_template = std::move(saved); }
   } restore{ctx, std::move(saved)};
-  State state(trees, it->second.get(), out, ctx, options, 0);
+  State state(trees, it->second.get(), out, ctx, options, 0, shared);
   state.run(dot);
 }
 

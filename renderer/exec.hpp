@@ -25,6 +25,14 @@ struct ExecOptions {
   MissingKey missing_key = MissingKey::Default;
   // Go stops recursion of {{template}} at this depth.
   int max_depth = 100000;
+  // Execution stops with "output exceeds N bytes" once the output grows past this. Go has no
+  // bound; without one a runaway template (nested ranges, recursion) takes all memory before it
+  // fails, where a rendered configuration file is never near this size.
+  size_t max_output = size_t{64} << 20;
+  // Execution stops with "execution exceeds N steps" after walking this many nodes; 0 means no
+  // bound, as in Go. For callers that must finish in bounded time (the fuzz targets): a range
+  // over a huge count with an empty body produces no output, so max_output cannot stop it.
+  uint64_t max_steps = 0;
 };
 
 struct ExecError : std::runtime_error {

@@ -153,7 +153,6 @@ std::string Item::describe() const {
 }
 
 namespace {
-constexpr std::string_view kSpaceChars = " \t\r\n";
 constexpr std::string_view kLeftComment = "/*";
 constexpr std::string_view kRightComment = "*/";
 

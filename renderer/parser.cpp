@@ -377,6 +377,24 @@ class Parser {
   void parse_main();
 
  private:
+  // Go bounds neither parenthesized pipelines nor nested control structures; its stacks grow. A
+  // C++ stack does not: a few thousand levels overflow 8 MiB (parsing and then freeing the tree
+  // both recurse), so nesting deeper than this is a parse error. No template written by hand or
+  // generated sensibly comes near it.
+  static constexpr int kMaxNesting = 1000;
+  int nesting_ = 0;
+  struct Nest {
+    explicit Nest(Parser& p) : p_(p) {
+      if (p_.nesting_ >= kMaxNesting)
+        p_.fail("exceeded maximum nesting depth (" + std::to_string(kMaxNesting) + ")");
+      ++p_.nesting_;
+    }
+    ~Nest() { --p_.nesting_; }
+    Nest(const Nest&) = delete;
+    Nest& operator=(const Nest&) = delete;
+    Parser& p_;
+  };
+
   struct Scope {
     std::vector<std::string_view> vars;  // Go's parse-time variable names
     std::vector<std::string_view> live;  // the executor's stack, in push order
@@ -557,6 +575,7 @@ void Parser::parse_definition() {
 }
 
 std::unique_ptr<ListNode> Parser::item_list(Piece* end) {
+  Nest nest(*this);
   Item first = peek_non_space();
   auto list = std::make_unique<ListNode>(first.pos, first.line);
   while (peek_non_space().type != ItemType::Eof) {
@@ -658,6 +677,7 @@ Piece Parser::else_control() {
 }
 
 std::unique_ptr<PipeNode> Parser::pipeline(std::string_view context, ItemType end) {
+  Nest nest(*this);
   Item first = peek_non_space();
   auto pipe = std::make_unique<PipeNode>(first.pos, first.line);
   for (;;) {  // declarations; loops only for the second variable of a range

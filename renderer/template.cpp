@@ -48,7 +48,11 @@ void* run_job(void* arg) {
 
 void Template::execute(const std::string& name, std::string& out, const Value& dot,
                        CallContext& ctx) const {
-  Job job{&trees_, &name, &dot, &out, &ctx, ExecOptions{options_.missing_key}, nullptr};
+  ExecOptions exec;
+  exec.missing_key = options_.missing_key;
+  exec.max_output = options_.max_output;
+  exec.max_steps = options_.max_steps;
+  Job job{&trees_, &name, &dot, &out, &ctx, exec, nullptr};
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, kExecStackBytes);

@@ -15,9 +15,31 @@
 
 using namespace templet;
 using json = nlohmann::json;
-using templet_test::Emulator;
 
 namespace {
+
+// The shared emulator process plus a client for its /_emulator/ control API.
+struct Emulator : templet::testing::EmulatorProcess {
+  using EmulatorProcess::EmulatorProcess;
+  // A control call (/_emulator/PATH); the answer's JSON body, or null when it has none.
+  json control(const std::string& method, const std::string& path,
+               const json& body = nullptr) const {
+    auto http = make_curl_client();
+    HttpRequest req;
+    req.method = method;
+    req.url = url() + "/_emulator/" + path;
+    if (!body.is_null()) {
+      req.body = body.dump();
+      req.headers.emplace_back("Content-Type", "application/json");
+    }
+    HttpResponse resp = http->send(req);
+    if (resp.status >= 300)
+      throw std::runtime_error("emulator control " + path + ": " + std::to_string(resp.status) +
+                               " " + resp.body);
+    if (resp.body.empty()) return nullptr;
+    return json::parse(resp.body);
+  }
+};
 
 const std::string kDest = "/etc/influxdb/tasks/app.flux";
 

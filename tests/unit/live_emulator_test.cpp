@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using templet_test::Emulator;
+using Emulator = templet::testing::EmulatorProcess;
 
 std::shared_ptr<HttpPool> curl_pool() {
   return std::make_shared<HttpPool>([] { return make_curl_client(); });

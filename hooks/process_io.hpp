@@ -1,0 +1,26 @@
+// Runs a program with text on its stdin and its stdout and stderr captured apart.
+//
+// For tools whose output is parsed (manage.py ds list): unlike run_command, which interleaves
+// both streams for a log, the two are kept separate, and stdin can carry data that must not
+// appear in argv. No shell; the process gets its own group, killed on timeout.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace templet {
+
+struct ProcessResult {
+  bool started = false;
+  bool timed_out = false;
+  int exit_code = -1;  // -1 when it could not start, was killed or died by a signal
+  std::string out;
+  std::string err;
+  std::string error;  // why it could not start
+};
+
+ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input,
+                          std::chrono::milliseconds timeout);
+
+}  // namespace templet

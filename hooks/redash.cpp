@@ -1,0 +1,369 @@
+// The Redash apply hook: plan and apply (see redash.hpp).
+#include "hooks/redash.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "hooks/redash_api.hpp"
+#include "hooks/redash_manage.hpp"
+#include "hooks/redash_schema.hpp"
+#include "renderer/diff.hpp"
+
+namespace templet {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+const json& schema_for(const std::optional<json>& schemas, const std::string& type) {
+  static const json none;
+  if (!schemas || !schemas->contains(type)) return none;
+  return (*schemas)[type];
+}
+
+}  // namespace
+
+RedashHook::RedashHook(RedashHookSettings settings, std::unique_ptr<RedashBackend> backend)
+    : settings_(std::move(settings)), backend_(std::move(backend)) {
+  state_path_ = redash_state_path(settings_.state_dir, backend_->target());
+}
+
+std::string RedashHook::masked(const std::string& s) const {
+  return mask_secrets(s, secrets_);
+}
+
+PlanEntry RedashHook::plan_entry(const RedashEntry& e, const std::vector<RemoteDatasource>& remote,
+                                 const std::optional<json>& schemas, const RedashState& st,
+                                 Prepared& prep) {
+  PlanEntry pe;
+  pe.name = e.name;
+  std::vector<const RemoteDatasource*> matches;
+  for (const auto& r : remote)
+    if (r.name == e.name) matches.push_back(&r);
+  if (matches.size() > 1) {
+    std::vector<std::string> ids;
+    for (const auto* m : matches) ids.push_back(std::to_string(m->id));
+    pe.action = PlanAction::Refused;
+    pe.reason = "the name matches " + std::to_string(matches.size()) +
+                " datasources in Redash (ids " + join(ids, ", ") +
+                "); rename or delete all but one";
+    return pe;
+  }
+  if (schemas && !schemas->contains(e.type)) {
+    std::vector<std::string> known;
+    for (auto it = schemas->begin(); it != schemas->end(); ++it) known.push_back(it.key());
+    pe.action = PlanAction::Refused;
+    pe.reason =
+        "type \"" + e.type + "\" is not enabled in this Redash (it has: " + join(known, ", ") + ")";
+    return pe;
+  }
+  if (!matches.empty() && matches[0]->type != e.type) {
+    pe.action = PlanAction::Refused;
+    pe.reason = "type differs: Redash has \"" + matches[0]->type + "\" (id " +
+                std::to_string(matches[0]->id) + "), the file says \"" + e.type +
+                "\"; templet never changes a datasource's type";
+    return pe;
+  }
+  const json& schema = schema_for(schemas, e.type);
+  if (std::string bad = validate_redash_options(e.options, schema, prep.secret_keys);
+      !bad.empty()) {
+    pe.action = PlanAction::Refused;
+    pe.reason = "options invalid for type " + e.type + ": " + masked(bad);
+    return pe;
+  }
+  if (matches.empty()) {
+    if (!settings_.create_missing) {
+      pe.action = PlanAction::Refused;
+      pe.reason = "not in Redash, and create_missing is off";
+      return pe;
+    }
+    pe.action = PlanAction::Create;
+    std::vector<std::string> keys;
+    for (auto it = e.options.begin(); it != e.options.end(); ++it)
+      keys.push_back(it.key() + (prep.secret_keys.count(it.key()) ? " (secret)" : ""));
+    pe.details.push_back("type: " + e.type);
+    pe.details.push_back("options: " + (keys.empty() ? std::string("(none)") : join(keys, ", ")));
+    return pe;
+  }
+
+  const RemoteDatasource& m = *matches[0];
+  prep.remote = m;
+  json stored;
+  try {
+    stored = backend_->options(m);
+  } catch (const RedashUnavailable&) {
+    throw;
+  } catch (const RedashError& err) {
+    pe.action = PlanAction::Refused;
+    pe.reason = "cannot read its options: " + masked(err.what());
+    return pe;
+  }
+  if (!stored.is_object()) stored = json::object();
+  auto rec = st.datasources.find(m.id);
+  const RedashStateRecord* record = rec == st.datasources.end() ? nullptr : &rec->second;
+  std::set<std::string> keys;
+  for (auto it = e.options.begin(); it != e.options.end(); ++it) keys.insert(it.key());
+  for (auto it = stored.begin(); it != stored.end(); ++it) keys.insert(it.key());
+  for (const auto& k : keys) {
+    const bool r = e.options.contains(k), s = stored.contains(k);
+    const bool secret = prep.secret_keys.count(k) > 0;
+    if (r && s) {
+      const json& want = e.options[k];
+      const json& have = stored[k];
+      if (secret && have == kRedashSecretPlaceholder && want != kRedashSecretPlaceholder) {
+        if (!record)
+          pe.details.push_back(k + ": (secret) unknown");
+        else {
+          auto d = record->secrets.find(k);
+          if (d == record->secrets.end() || d->second != redash_secret_digest(k, want))
+            pe.details.push_back(k + ": (secret) changed");
+        }
+      } else if (want != have) {
+        pe.details.push_back(secret
+                                 ? k + ": (secret) changed"
+                                 : k + ": " + masked(have.dump()) + " -> " + masked(want.dump()));
+      }
+    } else if (r) {
+      pe.details.push_back(secret ? k + ": (secret) added"
+                                  : k + ": (absent) -> " + masked(e.options[k].dump()));
+    } else {
+      pe.details.push_back(secret ? k + ": (secret) removed"
+                                  : k + ": " + masked(stored[k].dump()) + " -> (absent)");
+    }
+  }
+  pe.action = pe.details.empty() ? PlanAction::Unchanged : PlanAction::Update;
+  return pe;
+}
+
+Plan RedashHook::plan(const std::string& rendered, const std::string& file) {
+  Plan p;
+  p.hook = "redash";
+  p.target = backend_->target();
+  p.file = file;
+  prepared_.clear();
+  prepared_file_ = file;
+  if (!settings_.error.empty()) {
+    p.error = settings_.error;
+    return p;
+  }
+  std::vector<RedashEntry> entries;
+  try {
+    entries = parse_redash_file(rendered, file, settings_.list_key);
+  } catch (const RedashInputError& e) {
+    p.error = e.what();  // names file, line and entry; never values
+    return p;
+  }
+  // Secrets known before asking the server (built-in lists and names), so that even its first
+  // answers are masked; refined with the server's schemas below.
+  secrets_.clear();
+  for (const auto& e : entries) {
+    auto v = redash_secret_values(e.options, redash_secret_keys(e.type, json(), e.options));
+    secrets_.insert(secrets_.end(), v.begin(), v.end());
+  }
+  backend_->set_secrets(secrets_);
+  try {
+    std::vector<RemoteDatasource> remote = backend_->list();
+    std::optional<json> schemas = backend_->schemas();
+    std::vector<std::set<std::string>> secret_keys;
+    for (const auto& e : entries) {
+      secret_keys.push_back(redash_secret_keys(e.type, schema_for(schemas, e.type), e.options));
+      auto v = redash_secret_values(e.options, secret_keys.back());
+      secrets_.insert(secrets_.end(), v.begin(), v.end());
+    }
+    backend_->set_secrets(secrets_);
+    RedashState st = load_redash_state(state_path_);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      Prepared prep;
+      prep.entry = entries[i];
+      prep.secret_keys = secret_keys[i];
+      p.entries.push_back(plan_entry(entries[i], remote, schemas, st, prep));
+      prepared_.push_back(std::move(prep));
+    }
+    if (settings_.prune) {
+      std::set<std::string> rendered_names;
+      for (const auto& e : entries) rendered_names.insert(e.name);
+      for (const auto& r : remote) {
+        auto rec = st.datasources.find(r.id);
+        if (rec == st.datasources.end() || !rec->second.created) continue;
+        if (rendered_names.count(r.name)) continue;
+        PlanEntry pe;
+        pe.name = r.name;
+        pe.action = PlanAction::Delete;
+        pe.details.push_back("id " + std::to_string(r.id) +
+                             ", created by templet and no longer rendered");
+        p.entries.push_back(std::move(pe));
+        Prepared prep;
+        prep.entry.name = r.name;
+        prep.entry.type = r.type;
+        prep.remote = r;
+        prepared_.push_back(std::move(prep));
+      }
+    }
+  } catch (const RedashError& e) {
+    p.entries.clear();
+    prepared_.clear();
+    p.error = masked(e.what());
+  }
+  return p;
+}
+
+ApplyResult RedashHook::apply(const Plan& plan) {
+  ApplyResult result;
+  if (!plan.error.empty()) {
+    result.error = plan.error;
+    return result;
+  }
+  std::vector<Prepared> prepared = std::move(prepared_);
+  prepared_.clear();
+  bool same = prepared.size() == plan.entries.size() && plan.file == prepared_file_;
+  for (size_t i = 0; same && i < prepared.size(); ++i)
+    same = prepared[i].entry.name == plan.entries[i].name;
+  if (!same) {
+    result.error = "the plan was not made by this hook's last plan() (or was applied already)";
+    return result;
+  }
+  RedashState st = load_redash_state(state_path_);
+  auto save = [&] {
+    try {
+      save_redash_state(state_path_, st);
+    } catch (const std::exception& e) {
+      spdlog::warn("redash: {} (the next plan cannot tell whether secrets changed)", e.what());
+    }
+  };
+  std::string unavailable;  // once Redash is gone, the remaining writes are not attempted
+  for (size_t i = 0; i < plan.entries.size(); ++i) {
+    const PlanEntry& pe = plan.entries[i];
+    const Prepared& prep = prepared[i];
+    ApplyEntry ae;
+    ae.name = pe.name;
+    if (pe.action == PlanAction::Unchanged) {
+      ae.outcome = ApplyOutcome::Unchanged;
+      result.entries.push_back(std::move(ae));
+      continue;
+    }
+    if (pe.action == PlanAction::Refused) {
+      ae.outcome = ApplyOutcome::Refused;
+      ae.message = pe.reason;
+      result.entries.push_back(std::move(ae));
+      continue;
+    }
+    if (!unavailable.empty()) {
+      ae.outcome = ApplyOutcome::Failed;
+      ae.message = "not attempted: " + unavailable;
+      result.entries.push_back(std::move(ae));
+      continue;
+    }
+    std::optional<RemoteDatasource> changed;
+    try {
+      switch (pe.action) {
+        case PlanAction::Create: {
+          RemoteDatasource r;
+          r.id = backend_->create(prep.entry.name, prep.entry.type, prep.entry.options);
+          r.name = prep.entry.name;
+          r.type = prep.entry.type;
+          st.datasources[r.id] =
+              redash_state_record(r.name, r.type, prep.entry.options, prep.secret_keys, true);
+          save();
+          ae.outcome = ApplyOutcome::Created;
+          ae.message = "id " + std::to_string(r.id);
+          changed = r;
+          break;
+        }
+        case PlanAction::Update: {
+          const RemoteDatasource& r = *prep.remote;
+          backend_->update(r, prep.entry.type, prep.entry.options);
+          bool created = st.datasources.count(r.id) && st.datasources[r.id].created;
+          st.datasources[r.id] = redash_state_record(r.name, prep.entry.type, prep.entry.options,
+                                                     prep.secret_keys, created);
+          save();
+          ae.outcome = ApplyOutcome::Updated;
+          ae.message = "id " + std::to_string(r.id);
+          changed = r;
+          break;
+        }
+        case PlanAction::Delete: {
+          backend_->remove(*prep.remote);
+          st.datasources.erase(prep.remote->id);
+          save();
+          ae.outcome = ApplyOutcome::Deleted;
+          ae.message = "id " + std::to_string(prep.remote->id);
+          break;
+        }
+        default:
+          break;
+      }
+      if (changed && settings_.test_after_apply) {
+        RedashTestResult t = backend_->test(*changed);
+        if (t.ok) {
+          ae.message += "; connection test ok";
+        } else {
+          ae.outcome = ApplyOutcome::Failed;
+          ae.message = std::string(pe.action == PlanAction::Create ? "created" : "updated") + " " +
+                       ae.message + ", but the connection test failed: " + masked(t.message);
+        }
+      }
+    } catch (const RedashUnavailable& e) {
+      unavailable = masked(e.what());
+      ae.outcome = ApplyOutcome::Failed;
+      ae.message = unavailable;
+    } catch (const RedashError& e) {
+      ae.outcome = ApplyOutcome::Failed;
+      ae.message = masked(e.what());
+    }
+    result.entries.push_back(std::move(ae));
+  }
+  return result;
+}
+
+std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,
+                                            const std::string& state_dir,
+                                            std::shared_ptr<HttpClient> http) {
+  RedashHookSettings s;
+  s.list_key = config.list_key.value_or("managed_datasources");
+  s.create_missing = config.create_missing.value_or(true);
+  s.prune = config.prune.value_or(false);
+  s.test_after_apply = config.test_after_apply.value_or(false);
+  s.state_dir = state_dir;
+  const auto ready = config.ready_timeout.value_or(std::chrono::minutes(2));
+  if (config.mode.value_or("api") == "manage_py") {
+    RedashManageSettings ms;
+    ms.command = config.command;
+    ms.target = config.url.value_or("");
+    if (ms.command.empty()) s.error = "apply.redash mode manage_py needs a command";
+    return std::make_unique<RedashHook>(std::move(s), make_redash_manage_backend(std::move(ms)));
+  }
+  RedashApiSettings as;
+  as.url = config.url.value_or("");
+  as.ready_timeout = ready;
+  if (as.url.empty()) s.error = "no Redash URL (set url or REDASH_URL)";
+  if (config.api_key_file && !config.api_key_file->empty()) {
+    as.api_key_source = *config.api_key_file;
+    std::ifstream in(*config.api_key_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    as.api_key = ss.str();
+    while (!as.api_key.empty() && std::isspace(static_cast<unsigned char>(as.api_key.back())))
+      as.api_key.pop_back();
+    if (!in.is_open()) s.error = "cannot read the Redash API key file " + *config.api_key_file;
+  } else {
+    as.api_key_source = config.api_key_env.value_or("REDASH_API_KEY");
+    const char* k = std::getenv(as.api_key_source.c_str());
+    if (k) as.api_key = k;
+  }
+  if (s.error.empty() && as.api_key.empty())
+    s.error = "no Redash API key: " + as.api_key_source + " is empty or unset";
+  if (!http) http = make_curl_client();
+  return std::make_unique<RedashHook>(std::move(s),
+                                      make_redash_api_backend(std::move(as), std::move(http)));
+}
+
+}  // namespace templet

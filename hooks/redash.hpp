@@ -1,0 +1,68 @@
+// The Redash apply hook: makes Redash's datasources match a rendered YAML list.
+//
+// plan() matches each rendered entry to Redash's datasources by exact name and says create,
+// update (naming the option keys that differ; secrets only as "(secret) changed/unknown"),
+// unchanged, or refused (type differs, several datasources share the name, options fail the
+// type's schema). apply() sends only creates and updates, each with the complete options, each
+// independently, and records digests of what it sent in state_dir so the next plan knows
+// whether a masked secret changed. With prune it deletes datasources it created earlier that
+// are no longer rendered. Secret values never reach plans, results, logs or errors.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "hooks/apply_hook.hpp"
+#include "hooks/redash_backend.hpp"
+#include "hooks/redash_input.hpp"
+#include "hooks/redash_state.hpp"
+#include "net/http_client.hpp"
+
+namespace templet {
+
+struct RedashHookSettings {
+  std::string list_key = "managed_datasources";
+  bool create_missing = true;
+  bool prune = false;
+  bool test_after_apply = false;
+  std::string state_dir;  // "" keeps no state: every secret then counts as changed
+  std::string error;      // set when the hook cannot work at all (e.g. no API key)
+};
+
+class RedashHook : public ApplyHook {
+ public:
+  RedashHook(RedashHookSettings settings, std::unique_ptr<RedashBackend> backend);
+  Plan plan(const std::string& rendered, const std::string& file) override;
+  ApplyResult apply(const Plan& plan) override;
+
+ private:
+  struct Prepared {
+    RedashEntry entry;
+    std::optional<RemoteDatasource> remote;  // the match (update, unchanged, delete)
+    std::set<std::string> secret_keys;
+  };
+  PlanEntry plan_entry(const RedashEntry& e, const std::vector<RemoteDatasource>& remote,
+                       const std::optional<nlohmann::json>& schemas, const RedashState& st,
+                       Prepared& prep);
+  std::string masked(const std::string& s) const;
+
+  RedashHookSettings settings_;
+  std::unique_ptr<RedashBackend> backend_;
+  std::string state_path_;
+  std::vector<Prepared> prepared_;  // parallel to the last plan's entries
+  std::string prepared_file_;
+  std::vector<std::string> secrets_;
+};
+
+// The hook for a template's apply.redash (already finalized: url, defaults). The API key comes
+// from api_key_file, else the variable api_key_env names. `http` defaults to libcurl.
+std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,
+                                            const std::string& state_dir,
+                                            std::shared_ptr<HttpClient> http = nullptr);
+
+}  // namespace templet

@@ -1,0 +1,171 @@
+// The Redash HTTP API backend (see redash_api.hpp).
+#include "hooks/redash_api.hpp"
+
+#include <thread>
+
+#include "renderer/diff.hpp"
+
+namespace templet {
+
+namespace {
+
+using json = nlohmann::json;
+
+class ApiBackend : public RedashBackend {
+ public:
+  ApiBackend(RedashApiSettings s, std::shared_ptr<HttpClient> http)
+      : s_(std::move(s)), http_(std::move(http)) {
+    while (!s_.url.empty() && s_.url.back() == '/') s_.url.pop_back();
+  }
+
+  std::string target() const override { return s_.url; }
+
+  void set_secrets(std::vector<std::string> secrets) override {
+    secrets_ = std::move(secrets);
+    if (!s_.api_key.empty()) secrets_.push_back(s_.api_key);
+  }
+
+  std::vector<RemoteDatasource> list() override {
+    json j = call("GET", "/api/data_sources", nullptr, {200});
+    std::vector<RemoteDatasource> out;
+    if (!j.is_array()) throw RedashError("GET /api/data_sources: expected a JSON list");
+    for (const auto& d : j) {
+      RemoteDatasource r;
+      r.id = d.value("id", int64_t{0});
+      r.name = d.value("name", "");
+      r.type = d.value("type", "");
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  std::optional<json> schemas() override {
+    json j = call("GET", "/api/data_sources/types", nullptr, {200});
+    json out = json::object();
+    if (!j.is_array()) return out;
+    for (const auto& t : j)
+      if (t.is_object() && t.contains("type") && t["type"].is_string())
+        out[t["type"].get<std::string>()] = t.value("configuration_schema", json::object());
+    return out;
+  }
+
+  json options(const RemoteDatasource& ds) override {
+    json j = call("GET", "/api/data_sources/" + std::to_string(ds.id), nullptr, {200});
+    if (!j.is_object() || !j.contains("options") || !j["options"].is_object())
+      throw RedashError("GET /api/data_sources/" + std::to_string(ds.id) +
+                        ": no options in the answer (is the API key an admin's?)");
+    return j["options"];
+  }
+
+  int64_t create(const std::string& name, const std::string& type, const json& options) override {
+    json body = {{"name", name}, {"type", type}, {"options", options}};
+    json j = call("POST", "/api/data_sources", &body, {200, 201});
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_number_integer())
+      throw RedashError("POST /api/data_sources: no id in the answer");
+    return j["id"].get<int64_t>();
+  }
+
+  void update(const RemoteDatasource& ds, const std::string& type, const json& options) override {
+    json body = {{"name", ds.name}, {"type", type}, {"options", options}};
+    call("POST", "/api/data_sources/" + std::to_string(ds.id), &body, {200});
+  }
+
+  void remove(const RemoteDatasource& ds) override {
+    call("DELETE", "/api/data_sources/" + std::to_string(ds.id), nullptr, {200, 204});
+  }
+
+  RedashTestResult test(const RemoteDatasource& ds) override {
+    json j = call("POST", "/api/data_sources/" + std::to_string(ds.id) + "/test", nullptr, {200},
+                  s_.test_timeout);
+    RedashTestResult r;
+    r.ok = j.is_object() && j.value("ok", false);
+    r.message = j.is_object() && j.contains("message") && j["message"].is_string()
+                    ? mask_secrets(j["message"].get<std::string>(), secrets_)
+                    : "";
+    return r;
+  }
+
+ private:
+  // Sends one request, retrying "not ready" answers until ready_timeout; returns the parsed
+  // body (null when empty) for the expected statuses, throws otherwise.
+  json call(const std::string& method, const std::string& path, const json* body,
+            std::initializer_list<long> ok,
+            std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    HttpRequest req;
+    req.method = method;
+    req.url = s_.url + path;
+    req.headers.emplace_back("Authorization", "Key " + s_.api_key);
+    req.headers.emplace_back("Accept", "application/json");
+    if (body) {
+      req.headers.emplace_back("Content-Type", "application/json");
+      req.body = body->dump();
+    }
+    req.timeout = timeout.value_or(s_.request_timeout);
+    const std::string what = method + " " + path;
+    const auto deadline = std::chrono::steady_clock::now() + s_.ready_timeout;
+    std::chrono::milliseconds backoff{250};
+    HttpResponse resp;
+    std::string waiting;
+    while (true) {
+      try {
+        resp = http_->send(req);
+        if (resp.status != 502 && resp.status != 503 && resp.status != 504) break;
+        waiting = "answered " + std::to_string(resp.status);
+      } catch (const HttpTransportError& e) {
+        if (!e.refused && !e.timed_out) throw RedashUnavailable(masked(what + ": " + e.what()));
+        waiting = e.refused ? "connection refused" : "timed out";
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (now + backoff > deadline)
+        throw RedashUnavailable("Redash at " + s_.url + " not ready: " + what + " " + waiting +
+                                " until the ready timeout");
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(5));
+    }
+    for (long s : ok)
+      if (resp.status == s) {
+        if (resp.body.empty()) return nullptr;
+        try {
+          return json::parse(resp.body);
+        } catch (const json::parse_error&) {
+          throw RedashError(what + ": answer is not JSON (status " + std::to_string(resp.status) +
+                            ")");
+        }
+      }
+    std::string message = server_message(resp);
+    if (resp.status == 404 && (path == "/api/data_sources" || path == "/api/data_sources/types"))
+      throw RedashUnavailable("API key rejected: Redash answered 404 to " + what +
+                              " (check the key in " + s_.api_key_source + ")");
+    if (resp.status == 403)
+      throw RedashUnavailable("API key lacks admin rights: Redash answered 403 to " + what);
+    std::string out = what + ": Redash answered " + std::to_string(resp.status);
+    if (resp.status == 400) out += " (options or type refused by Redash's own validation)";
+    if (!message.empty()) out += ": " + message;
+    throw RedashError(out);
+  }
+
+  std::string server_message(const HttpResponse& resp) const {
+    try {
+      json j = json::parse(resp.body);
+      if (j.is_object() && j.contains("message") && j["message"].is_string())
+        return masked(j["message"].get<std::string>());
+    } catch (const json::parse_error&) {
+    }
+    return "";  // HTML pages and the like say nothing useful
+  }
+
+  std::string masked(const std::string& s) const { return mask_secrets(s, secrets_); }
+
+  RedashApiSettings s_;
+  std::shared_ptr<HttpClient> http_;
+  std::vector<std::string> secrets_;
+};
+
+}  // namespace
+
+std::unique_ptr<RedashBackend> make_redash_api_backend(RedashApiSettings settings,
+                                                       std::shared_ptr<HttpClient> http) {
+  return std::make_unique<ApiBackend>(std::move(settings), std::move(http));
+}
+
+}  // namespace templet

@@ -1,0 +1,28 @@
+// The Redash HTTP API backend: /api/data_sources with a user API key ("Authorization: Key").
+//
+// Redash behind a proxy answers "connection refused" or 502/503/504 while it starts; every call
+// retries those with exponential backoff until ready_timeout has passed since the first
+// attempt. A bad key answers 404 (not 401), reported as "API key rejected".
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "hooks/redash_backend.hpp"
+#include "net/http_client.hpp"
+
+namespace templet {
+
+struct RedashApiSettings {
+  std::string url;                                // base URL, no trailing slash needed
+  std::string api_key;                            // never logged
+  std::string api_key_source = "REDASH_API_KEY";  // named in "API key rejected" messages
+  std::chrono::milliseconds ready_timeout{std::chrono::minutes(2)};
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds test_timeout{std::chrono::minutes(2)};
+};
+
+std::unique_ptr<RedashBackend> make_redash_api_backend(RedashApiSettings settings,
+                                                       std::shared_ptr<HttpClient> http);
+
+}  // namespace templet

@@ -1,0 +1,58 @@
+// How the Redash hook talks to Redash: over its HTTP API or through `manage.py ds`.
+//
+// Both give the same operations, so plan and apply are written once. Messages in RedashError
+// are masked with the secrets the hook hands over (set_secrets) before they are thrown.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace templet {
+
+struct RedashError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The server cannot be used at all (API key rejected, not ready in time): nothing is applied.
+struct RedashUnavailable : RedashError {
+  using RedashError::RedashError;
+};
+
+struct RemoteDatasource {
+  int64_t id = 0;
+  std::string name;
+  std::string type;
+};
+
+struct RedashTestResult {
+  bool ok = false;
+  std::string message;  // masked
+};
+
+class RedashBackend {
+ public:
+  virtual ~RedashBackend() = default;
+  virtual std::string target() const = 0;  // for people: the URL or the command
+  // Secret values to mask in every message this backend produces.
+  virtual void set_secrets(std::vector<std::string> secrets) = 0;
+  // Every datasource (waits for the server to be ready). Throws RedashUnavailable.
+  virtual std::vector<RemoteDatasource> list() = 0;
+  // type -> configuration_schema; nullopt when the backend cannot tell.
+  virtual std::optional<nlohmann::json> schemas() = 0;
+  // Stored options. Through the API, secrets read back as "--------".
+  virtual nlohmann::json options(const RemoteDatasource& ds) = 0;
+  // Writes; each throws RedashError with a masked message on failure.
+  virtual int64_t create(const std::string& name, const std::string& type,
+                         const nlohmann::json& options) = 0;
+  virtual void update(const RemoteDatasource& ds, const std::string& type,
+                      const nlohmann::json& options) = 0;
+  virtual void remove(const RemoteDatasource& ds) = 0;
+  virtual RedashTestResult test(const RemoteDatasource& ds) = 0;
+};
+
+}  // namespace templet

@@ -1,0 +1,150 @@
+// Parsing of the rendered datasources file (see redash_input.hpp).
+#include "hooks/redash_input.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <set>
+
+namespace templet {
+
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void fail(const std::string& file, const YAML::Node& at, const std::string& msg) {
+  const int line = at.Mark().line < 0 ? 0 : at.Mark().line;  // the root node says -1
+  throw RedashInputError(file + ":" + std::to_string(line + 1) + ": " + msg);
+}
+
+bool parse_int(std::string_view s, int base, int64_t& out) {
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return false;
+  uint64_t u;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), u, base);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return false;
+  if (!neg && u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
+  if (neg && u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1) return false;
+  out = neg ? static_cast<int64_t>(0 - u) : static_cast<int64_t>(u);
+  return true;
+}
+
+// YAML 1.2 core schema for plain scalars; quoted scalars are always strings.
+json scalar(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (n.Tag() == "!") return s;
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  int64_t i;
+  std::string_view sv = s;
+  if (sv.size() > 2 && sv[0] == '0' && (sv[1] == 'x' || sv[1] == 'X') &&
+      parse_int(sv.substr(2), 16, i))
+    return i;
+  if (sv.size() > 2 && sv[0] == '0' && sv[1] == 'o' && parse_int(sv.substr(2), 8, i)) return i;
+  if (parse_int(sv, 10, i)) return i;
+  if (s.find_first_of("0123456789") != std::string::npos &&
+      s.find_first_not_of("0123456789+-.eE") == std::string::npos) {
+    double d;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(d)) return d;
+  }
+  return s;
+}
+
+json to_json(const YAML::Node& n, const std::string& file, const std::string& where) {
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Scalar:
+      return scalar(n);
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& x : n) out.push_back(to_json(x, file, where));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar()) fail(file, kv.first, where + ": option names must be strings");
+        const std::string key = kv.first.Scalar();
+        if (out.contains(key)) fail(file, kv.first, where + ": option \"" + key + "\" repeated");
+        out[key] = to_json(kv.second, file, where);
+      }
+      return out;
+    }
+  }
+  return nullptr;
+}
+
+std::string required_string(const YAML::Node& entry, const char* key, const std::string& file,
+                            const std::string& where) {
+  const YAML::Node v = entry[key];
+  if (!v || v.IsNull()) fail(file, entry, where + ": missing \"" + key + "\"");
+  if (!v.IsScalar()) fail(file, v, where + ": \"" + key + "\" must be a string");
+  if (v.Scalar().empty()) fail(file, v, where + ": \"" + key + "\" is empty");
+  return v.Scalar();
+}
+
+}  // namespace
+
+std::vector<RedashEntry> parse_redash_file(const std::string& text, const std::string& file,
+                                           const std::string& list_key) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw RedashInputError(file + ":" + std::to_string(e.mark.line + 1) +
+                           ": invalid YAML: " + e.msg);
+  }
+  YAML::Node list = root;
+  if (root.IsMap()) {
+    list = root[list_key];
+    if (!list) fail(file, root, "no \"" + list_key + "\" list");
+    if (list.IsNull()) return {};
+  } else if (root.IsNull()) {
+    throw RedashInputError(file + ":1: empty file: expected a list of datasources or a \"" +
+                           list_key + "\" key");
+  }
+  if (!list.IsSequence())
+    fail(file, list, "expected a list of datasources (each with name, type and options)");
+
+  std::vector<RedashEntry> out;
+  std::set<std::string> names;
+  size_t index = 0;
+  for (const auto& node : list) {
+    ++index;
+    std::string where = "entry " + std::to_string(index);
+    if (!node.IsMap()) fail(file, node, where + ": expected a map with name, type and options");
+    for (const auto& kv : node) {
+      const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      if (k != "name" && k != "type" && k != "options")
+        fail(file, kv.first, where + ": unknown key \"" + k + "\" (expected name, type, options)");
+    }
+    RedashEntry e;
+    e.line = static_cast<int>(node.Mark().line) + 1;
+    e.name = required_string(node, "name", file, where);
+    where += " (\"" + e.name + "\")";
+    e.type = required_string(node, "type", file, where);
+    const YAML::Node opts = node["options"];
+    if (opts && !opts.IsNull()) {
+      if (!opts.IsMap()) fail(file, opts, where + ": \"options\" must be a map");
+      json o = to_json(opts, file, where);
+      for (auto it = o.begin(); it != o.end(); ++it)
+        if (!it.value().is_null()) e.options[it.key()] = it.value();
+    }
+    if (!names.insert(e.name).second)
+      fail(file, node, where + ": the name appears twice in this file");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace templet

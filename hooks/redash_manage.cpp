@@ -1,0 +1,163 @@
+// The manage.py backend (see redash_manage.hpp).
+#include "hooks/redash_manage.hpp"
+
+#include <sstream>
+
+#include "hooks/command.hpp"
+#include "hooks/process_io.hpp"
+#include "renderer/diff.hpp"
+
+namespace templet {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string last_line(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
+  return last;
+}
+
+class ManageBackend : public RedashBackend {
+ public:
+  explicit ManageBackend(RedashManageSettings s) : s_(std::move(s)) {}
+
+  std::string target() const override {
+    return s_.target.empty() ? describe_command(s_.command) : s_.target;
+  }
+
+  void set_secrets(std::vector<std::string> secrets) override { secrets_ = std::move(secrets); }
+
+  std::vector<RemoteDatasource> list() override {
+    ProcessResult r = run({"ds", "list"}, "ds list", true);
+    cache_.clear();
+    std::vector<RemoteDatasource> out;
+    for (auto& d : parse_ds_list(r.out)) {
+      out.push_back({d.id, d.name, d.type});
+      cache_[d.id] = std::move(d.options);
+    }
+    return out;
+  }
+
+  std::optional<json> schemas() override { return std::nullopt; }
+
+  json options(const RemoteDatasource& ds) override {
+    auto it = cache_.find(ds.id);
+    if (it == cache_.end())
+      throw RedashError("manage.py ds list gave no options for id " + std::to_string(ds.id));
+    return it->second;
+  }
+
+  int64_t create(const std::string& name, const std::string& type, const json& options) override {
+    ProcessResult r = run({"ds", "new", name, "--type", type, "--options", options.dump()},
+                          "ds new \"" + name + "\"", false);
+    std::istringstream in(r.out);
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("Id: ", 0) == 0) return std::stoll(line.substr(4));
+    throw RedashError("manage.py ds new \"" + name + "\" printed no id");
+  }
+
+  void update(const RemoteDatasource& ds, const std::string& type, const json& options) override {
+    ProcessResult r = run({"ds", "edit", ds.name, "--type", type, "--options", options.dump()},
+                          "ds edit \"" + ds.name + "\"", false);
+    // `ds edit` exits 0 when no datasource has the name.
+    if (r.out.find("Couldn't find data source named") != std::string::npos)
+      throw RedashError("manage.py ds edit \"" + ds.name + "\": no datasource has that name");
+  }
+
+  void remove(const RemoteDatasource& ds) override {
+    run({"ds", "delete", ds.name}, "ds delete \"" + ds.name + "\"", false);
+  }
+
+  RedashTestResult test(const RemoteDatasource& ds) override {
+    RedashTestResult t;
+    ProcessResult r = run_raw({"ds", "test", ds.name});
+    t.ok =
+        r.started && !r.timed_out && r.exit_code == 0 && r.out.find("Success") != std::string::npos;
+    t.message = masked(last_line(r.out + "\n" + r.err));
+    return t;
+  }
+
+ private:
+  ProcessResult run_raw(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = s_.command;
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, "", s_.timeout);
+  }
+
+  // Runs one subcommand; `what` names it in errors (never with options). Failure to start
+  // the list means Redash cannot be reached at all.
+  ProcessResult run(const std::vector<std::string>& args, const std::string& what, bool is_list) {
+    ProcessResult r = run_raw(args);
+    std::string problem;
+    if (!r.started)
+      problem = "cannot start " + (s_.command.empty() ? std::string("manage.py") : s_.command[0]) +
+                ": " + r.error;
+    else if (r.timed_out)
+      problem = "timed out";
+    else if (r.exit_code != 0)
+      problem = "exit " + std::to_string(r.exit_code) + ": " + last_line(r.err + "\n" + r.out);
+    if (problem.empty()) return r;
+    // `ds list` output holds every secret in Redash; never quote it.
+    if (is_list)
+      throw RedashUnavailable(
+          "manage.py ds list failed (" +
+          masked(r.exit_code != 0 && r.started && !r.timed_out
+                     ? "exit " + std::to_string(r.exit_code) + ": " + last_line(r.err)
+                     : problem) +
+          ")");
+    throw RedashError("manage.py " + what + " failed (" + masked(problem) + ")");
+  }
+
+  std::string masked(const std::string& s) const { return mask_secrets(s, secrets_); }
+
+  RedashManageSettings s_;
+  std::vector<std::string> secrets_;
+  std::map<int64_t, json> cache_;
+};
+
+}  // namespace
+
+std::unique_ptr<RedashBackend> make_redash_manage_backend(RedashManageSettings settings) {
+  return std::make_unique<ManageBackend>(std::move(settings));
+}
+
+std::vector<ManagedDatasource> parse_ds_list(const std::string& output) {
+  std::vector<ManagedDatasource> out;
+  std::istringstream in(output);
+  std::string line;
+  ManagedDatasource cur;
+  bool open = false;
+  auto flush = [&] {
+    if (open) out.push_back(std::move(cur));
+    cur = ManagedDatasource();
+    open = false;
+  };
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind("Id: ", 0) == 0) {
+      flush();
+      open = true;
+      try {
+        cur.id = std::stoll(line.substr(4));
+      } catch (const std::exception&) {
+        open = false;
+      }
+    } else if (line.rfind("Name: ", 0) == 0) {
+      cur.name = line.substr(6);
+    } else if (line.rfind("Type: ", 0) == 0) {
+      cur.type = line.substr(6);
+    } else if (line.rfind("Options: ", 0) == 0) {
+      cur.options = json::parse(line.substr(9), nullptr, false);
+      if (cur.options.is_discarded() || !cur.options.is_object()) cur.options = json::object();
+    }
+  }
+  flush();
+  return out;
+}
+
+}  // namespace templet

@@ -1,0 +1,130 @@
+// The Redash hook's state file (see redash_state.hpp).
+#include "hooks/redash_state.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "functions/digest.hpp"
+
+namespace templet {
+
+namespace {
+using json = nlohmann::json;
+
+void ensure_private_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create " + dir + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+}
+}  // namespace
+
+std::string redash_options_digest(const json& options) {
+  // nlohmann's object is a sorted map, so dump() is canonical: sorted keys, no spaces.
+  return digest::hex(digest::sha256(options.dump()));
+}
+
+std::string redash_secret_digest(const std::string& key, const json& value) {
+  return digest::hex(digest::sha256(json{{key, value}}.dump()));
+}
+
+RedashStateRecord redash_state_record(const std::string& name, const std::string& type,
+                                      const json& options, const std::set<std::string>& secret_keys,
+                                      bool created) {
+  RedashStateRecord r;
+  r.name = name;
+  r.type = type;
+  r.digest = redash_options_digest(options);
+  for (const auto& k : secret_keys)
+    if (options.contains(k)) r.secrets[k] = redash_secret_digest(k, options[k]);
+  r.created = created;
+  return r;
+}
+
+std::string redash_state_path(const std::string& state_dir, const std::string& url) {
+  if (state_dir.empty()) return "";
+  std::string u = url;
+  while (!u.empty() && u.back() == '/') u.pop_back();
+  return state_dir + "/redash/" + digest::hex(digest::sha256(u)).substr(0, 16) + ".json";
+}
+
+RedashState load_redash_state(const std::string& path) {
+  RedashState st;
+  if (path.empty()) return st;
+  std::ifstream in(path);
+  if (!in) return st;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json j = json::parse(ss.str(), nullptr, false);
+  if (!j.is_object() || !j.contains("datasources") || !j["datasources"].is_object()) return st;
+  for (auto it = j["datasources"].begin(); it != j["datasources"].end(); ++it) {
+    const json& d = it.value();
+    if (!d.is_object()) continue;
+    int64_t id = 0;
+    try {
+      id = std::stoll(it.key());
+    } catch (const std::exception&) {
+      continue;
+    }
+    RedashStateRecord r;
+    r.name = d.value("name", "");
+    r.type = d.value("type", "");
+    r.digest = d.value("digest", "");
+    r.created = d.value("created", false);
+    if (d.contains("secrets") && d["secrets"].is_object())
+      for (auto s = d["secrets"].begin(); s != d["secrets"].end(); ++s)
+        if (s.value().is_string()) r.secrets[s.key()] = s.value().get<std::string>();
+    st.datasources[id] = std::move(r);
+  }
+  return st;
+}
+
+void save_redash_state(const std::string& path, const RedashState& state) {
+  if (path.empty()) return;
+  const std::filesystem::path p(path);
+  ensure_private_dir(p.parent_path().parent_path().string());
+  ensure_private_dir(p.parent_path().string());
+  json ds = json::object();
+  for (const auto& [id, r] : state.datasources)
+    ds[std::to_string(id)] = {{"name", r.name},
+                              {"type", r.type},
+                              {"digest", r.digest},
+                              {"secrets", r.secrets},
+                              {"created", r.created}};
+  const std::string text = json{{"version", 1}, {"datasources", ds}}.dump(2) + "\n";
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::fchmod(fd, 0600);
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot replace " + path + ": " + std::strerror(err));
+  }
+}
+
+}  // namespace templet

@@ -1,0 +1,136 @@
+// Inputs the fuzz targets (tests/fuzz) found or were pointed at, each with the exact outcome:
+// pathological templates and documents must end in an error, never a crash or a hang. Where Go
+// has an answer (text/template, fmt) the expectation is Go 1.23's.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+
+#include "app/config.hpp"
+#include "functions/values_file.hpp"
+#include "renderer/exec.hpp"
+#include "renderer/parser.hpp"
+#include "renderer/template.hpp"
+
+using namespace templet;
+
+namespace {
+
+struct Outcome {
+  std::string out;
+  std::string error;  // empty when it rendered
+};
+
+Outcome run(const std::string& text, TemplateOptions opts = {}) {
+  if (opts.name.empty()) opts.name = "t";
+  Outcome r;
+  try {
+    Template t(text, opts);
+    CallContext ctx;
+    t.execute(r.out, Value(), ctx);
+  } catch (const ParseError& e) {
+    r.error = e.what();
+  } catch (const ExecError& e) {
+    r.error = e.what();
+  }
+  return r;
+}
+
+std::string repeat(const std::string& s, int n) {
+  std::string r;
+  for (int i = 0; i < n; ++i) r += s;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("fuzz: deep nesting is a parse error, not a stack overflow", "[fuzz]") {
+  // Go parses any depth (its stacks grow); about 3000 levels overflowed an 8 MiB C++ stack.
+  auto parens = [](int n) { return "{{" + repeat("(", n) + "1" + repeat(")", n) + "}}"; };
+  CHECK(run(parens(900)).out == "1");
+  CHECK(run(parens(100000)).error == "template: t:1:1000: exceeded maximum nesting depth (1000)");
+  auto ifs = [](int n) { return repeat("{{if 1}}", n) + "x" + repeat("{{end}}", n); };
+  CHECK(run(ifs(900)).out == "x");
+  CHECK(run(ifs(100000)).error == "template: t:1:7992: exceeded maximum nesting depth (1000)");
+}
+
+TEST_CASE("fuzz: endless {{template}} recursion stops at Go's depth", "[fuzz]") {
+  // Go 1.23: the same message and location, no output.
+  Outcome r = run(R"({{define "a"}}{{template "a"}}{{end}}{{template "a"}})");
+  CHECK(r.error ==
+        R"(template: t:1:25: executing "a" at <{{template "a"}}>: exceeded maximum template depth (100000))");
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("fuzz: printf widths and precisions past 10^6 are Go's errors", "[fuzz]") {
+  // Go's fmt: a number too large to be a width ends the verb (NOVERB); from an argument it is
+  // BADWIDTH / BADPREC. Nothing is padded to a billion bytes.
+  CHECK(run(R"({{printf "%999999999d" 1}})").out == "%!(NOVERB)%!(EXTRA int=1)");
+  CHECK(run(R"({{printf "%*d" 999999999 1}})").out == "%!(BADWIDTH)1");
+  CHECK(run(R"({{printf "%.*f" 999999999 1.5}})").out == "%!(BADPREC)1.500000");
+  CHECK(run(R"({{printf "%.99999999f" 1.5}})").out == "%!(NOVERB)%!(EXTRA float64=1.5)");
+  CHECK(run(R"({{printf "%[99999999999]d" 1}})").out == "%!d(BADINDEX)");
+  CHECK(run(R"({{printf "%9999999d|" 1}})").out.size() == 10000000);  // Go pads this one
+}
+
+TEST_CASE("fuzz: output is bounded", "[fuzz]") {
+  CHECK(ExecOptions{}.max_output == size_t{64} << 20);
+  TemplateOptions opts;
+  opts.max_output = 10;
+  Outcome r = run("{{range 100}}abc{{end}}", opts);
+  CHECK(r.error == "template: t:1:13: output exceeds 10 bytes");
+  CHECK(r.out == "abcabcabcabc");
+  r = run(R"({{range 100}}{{print "abcd"}}{{end}})", opts);
+  CHECK(r.error == R"(template: t:1:15: executing "t" at <print "abcd">: output exceeds 10 bytes)");
+  CHECK(r.out == "abcdabcdabcd");
+  // The default bound: a range printing 10 bytes 7 million times stops past 64 MiB.
+  r = run("{{range 7000000}}0123456789{{end}}");
+  CHECK(r.error == "template: t:1:17: output exceeds 67108864 bytes");
+  CHECK(r.out.size() == 67108870);
+}
+
+TEST_CASE("fuzz: the step bound stops loops that print nothing", "[fuzz]") {
+  CHECK(ExecOptions{}.max_steps == 0);  // unbounded unless asked, as in Go
+  TemplateOptions opts;
+  opts.max_steps = 1000;
+  Outcome r = run("{{range 1000000000}}{{end}}", opts);
+  CHECK(r.error == "template: t:1:8: execution exceeds 1000 steps");
+}
+
+TEST_CASE("fuzz: durations too long for Go's int64 nanoseconds are invalid", "[fuzz]") {
+  // Was signed overflow converting seconds to milliseconds (UBSan), or std::out_of_range from
+  // std::stoll escaping parse_config.
+  auto error = [](const std::string& d) {
+    try {
+      parse_duration(d);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  CHECK(error("2888888888888888888") == R"(invalid duration "2888888888888888888")");
+  CHECK(error("99999999999999999999999") == R"(invalid duration "99999999999999999999999")");
+  CHECK(error("3000000h") == R"(invalid duration "3000000h")");
+  CHECK(parse_duration("9223372036") == std::chrono::seconds(9223372036));
+  CHECK(parse_duration("2562047h") == std::chrono::hours(2562047));
+  std::string err;
+  try {
+    parse_config("wait: {min: 2888888888888888888, max: 10s}\n", "c.yaml");
+  } catch (const ConfigError& e) {
+    err = e.what();
+  }
+  CHECK(err == R"(c.yaml:1:13: invalid duration "2888888888888888888")");
+}
+
+TEST_CASE("fuzz: a values file with invalid UTF-8 is an error", "[fuzz]") {
+  // Was an uncaught nlohmann::json type_error (316) while turning the scalar into a JSON body.
+  std::string err;
+  try {
+    ValuesFile::parse("consul:\n  kv:\n    a: \"x\xdc y\"\n", "v.yaml");
+  } catch (const ValuesError& e) {
+    err = e.what();
+  }
+  CHECK(err == "v.yaml:3:10: invalid UTF-8");
+  // U+FFFD itself, written out, is fine.
+  CHECK_NOTHROW(ValuesFile::parse("env: {A: \"\xef\xbf\xbd\"}\n", "v.yaml"));
+}
