@@ -280,7 +280,7 @@ void LiveDataSource::set_on_change(std::function<void(const std::string&)> callb
   core_->on_change = std::move(callback);
 }
 
-void LiveDataSource::mark_applied(const std::string& identity) {
+void LiveDataSource::mark_applied(const std::string& identity, const std::string& applied_lease) {
   std::shared_ptr<Slot> slot;
   {
     std::lock_guard<std::mutex> lock(core_->mu);
@@ -289,7 +289,7 @@ void LiveDataSource::mark_applied(const std::string& identity) {
     slot = it->second;
   }
   if (!core_->ctx.revoke_superseded) return;
-  slot->watcher->mark_applied();
+  slot->watcher->mark_applied(applied_lease);
   slot->wake.nudge();
 }
 

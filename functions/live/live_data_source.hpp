@@ -53,7 +53,8 @@ class LiveDataSource : public DataSource {
 
   // The run loop has applied `identity`'s current answer: with revoke_superseded, the leases it
   // replaced are revoked (on the watcher's thread, or at the next run_due()).
-  void mark_applied(const std::string& identity);
+  // `applied_lease`: the lease id of the answer that was applied (empty: the current one).
+  void mark_applied(const std::string& identity, const std::string& applied_lease = "");
   // Last failure per identity still without a fresh answer (for "waiting for ..." logs).
   std::map<std::string, std::string> failures() const;
   // Identities whose fetching gave up, with the message.
