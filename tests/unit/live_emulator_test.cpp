@@ -1,16 +1,10 @@
 // The live clients against the Python emulators (tests/emulators) over real HTTP and libcurl:
 // KV v2 detection, dynamic credentials with renew, and a Consul blocking query that times out.
 // Skipped when python3 or the emulators are absent.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
+#include "emulator_process.hpp"
 #include "functions/live/consul_client.hpp"
 #include "functions/live/vault_client.hpp"
 #include "functions/live/watcher.hpp"
@@ -18,44 +12,9 @@
 using namespace templet;
 using namespace templet::live;
 using namespace std::chrono_literals;
+using Emulator = templet::testing::EmulatorProcess;
 
 namespace {
-
-#ifndef TEMPLET_SOURCE_DIR
-#define TEMPLET_SOURCE_DIR "."
-#endif
-
-struct Emulator {
-  pid_t pid = -1;
-  int port = 0;
-  std::string dir;
-  explicit Emulator(const std::string& name) {
-    std::string script = std::string(TEMPLET_SOURCE_DIR) + "/tests/emulators/" + name + ".py";
-    if (!std::filesystem::exists(script) || ::access("/usr/bin/python3", X_OK) != 0) return;
-    char tmpl[] = "/tmp/templet-emu-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    std::string port_file = dir + "/port";
-    pid = ::fork();
-    if (pid == 0) {
-      ::execl("/usr/bin/python3", "python3", script.c_str(), "--port-file", port_file.c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 100 && port == 0; ++i) {
-      std::this_thread::sleep_for(50ms);
-      std::ifstream in(port_file);
-      in >> port;
-    }
-  }
-  ~Emulator() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, nullptr, 0);
-    }
-    if (!dir.empty()) std::filesystem::remove_all(dir);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
-};
 
 std::shared_ptr<HttpPool> curl_pool() {
   return std::make_shared<HttpPool>([] { return make_curl_client(); });
