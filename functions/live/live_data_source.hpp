@@ -48,7 +48,8 @@ class LiveDataSource : public DataSource {
   std::uint64_t generation() const;
   // Waits until generation() != seen, or `timeout` (real time), or stop(); returns generation().
   std::uint64_t wait_for_change(std::uint64_t seen, Ms timeout) const;
-  // Also called (on the watcher's thread) with the identity whose answer changed.
+  // Also called (on the watcher's thread) with the identity whose answer changed, before the
+  // generation moves and under the source's lock: it must not call back into the source.
   void set_on_change(std::function<void(const std::string& identity)> callback);
 
   // The run loop has applied `identity`'s current answer: with revoke_superseded, the leases it
