@@ -248,10 +248,20 @@ def bench_idle(templet, workdir, seconds=60):
         cpu = (c1 - c0) / CLK_TCK / (t1 - t0) * 100
         rss = proc_status(p.pid, "VmRSS")
         hwm = proc_status(p.pid, "VmHWM")
+        anon = proc_status(p.pid, "RssAnon")
+        rss_file = proc_status(p.pid, "RssFile")
         threads = proc_status(p.pid, "Threads")
+        pss = 0
+        with open("/proc/%d/smaps_rollup" % p.pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1])
         out.append("- CPU **%.2f %%** of one core (%d ticks in %.0f s); RSS **%.1f MB** "
-                   "(peak %.1f MB); %d threads. 20 templates: 21 Consul keys, one Vault secret "
-                   "in 10 of them." % (cpu, c1 - c0, t1 - t0, rss / 1024, hwm / 1024, threads))
+                   "(peak %.1f MB) = %.1f MB anonymous + %.1f MB file-backed (binary and shared "
+                   "libraries); PSS %.1f MB; %d threads. 20 templates: 21 Consul keys, one Vault "
+                   "secret in 10 of them."
+                   % (cpu, c1 - c0, t1 - t0, rss / 1024, hwm / 1024, anon / 1024,
+                      rss_file / 1024, pss / 1024, threads))
     finally:
         s.stop()
     return out
