@@ -4,17 +4,18 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "emulator_process.hpp"
 #include "functions/live/consul_client.hpp"
 #include "functions/live/vault_client.hpp"
 #include "functions/live/watcher.hpp"
+#include "tests/unit/emulator_process.hpp"
 
 using namespace templet;
 using namespace templet::live;
 using namespace std::chrono_literals;
-using Emulator = templet::testing::EmulatorProcess;
 
 namespace {
+
+using Emulator = templet::testing::EmulatorProcess;
 
 std::shared_ptr<HttpPool> curl_pool() {
   return std::make_shared<HttpPool>([] { return make_curl_client(); });

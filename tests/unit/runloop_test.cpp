@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
 
-#include "emulator_process.hpp"
+#include "net/http_client.hpp"
+#include "tests/unit/emulator_process.hpp"
 
 using namespace templet;
 using templet::testing::EmulatorProcess;
@@ -114,6 +116,27 @@ struct Templet {
   std::string stderr_text() const { return slurp(err); }
 };
 
+// One HTTP exchange with an emulator (its control API or the emulated one).
+HttpResponse call(const EmulatorProcess& e, const std::string& method, const std::string& path,
+                  const std::string& body = "") {
+  HttpRequest req;
+  req.method = method;
+  req.url = e.url() + path;
+  req.body = body;
+  return make_curl_client()->send(req);
+}
+
+nlohmann::json call_json(const EmulatorProcess& e, const std::string& method,
+                         const std::string& path) {
+  return nlohmann::json::parse(call(e, method, path).body);
+}
+
+// The emulator's request log entries whose path matches `path_regex` and `method`.
+nlohmann::json requests(const EmulatorProcess& e, const std::string& path_regex,
+                        const std::string& method) {
+  return call_json(e, "GET", "/_emulator/requests?path_regex=" + path_regex + "&method=" + method);
+}
+
 // Polls `pred` every 50 ms up to `limit`.
 template <class F>
 bool eventually(F pred, std::chrono::milliseconds limit) {
@@ -132,23 +155,24 @@ struct Servers {
   explicit Servers(const std::string& vault_seed = "", const std::string& consul_seed = "")
       : vault("vault", vault_seed.empty() ? kVaultSeed : vault_seed),
         consul("consul", consul_seed.empty() ? kConsulSeed : consul_seed) {}
-  bool available() const { return vault.available() && consul.available(); }
+  bool available() const { return vault.port != 0 && consul.port != 0; }
   std::map<std::string, std::string> env() const {
     return {{"VAULT_ADDR", vault.url()},
             {"VAULT_TOKEN", "root"},
-            {"CONSUL_HTTP_ADDR", consul.address()}};
+            {"CONSUL_HTTP_ADDR", "127.0.0.1:" + std::to_string(consul.port)}};
   }
   void put_key(const std::string& key, const std::string& value) const {
-    consul.call("PUT", "/v1/kv/" + key, value);
+    call(consul, "PUT", "/v1/kv/" + key, value);
   }
   // GET reads of database/creds/ROLE seen by the Vault emulator.
   size_t creds_reads(const std::string& role) const {
-    return vault.requests("^/v1/database/creds/" + role + "$", "GET").size();
+    return requests(vault, "^/v1/database/creds/" + role + "$", "GET").size();
   }
   // The live leases of the Vault emulator by username.
   std::map<std::string, nlohmann::json> leases_by_user() const {
     std::map<std::string, nlohmann::json> out;
-    nlohmann::json state = vault.state();  // kept alive for the loop below
+    nlohmann::json state =
+        call_json(vault, "GET", "/_emulator/state");  // kept alive for the loop below
     for (auto& [id, l] : state["leases"].items()) out[l.value("username", "")] = l;
     return out;
   }
@@ -313,8 +337,8 @@ templates:
   // 30 s over 12 s max TTL with 6 s renewals: at least three credentials in turn.
   CHECK(order.size() >= 3);
   // Superseded leases are revoked after the new file is written, not left to expire.
-  auto revokes = s.vault.requests("^/v1/sys/leases/revoke", "PUT").size() +
-                 s.vault.requests("^/v1/sys/leases/revoke", "POST").size();
+  auto revokes = requests(s.vault, "^/v1/sys/leases/revoke", "PUT").size() +
+                 requests(s.vault, "^/v1/sys/leases/revoke", "POST").size();
   CHECK(revokes >= order.size() - 1);
   auto leases = s.leases_by_user();
   for (size_t i = 0; i + 1 < order.size(); ++i) CHECK(leases.count(order[i]) == 0);
