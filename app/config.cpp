@@ -525,6 +525,8 @@ void finalize_config(Config& c, const std::map<std::string, std::string>* env_in
     if (!t.allow_no_value) t.allow_no_value = false;
     if (!t.left_delimiter || t.left_delimiter->empty()) t.left_delimiter = "{{";
     if (!t.right_delimiter || t.right_delimiter->empty()) t.right_delimiter = "}}";
+    // A template's own wait wins; without one it inherits the global wait.
+    if (!t.wait.min && !t.wait.max) t.wait = c.wait;
     if (!t.wait.min) t.wait.min = Duration(0);
     if (!t.wait.max) t.wait.max = *t.wait.min * 4;
     if (!t.command_timeout) t.command_timeout = std::chrono::seconds(30);

@@ -1,5 +1,7 @@
 #include "app/live_feed.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace templet {
 
 LiveFeed::LiveFeed(std::unique_ptr<live::LiveDataSource> source) : source_(std::move(source)) {
@@ -42,7 +44,22 @@ std::set<std::string> LiveFeed::wait_for_change(std::chrono::steady_clock::time_
 }
 
 void LiveFeed::applied(const std::vector<Dependency>& deps) {
-  for (const auto& d : deps) source_->mark_applied(d.id);
+  // The pass rendered against snapshot_: name the lease it held, so that a lease fetched while
+  // the files were being written (not on disk yet) does not get its predecessor revoked.
+  for (const auto& d : deps) {
+    std::string lease;
+    if (d.type == DepType::VaultRead || d.type == DepType::VaultWrite) {
+      try {
+        if (auto r = snapshot_->fetch(d)) {
+          auto j = nlohmann::json::parse(r->body, nullptr, false);
+          if (j.is_object() && j.contains("lease_id") && j["lease_id"].is_string())
+            lease = j["lease_id"].get<std::string>();
+        }
+      } catch (const FetchError&) {
+      }
+    }
+    source_->mark_applied(d.id, lease);
+  }
 }
 
 void LiveFeed::stop() {

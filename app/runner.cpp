@@ -37,7 +37,9 @@ struct Slot {
   std::unique_ptr<FunctionTable> funcs;
   std::unique_ptr<Template> tmpl;
   std::string parse_error;
-  std::set<std::string> deps;  // identities used by the last render
+  std::set<std::string> deps;    // identities used by the last render
+  std::vector<Dependency> used;  // the same, as dependencies
+  bool wrote_this_pass = false;  // written in the current pass: its data counts as applied
   std::vector<Dependency> missing;
   bool dirty = true;      // must be rendered in the next pass
   bool complete = false;  // last render had all its data
@@ -187,6 +189,14 @@ class Loop {
       if (render_and_write(s)) changed.push_back(&s);
     }
     run_commands(changed);
+    // Only now, with every file of the pass written and the commands run, may the leases the new
+    // data superseded be revoked: a secret shared by several templates is applied once all of
+    // them hold the new credentials, not after the first one is written.
+    for (auto& s : slots_) {
+      if (!s.wrote_this_pass) continue;
+      s.wrote_this_pass = false;
+      feed_.applied(s.used);
+    }
   }
 
   // Renders one template and writes it when complete. True when its file changed (or would).
@@ -247,7 +257,8 @@ class Loop {
     // Apply hooks also run on the first pass, so a freshly started server is brought in line.
     if (changed || s.first_pass || s.apply_pending) run_apply_hooks(s, r.output);
     s.first_pass = false;
-    feed_.applied(r.used);
+    s.used = r.used;
+    s.wrote_this_pass = true;
     return run_hooks;
   }
 

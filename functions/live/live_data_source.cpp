@@ -63,9 +63,12 @@ struct LiveDataSource::Core : WatchSink {
   std::function<void(const std::string&)> on_change;
 
   // Copy-on-write update of one entry; returns whether the run loop must be woken.
+  //
+  // The change callback runs under the lock, before the generation is published: a waiter
+  // woken by the new generation must find the changed identity already recorded, or it would
+  // see "no change", wait again, and render one wait slice (250 ms) late.
   template <class F>
   bool update(const std::string& id, F&& f) {
-    std::function<void(const std::string&)> cb;
     {
       std::lock_guard<std::mutex> lock(mu);
       if (stopped || !slots.count(id)) return false;  // forgotten dependency: discard
@@ -73,11 +76,10 @@ struct LiveDataSource::Core : WatchSink {
       bool wake = f((*next)[id]);
       data = std::move(next);
       if (!wake) return false;
+      if (on_change) on_change(id);
       ++gen;
-      cb = on_change;
     }
     cv.notify_all();
-    if (cb) cb(id);
     return true;
   }
 
@@ -280,7 +282,7 @@ void LiveDataSource::set_on_change(std::function<void(const std::string&)> callb
   core_->on_change = std::move(callback);
 }
 
-void LiveDataSource::mark_applied(const std::string& identity) {
+void LiveDataSource::mark_applied(const std::string& identity, const std::string& applied_lease) {
   std::shared_ptr<Slot> slot;
   {
     std::lock_guard<std::mutex> lock(core_->mu);
@@ -289,7 +291,7 @@ void LiveDataSource::mark_applied(const std::string& identity) {
     slot = it->second;
   }
   if (!core_->ctx.revoke_superseded) return;
-  slot->watcher->mark_applied();
+  slot->watcher->mark_applied(applied_lease);
   slot->wake.nudge();
 }
 

@@ -48,12 +48,14 @@ class LiveDataSource : public DataSource {
   std::uint64_t generation() const;
   // Waits until generation() != seen, or `timeout` (real time), or stop(); returns generation().
   std::uint64_t wait_for_change(std::uint64_t seen, Ms timeout) const;
-  // Also called (on the watcher's thread) with the identity whose answer changed.
+  // Also called (on the watcher's thread) with the identity whose answer changed, before the
+  // generation moves and under the source's lock: it must not call back into the source.
   void set_on_change(std::function<void(const std::string& identity)> callback);
 
   // The run loop has applied `identity`'s current answer: with revoke_superseded, the leases it
   // replaced are revoked (on the watcher's thread, or at the next run_due()).
-  void mark_applied(const std::string& identity);
+  // `applied_lease`: the lease id of the answer that was applied (empty: the current one).
+  void mark_applied(const std::string& identity, const std::string& applied_lease = "");
   // Last failure per identity still without a fresh answer (for "waiting for ..." logs).
   std::map<std::string, std::string> failures() const;
   // Identities whose fetching gave up, with the message.

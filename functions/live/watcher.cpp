@@ -172,7 +172,7 @@ TimePoint Watcher::vault_fetch(TimePoint now) {
     std::lock_guard<std::mutex> lock(lease_mu_);
     old = lease_;
     if (old && !old->lease_id.empty() && old->lease_id != rec.lease_id) {
-      if (ctx_.revoke_superseded) superseded_.push_back(old->lease_id);
+      if (ctx_.revoke_superseded) superseded_.emplace_back(old->lease_id, rec.lease_id);
       spdlog::info("{}: new credentials {} replace {} ({}s left on the old one)", dep_.id,
                    mask_lease_id(rec.lease_id), mask_lease_id(old->lease_id),
                    secs(old->expires_at - now));
@@ -280,10 +280,18 @@ TimePoint Watcher::vault_list_step(TimePoint now) {
   return ctx_.clock->now() + ctx_.timing.default_lease;
 }
 
-void Watcher::mark_applied() {
+void Watcher::mark_applied(const std::string& applied_lease) {
   std::lock_guard<std::mutex> lock(lease_mu_);
-  for (auto& id : superseded_) to_revoke_.push_back(std::move(id));
-  superseded_.clear();
+  // A lease fetched while the loop was writing supersedes the one just applied; that one stays
+  // until the newer answer is applied in its turn.
+  size_t upto = superseded_.size();
+  if (!applied_lease.empty()) {
+    upto = 0;
+    for (size_t i = 0; i < superseded_.size(); ++i)
+      if (superseded_[i].second == applied_lease) upto = i + 1;
+  }
+  for (size_t i = 0; i < upto; ++i) to_revoke_.push_back(std::move(superseded_[i].first));
+  superseded_.erase(superseded_.begin(), superseded_.begin() + static_cast<long>(upto));
 }
 
 int Watcher::revoke_pending() {

@@ -55,8 +55,10 @@ class Watcher {
 
   // Does what is due (fetch, renew, poll) and returns when to call again.
   TimePoint step();
-  // The run loop has applied the current answer: superseded leases may now be revoked.
-  void mark_applied();
+  // The run loop has applied the answer carrying lease `applied_lease`: the leases it superseded
+  // may now be revoked, but not one superseded after it (still on disk until the next write).
+  // Empty: everything superseded so far.
+  void mark_applied(const std::string& applied_lease = "");
   // Revokes leases queued by mark_applied (when revoke_superseded). Returns how many.
   int revoke_pending();
 
@@ -92,7 +94,8 @@ class Watcher {
   mutable std::mutex lease_mu_;
   std::optional<LeaseRecord> lease_;
   Ms grace_{0};
-  std::vector<std::string> superseded_;  // old lease ids, waiting for mark_applied
+  // (old lease id, the lease id that replaced it), oldest first, waiting for mark_applied.
+  std::vector<std::pair<std::string, std::string>> superseded_;
   std::vector<std::string> to_revoke_;
   // file
   long long file_mtime_ns_ = -2;

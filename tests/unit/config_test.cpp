@@ -108,6 +108,19 @@ TEST_CASE("defaults follow consul-template, except retry never gives up", "[conf
   CHECK_FALSE(*c.templates[0].allow_no_value);
 }
 
+TEST_CASE("templates inherit the global wait unless they set their own", "[config]") {
+  Config c = parse_config(
+      "wait: {min: 2s, max: 10s}\ntemplates:\n  - {source: a, destination: b}\n"
+      "  - {source: c, destination: d, wait: {min: 1s}}\n",
+      "w.yaml");
+  std::map<std::string, std::string> env;
+  finalize_config(c, &env);
+  CHECK(*c.templates[0].wait.min == 2000ms);
+  CHECK(*c.templates[0].wait.max == 10000ms);
+  CHECK(*c.templates[1].wait.min == 1000ms);
+  CHECK(*c.templates[1].wait.max == 4000ms);
+}
+
 TEST_CASE("the environment fills what the config leaves unset, and the config wins", "[config]") {
   std::map<std::string, std::string> env{{"VAULT_ADDR", "http://env-vault:8200"},
                                          {"VAULT_TOKEN", "env-token"},

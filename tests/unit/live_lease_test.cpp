@@ -265,3 +265,28 @@ TEST_CASE("superseded leases are revoked only after mark_applied", "[live]") {
   REQUIRE(rv.size() == 1);
   CHECK(rv[0].body == R"({"lease_id":"db/creds/ro/AAA"})");
 }
+
+TEST_CASE("mark_applied revokes only what the applied lease superseded", "[live]") {
+  VaultRig rig;
+  rig.ctx.revoke_superseded = true;
+  rig.http.on("GET", "/v1/db/creds/ro", 200, creds("db/creds/ro/AAA", "u1"));
+  rig.http.on("GET", "/v1/db/creds/ro", 200, creds("db/creds/ro/BBB", "u2"));
+  rig.http.on("GET", "/v1/db/creds/ro", 200, creds("db/creds/ro/CCC", "u3"));
+  rig.http.on("PUT", "/v1/sys/leases/renew", 400, R"({"errors":["lease is not renewable"]})");
+  rig.http.on("PUT", "/v1/sys/leases/revoke", 204, "");
+  Watcher w(parse_vault_read("db/creds/ro"), rig.ctx, rig.sink);
+  rig.clock.set(w.step());  // AAA
+  rig.clock.set(w.step());  // renew refused: BBB
+  w.step();                 // renew refused: CCC, fetched while BBB was being written
+  // The loop wrote BBB: AAA may go, BBB is still on disk.
+  w.mark_applied("db/creds/ro/BBB");
+  CHECK(w.revoke_pending() == 1);
+  auto rv = rig.http.calls_to("PUT", "/v1/sys/leases/revoke");
+  REQUIRE(rv.size() == 1);
+  CHECK(rv[0].body == R"({"lease_id":"db/creds/ro/AAA"})");
+  w.mark_applied("db/creds/ro/CCC");
+  CHECK(w.revoke_pending() == 1);
+  rv = rig.http.calls_to("PUT", "/v1/sys/leases/revoke");
+  REQUIRE(rv.size() == 2);
+  CHECK(rv[1].body == R"({"lease_id":"db/creds/ro/BBB"})");
+}

@@ -1,0 +1,460 @@
+// The run loop end to end: the built `templet run` binary against the Vault and Consul emulators,
+// driven only through the CLI and a config file (project issue 4). Skipped when python3 or the
+// emulators are absent.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "net/http_client.hpp"
+#include "tests/unit/emulator_process.hpp"
+
+using namespace templet;
+using templet::testing::EmulatorProcess;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+extern char** environ;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/templet-runloop-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void spit(const fs::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+unsigned mode_of(const fs::path& p) {
+  struct stat st {};
+  ::stat(p.c_str(), &st);
+  return st.st_mode & 07777;
+}
+
+// One `templet` process with its stdout and stderr in files.
+struct Templet {
+  pid_t pid = -1;
+  int status = -1;
+  fs::path out, err;
+
+  Templet(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+          const fs::path& dir) {
+    static int n = 0;
+    ++n;
+    out = dir / ("stdout." + std::to_string(n));
+    err = dir / ("stderr." + std::to_string(n));
+    std::vector<std::string> envs;
+    for (char** e = environ; *e; ++e) {
+      std::string s = *e;
+      if (s.rfind("VAULT_", 0) == 0 || s.rfind("CONSUL_", 0) == 0) continue;
+      envs.push_back(s);
+    }
+    for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+    std::vector<std::string> argv = {TEMPLET_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::fflush(stdout);  // or the child's exit would print the parent's buffered output again
+    std::fflush(stderr);
+    pid = ::fork();
+    if (pid == 0) {
+      FILE* o = std::freopen(out.c_str(), "w", stdout);
+      FILE* e = std::freopen(err.c_str(), "w", stderr);
+      (void)o;
+      (void)e;
+      std::vector<char*> a, ev;
+      for (auto& s : argv) a.push_back(s.data());
+      a.push_back(nullptr);
+      for (auto& s : envs) ev.push_back(s.data());
+      ev.push_back(nullptr);
+      ::execve(a[0], a.data(), ev.data());
+      ::_exit(127);
+    }
+  }
+  ~Templet() {
+    if (pid > 0 && status == -1) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+  // The exit status, or -1 when still running after `limit`.
+  int wait(std::chrono::milliseconds limit) {
+    if (status != -1) return status;
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      int st = 0;
+      if (::waitpid(pid, &st, WNOHANG) == pid) {
+        status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        return status;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+  }
+  void signal(int sig) const { ::kill(pid, sig); }
+  std::string stdout_text() const { return slurp(out); }
+  std::string stderr_text() const { return slurp(err); }
+};
+
+// One HTTP exchange with an emulator (its control API or the emulated one).
+HttpResponse call(const EmulatorProcess& e, const std::string& method, const std::string& path,
+                  const std::string& body = "") {
+  HttpRequest req;
+  req.method = method;
+  req.url = e.url() + path;
+  req.body = body;
+  return make_curl_client()->send(req);
+}
+
+nlohmann::json call_json(const EmulatorProcess& e, const std::string& method,
+                         const std::string& path) {
+  return nlohmann::json::parse(call(e, method, path).body);
+}
+
+// The emulator's request log entries whose path matches `path_regex` and `method`.
+nlohmann::json requests(const EmulatorProcess& e, const std::string& path_regex,
+                        const std::string& method) {
+  return call_json(e, "GET", "/_emulator/requests?path_regex=" + path_regex + "&method=" + method);
+}
+
+// Polls `pred` every 50 ms up to `limit`.
+template <class F>
+bool eventually(F pred, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return pred();
+}
+
+// The two emulators, a database role seeded in Vault and some Consul keys.
+struct Servers {
+  EmulatorProcess vault;
+  EmulatorProcess consul;
+  explicit Servers(const std::string& vault_seed = "", const std::string& consul_seed = "")
+      : vault("vault", vault_seed.empty() ? kVaultSeed : vault_seed),
+        consul("consul", consul_seed.empty() ? kConsulSeed : consul_seed) {}
+  bool available() const { return vault.port != 0 && consul.port != 0; }
+  std::map<std::string, std::string> env() const {
+    return {{"VAULT_ADDR", vault.url()},
+            {"VAULT_TOKEN", "root"},
+            {"CONSUL_HTTP_ADDR", "127.0.0.1:" + std::to_string(consul.port)}};
+  }
+  void put_key(const std::string& key, const std::string& value) const {
+    call(consul, "PUT", "/v1/kv/" + key, value);
+  }
+  // GET reads of database/creds/ROLE seen by the Vault emulator.
+  size_t creds_reads(const std::string& role) const {
+    return requests(vault, "^/v1/database/creds/" + role + "$", "GET").size();
+  }
+  // The live leases of the Vault emulator by username.
+  std::map<std::string, nlohmann::json> leases_by_user() const {
+    std::map<std::string, nlohmann::json> out;
+    nlohmann::json state =
+        call_json(vault, "GET", "/_emulator/state");  // kept alive for the loop below
+    for (auto& [id, l] : state["leases"].items()) out[l.value("username", "")] = l;
+    return out;
+  }
+
+  static constexpr const char* kVaultSeed = R"({"database_mounts": {"database": {"roles": {
+      "readonly": {"default_ttl": 3600, "max_ttl": 86400},
+      "short": {"default_ttl": 6, "max_ttl": 12}}}}})";
+  static constexpr const char* kConsulSeed =
+      R"({"kv": {"app/host": "db.internal", "app/n": "5", "app/json": "{\"a\": 1}"}})";
+};
+
+#define SKIP_WITHOUT_EMULATORS(s)             \
+  if (!(s).available()) {                     \
+    WARN("emulators not available; skipped"); \
+    return;                                   \
+  }
+
+const std::string kSecretUser =
+    R"({{ with secret "database/creds/readonly" }}{{ .Data.username }}{{ end }})";
+
+}  // namespace
+
+TEST_CASE("run --once: two templates share one dynamic secret and one command", "[runloop]") {
+  Servers s;
+  SKIP_WITHOUT_EMULATORS(s);
+  TempDir d;
+  auto p = d.path;
+  std::string cmd = "cat " + (p / "a.conf").string() + " " + (p / "b.conf").string() + " >> " +
+                    (p / "hook.log").string() + "; echo ran >> " + (p / "count").string();
+  spit(p / "templet.yaml",
+       R"(
+state_dir: )" +
+           (p / "state").string() + R"(
+templates:
+  - contents: "user=)" +
+           std::string(
+               R"({{ with secret \"database/creds/readonly\" }}{{ .Data.username }}{{ end }})") +
+           R"(\nhost={{ key \"app/host\" }}\n"
+    destination: )" +
+           (p / "a.conf").string() + R"(
+    command: ")" +
+           cmd + R"("
+  - contents: "{{ with secret \"database/creds/readonly\" }}{{ .Data.username }}:{{ .Data.password }}{{ end }}\n"
+    destination: )" +
+           (p / "b.conf").string() + R"(
+    perms: "0640"
+    command: ")" +
+           cmd + R"("
+  - contents: "host={{ key \"app/host\" }}\n"
+    destination: )" +
+           (p / "c.conf").string() + R"(
+)");
+  Templet t({"run", "-c", (p / "templet.yaml").string(), "--once", "--timeout", "20s"}, s.env(), p);
+  REQUIRE(t.wait(30s) == 0);
+  INFO(t.stderr_text());
+
+  CHECK(s.creds_reads("readonly") == 1);
+  auto leases = s.leases_by_user();
+  REQUIRE(leases.size() == 1);
+  const auto& [user, lease] = *leases.begin();
+  std::string password = lease["password"];
+  CHECK(slurp(p / "a.conf") == "user=" + user + "\nhost=db.internal\n");
+  CHECK(slurp(p / "b.conf") == user + ":" + password + "\n");
+  CHECK(slurp(p / "c.conf") == "host=db.internal\n");
+  CHECK(mode_of(p / "a.conf") == 0600);  // holds a secret, perms unset
+  CHECK(mode_of(p / "b.conf") == 0640);  // explicit perms win
+  CHECK(mode_of(p / "c.conf") == 0644);
+  // The shared command ran once, after both files were in place.
+  CHECK(slurp(p / "count") == "ran\n");
+  CHECK(slurp(p / "hook.log") == slurp(p / "a.conf") + slurp(p / "b.conf"));
+  // Secrets never reach the log.
+  CHECK(t.stderr_text().find(password) == std::string::npos);
+}
+
+TEST_CASE("run --once --timeout: missing data exits 3 and names the key", "[runloop]") {
+  Servers s;
+  SKIP_WITHOUT_EMULATORS(s);
+  TempDir d;
+  auto p = d.path;
+  spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
+                               "\ntemplates:\n  - contents: '{{ key \"x/y\" }}'\n"
+                               "    destination: " +
+                               (p / "out").string() + "\n");
+  auto start = std::chrono::steady_clock::now();
+  Templet t({"run", "-c", (p / "templet.yaml").string(), "--once", "--timeout", "2s"}, s.env(), p);
+  REQUIRE(t.wait(15s) == 3);
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took >= 2s);
+  CHECK(took < 6s);
+  CHECK(t.stderr_text().find("key \"x/y\"") != std::string::npos);
+  CHECK_FALSE(fs::exists(p / "out"));
+}
+
+TEST_CASE("run --once waits for a key created later", "[runloop]") {
+  Servers s;
+  SKIP_WITHOUT_EMULATORS(s);
+  TempDir d;
+  auto p = d.path;
+  spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
+                               "\ntemplates:\n  - contents: 'v={{ key \"late/key\" }}'\n"
+                               "    destination: " +
+                               (p / "out").string() + "\n");
+  Templet t({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
+  std::this_thread::sleep_for(1500ms);
+  CHECK(t.wait(0ms) == -1);  // still waiting
+  CHECK_FALSE(fs::exists(p / "out"));
+  auto put_at = std::chrono::steady_clock::now();
+  s.put_key("late/key", "here");
+  REQUIRE(t.wait(10s) == 0);
+  // Woken by the blocking query, not by a poll: well under a second.
+  CHECK(std::chrono::steady_clock::now() - put_at < 1s);
+  CHECK(slurp(p / "out") == "v=here");
+}
+
+TEST_CASE("run daemon: short leases rotate with no expired or revoked credential on disk",
+          "[runloop][slow]") {
+  Servers s;
+  SKIP_WITHOUT_EMULATORS(s);
+  TempDir d;
+  auto p = d.path;
+  spit(p / "templet.yaml", R"(
+state_dir: )" + (p / "state").string() +
+                               R"(
+vault: {revoke_superseded: true}
+templates:
+  - contents: '{{ with secret "database/creds/short" }}{{ .Data.username }}{{ end }}'
+    destination: )" + (p / "creds").string() +
+                               R"(
+  - contents: '{{ with secret "database/creds/short" }}{{ .Data.username }}{{ end }}'
+    destination: )" + (p / "creds2").string() +
+                               "\n");
+  Templet t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
+  REQUIRE(eventually([&] { return fs::exists(p / "creds") && fs::exists(p / "creds2"); }, 10s));
+
+  int good = 0, bad = 0;
+  std::set<std::string> seen;
+  std::vector<std::string> order;
+  auto end = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < end) {
+    // Both files (they share the secret) before and after the state read: equal means each held
+    // that user throughout.
+    for (const char* name : {"creds", "creds2"}) {
+      std::string before = slurp(p / name);
+      auto leases = s.leases_by_user();
+      std::string after = slurp(p / name);
+      if (before != after || before.empty()) continue;
+      auto it = leases.find(before);
+      if (it == leases.end() || it->second.value("expired", true)) {
+        ++bad;
+        UNSCOPED_INFO("bad sample in " << name << ": " << before
+                                       << (it == leases.end() ? " revoked/reaped" : " expired"));
+      } else {
+        ++good;
+      }
+      if (seen.insert(before).second) order.push_back(before);
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  INFO(t.stderr_text());
+  CHECK(bad == 0);
+  CHECK(good > 200);
+  // 30 s over 12 s max TTL with 6 s renewals: at least three credentials in turn.
+  CHECK(order.size() >= 3);
+  // Superseded leases are revoked after the new file is written, not left to expire.
+  auto revokes = requests(s.vault, "^/v1/sys/leases/revoke", "PUT").size() +
+                 requests(s.vault, "^/v1/sys/leases/revoke", "POST").size();
+  CHECK(revokes >= order.size() - 1);
+  auto leases = s.leases_by_user();
+  for (size_t i = 0; i + 1 < order.size(); ++i) CHECK(leases.count(order[i]) == 0);
+
+  t.signal(SIGTERM);
+  CHECK(t.wait(10s) == 0);
+}
+
+TEST_CASE("run daemon: SIGHUP re-reads templates, SIGTERM exits 0 leaving no temp files",
+          "[runloop]") {
+  Servers s;
+  SKIP_WITHOUT_EMULATORS(s);
+  TempDir d;
+  auto p = d.path;
+  fs::create_directories(p / "out");
+  spit(p / "t.tmpl", "one {{ key \"app/host\" }}\n");
+  spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
+                               "\ntemplates:\n  - source: " + (p / "t.tmpl").string() +
+                               "\n    destination: " + (p / "out" / "f").string() + "\n");
+  Templet t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
+  REQUIRE(eventually([&] { return slurp(p / "out" / "f") == "one db.internal\n"; }, 10s));
+  spit(p / "t.tmpl", "two {{ key \"app/host\" }}\n");
+  t.signal(SIGHUP);
+  CHECK(eventually([&] { return slurp(p / "out" / "f") == "two db.internal\n"; }, 10s));
+  // Still alive after the reload, and still watching.
+  s.put_key("app/host", "db2");
+  CHECK(eventually([&] { return slurp(p / "out" / "f") == "two db2\n"; }, 10s));
+  t.signal(SIGTERM);
+  CHECK(t.wait(10s) == 0);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(p / "out")) names.push_back(e.path().filename());
+  CHECK(names == std::vector<std::string>{"f"});
+}
+
+TEST_CASE("run --dry-run: masked diff on stdout, nothing written, no command", "[runloop]") {
+  Servers s;
+  SKIP_WITHOUT_EMULATORS(s);
+  TempDir d;
+  auto p = d.path;
+  spit(p / "templet.yaml", R"(
+state_dir: )" + (p / "state").string() +
+                               R"(
+templates:
+  - contents: '{{ with secret "database/creds/readonly" }}{{ .Data.username }} {{ .Data.password }}{{ end }} {{ key "app/host" }}'
+    destination: )" + (p / "dest").string() +
+                               R"(
+    command: "touch )" + (p / "ran").string() +
+                               R"("
+)");
+  Templet t({"run", "-c", (p / "templet.yaml").string(), "--once", "--dry-run"}, s.env(), p);
+  REQUIRE(t.wait(20s) == 0);
+  std::string out = t.stdout_text();
+  INFO(out);
+  auto leases = s.leases_by_user();
+  REQUIRE(leases.size() == 1);
+  std::string password = leases.begin()->second["password"];
+  CHECK(out.rfind("> " + (p / "dest").string() + "\n", 0) == 0);
+  CHECK(out.find("********") != std::string::npos);
+  CHECK(out.find("db.internal") != std::string::npos);
+  CHECK(out.find(password) == std::string::npos);
+  CHECK(t.stderr_text().find(password) == std::string::npos);
+  CHECK_FALSE(fs::exists(p / "dest"));
+  CHECK_FALSE(fs::exists(p / "ran"));
+}
+
+TEST_CASE("run daemon: a failing template keeps its file, the others still render", "[runloop]") {
+  Servers s;
+  SKIP_WITHOUT_EMULATORS(s);
+  TempDir d;
+  auto p = d.path;
+  spit(p / "host.tmpl", "host={{ key \"app/host\" }}\n");
+  spit(p / "n.tmpl", "n={{ key \"app/n\" | parseInt }}\n");
+  spit(p / "novalue.tmpl", "{{ (key \"app/json\" | parseJSON).missing }}\n");
+  std::string yaml = "state_dir: " + (p / "state").string() + "\ntemplates:\n";
+  for (std::string n : {"host", "n", "novalue"})
+    yaml += "  - source: " + (p / (n + ".tmpl")).string() +
+            "\n    destination: " + (p / (n + ".out")).string() + "\n";
+  spit(p / "templet.yaml", yaml);
+  Templet t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
+  REQUIRE(eventually([&] { return fs::exists(p / "host.out") && fs::exists(p / "n.out"); }, 10s));
+  CHECK(slurp(p / "n.out") == "n=5\n");
+  CHECK(eventually([&] { return t.stderr_text().find("<no value>") != std::string::npos; }, 5s));
+  std::string err = t.stderr_text();
+  CHECK(err.find((p / "novalue.tmpl").string()) != std::string::npos);
+  CHECK_FALSE(fs::exists(p / "novalue.out"));
+
+  s.put_key("app/n", "not-a-number");
+  s.put_key("app/host", "db2");
+  CHECK(eventually([&] { return slurp(p / "host.out") == "host=db2\n"; }, 10s));
+  CHECK(eventually(
+      [&] { return t.stderr_text().find((p / "n.tmpl").string()) != std::string::npos; }, 5s));
+  CHECK(slurp(p / "n.out") == "n=5\n");  // the last good file stays
+  // And it recovers once the data is good again.
+  s.put_key("app/n", "7");
+  CHECK(eventually([&] { return slurp(p / "n.out") == "n=7\n"; }, 10s));
+  t.signal(SIGTERM);
+  CHECK(t.wait(10s) == 0);
+}
+
+TEST_CASE("run --once twice with one state_dir reuses the stored credentials", "[runloop]") {
+  Servers s;
+  SKIP_WITHOUT_EMULATORS(s);
+  TempDir d;
+  auto p = d.path;
+  spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
+                               "\ntemplates:\n  - contents: '" + kSecretUser +
+                               "'\n    destination: " + (p / "out").string() + "\n");
+  Templet first({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
+  REQUIRE(first.wait(20s) == 0);
+  std::string written = slurp(p / "out");
+  CHECK(s.creds_reads("readonly") == 1);
+  fs::remove(p / "out");
+  Templet second({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
+  REQUIRE(second.wait(20s) == 0);
+  INFO(second.stderr_text());
+  CHECK(s.creds_reads("readonly") == 1);
+  CHECK(slurp(p / "out") == written);
+  CHECK(s.leases_by_user().count(written) == 1);
+}
