@@ -140,6 +140,24 @@ const std::set<std::string>& flat_fields() {
   return f;
 }
 
+// Members of an API-shaped instance as the values file wrote them: any YAML may stand where
+// Consul would send an object or a string, and nlohmann's value() throws on a mismatch.
+json object_member(const json& j, const char* key) {
+  if (j.is_object()) {
+    auto it = j.find(key);
+    if (it != j.end() && it->is_object()) return *it;
+  }
+  return json::object();
+}
+
+std::string string_member(const json& j, const char* key, const std::string& fallback) {
+  if (j.is_object()) {
+    auto it = j.find(key);
+    if (it != j.end() && it->is_string()) return it->get<std::string>();
+  }
+  return fallback;
+}
+
 // One instance of consul.services.NAME as a /v1/health/service entry.
 json health_entry(const std::string& file, const std::string& name, const YAML::Node& inst) {
   if (!inst.IsMap()) fail(file, inst, "a service instance must be a map");
@@ -374,7 +392,7 @@ std::optional<Response> ValuesFile::fetch_health(const Dependency& dep) const {
   json out = json::array();
   for (const auto& e : it->second) {
     if (!dep.tag.empty()) {
-      const json tags = e.value("Service", json::object()).value("Tags", json::array());
+      const json tags = object_member(e, "Service").value("Tags", json::array());
       if (!tags.is_array() || std::find(tags.begin(), tags.end(), json(dep.tag)) == tags.end())
         continue;
     }
@@ -392,7 +410,7 @@ std::optional<Response> ValuesFile::fetch_catalog(const Dependency& dep) const {
     for (const auto& [name, entries] : services_) {
       std::set<std::string> tags;
       for (const auto& e : entries) {
-        const json t = e.value("Service", json::object()).value("Tags", json::array());
+        const json t = object_member(e, "Service").value("Tags", json::array());
         if (t.is_array())
           for (const auto& x : t)
             if (x.is_string()) tags.insert(x.get<std::string>());
@@ -406,20 +424,20 @@ std::optional<Response> ValuesFile::fetch_catalog(const Dependency& dep) const {
   std::map<std::string, json> node_services;
   for (const auto& [name, entries] : services_) {
     for (const auto& e : entries) {
-      const json n = e.value("Node", json::object());
-      std::string node_name = n.value("Node", "");
+      const json n = object_member(e, "Node");
+      std::string node_name = string_member(n, "Node", "");
       if (!node_services.count(node_name)) {
         nodes.push_back(n);
         node_services[node_name] = json::object();
       }
-      const json s = e.value("Service", json::object());
-      node_services[node_name][s.value("ID", name)] = s;
+      const json s = object_member(e, "Service");
+      node_services[node_name][string_member(s, "ID", name)] = s;
     }
   }
   if (dep.type == DepType::CatalogNodes) return ok(json(nodes).dump());
   if (dep.target.empty()) return std::nullopt;  // the local agent's node: unknown offline
   for (const auto& n : nodes)
-    if (n.value("Node", "") == dep.target)
+    if (string_member(n, "Node", "") == dep.target)
       return ok(json{{"Node", n}, {"Services", node_services[dep.target]}}.dump());
   return ok("null");
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/config.hpp"
+#include "functions/dependency.hpp"
 #include "functions/values_file.hpp"
 #include "renderer/exec.hpp"
 #include "renderer/parser.hpp"
@@ -133,4 +134,22 @@ TEST_CASE("fuzz: a values file with invalid UTF-8 is an error", "[fuzz]") {
   CHECK(err == "v.yaml:3:10: invalid UTF-8");
   // U+FFFD itself, written out, is fine.
   CHECK_NOTHROW(ValuesFile::parse("env: {A: \"\xef\xbf\xbd\"}\n", "v.yaml"));
+}
+
+TEST_CASE("fuzz: API-shaped service instances with odd member types", "[fuzz]") {
+  // Was an uncaught nlohmann::json type_error (302) building the catalog: Service.ID a number.
+  ValuesFile v = ValuesFile::parse(
+      "consul:\n  services:\n    web:\n"
+      "      - Node: {Node: n1, Address: 10.0.0.1}\n"
+      "        Service: {ID: 0, Tags: [x]}\n"
+      "        Checks: [{Status: passing, CheckID: serfHealth}]\n"
+      "      - {Node: n2, Service: {ID: w2}}\n",
+      "v.yaml");
+  auto node = v.fetch(parse_catalog_node("n1"));
+  REQUIRE(node);
+  CHECK(node->body ==
+        R"({"Node":{"Address":"10.0.0.1","Node":"n1"},"Services":{"web":{"ID":0,"Tags":["x"]}}})");
+  auto nodes = v.fetch(parse_catalog_nodes(""));
+  REQUIRE(nodes);
+  CHECK(nodes->body == R"([{"Address":"10.0.0.1","Node":"n1"},{}])");
 }
