@@ -60,11 +60,18 @@ bool is_null_scalar(const std::string& s) {
   return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
 }
 
+// A string as JSON text. yaml-cpp can hand back bytes that are not UTF-8 even from a valid file
+// (escapes), which nlohmann's dump() would throw on; they become U+FFFD, as Go's json.Marshal
+// writes them.
+std::string json_string(const std::string& s) {
+  return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // A YAML plain scalar as JSON text, with YAML 1.2 core schema types. Numbers already written as
 // JSON numbers keep their text (`1.50` stays `1.50`), as Vault's body would carry it.
 std::string scalar_json(const YAML::Node& n) {
   const std::string& s = n.Scalar();
-  if (quoted(n)) return json(s).dump();
+  if (quoted(n)) return json_string(s);
   if (is_null_scalar(s)) return "null";
   if (s == "true" || s == "True" || s == "TRUE") return "true";
   if (s == "false" || s == "False" || s == "FALSE") return "false";
@@ -79,7 +86,7 @@ std::string scalar_json(const YAML::Node& n) {
   };
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o'))
     if (auto v = based(std::string_view(s).substr(2), s[1] == 'x' ? 16 : 8)) return *v;
-  return json(s).dump();
+  return json_string(s);
 }
 
 std::string to_json_text(const YAML::Node& n) {
@@ -102,7 +109,7 @@ std::string to_json_text(const YAML::Node& n) {
       for (const auto& kv : n) {
         if (!first) out += ",";
         first = false;
-        out += json(kv.first.Scalar()).dump() + ":" + to_json_text(kv.second);
+        out += json_string(kv.first.Scalar()) + ":" + to_json_text(kv.second);
       }
       return out + "}";
     }
@@ -165,7 +172,7 @@ json health_entry(const std::string& file, const std::string& name, const YAML::
   for (const auto& kv : inst) {
     const std::string& k = kv.first.Scalar();
     if (!flat_fields().count(k))
-      fail(file, kv.first, "unknown service instance field " + json(k).dump());
+      fail(file, kv.first, "unknown service instance field " + json_string(k));
   }
   json f = to_json(inst);
   auto s = [&](const char* k) { return f.contains(k) && f[k].is_string() ? f[k] : json(""); };
@@ -310,7 +317,7 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
       }
     } else {
       fail(file, top.first,
-           "unknown section " + json(section).dump() + " (expected env, consul or vault)");
+           "unknown section " + json_string(section) + " (expected env, consul or vault)");
     }
   }
   return v;
