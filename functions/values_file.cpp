@@ -60,11 +60,18 @@ bool is_null_scalar(const std::string& s) {
   return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
 }
 
+// A string as JSON text. yaml-cpp can hand back bytes that are not UTF-8 even from a valid file
+// (escapes), which nlohmann's dump() would throw on; they become U+FFFD, as Go's json.Marshal
+// writes them.
+std::string json_string(const std::string& s) {
+  return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // A YAML plain scalar as JSON text, with YAML 1.2 core schema types. Numbers already written as
 // JSON numbers keep their text (`1.50` stays `1.50`), as Vault's body would carry it.
 std::string scalar_json(const YAML::Node& n) {
   const std::string& s = n.Scalar();
-  if (quoted(n)) return json(s).dump();
+  if (quoted(n)) return json_string(s);
   if (is_null_scalar(s)) return "null";
   if (s == "true" || s == "True" || s == "TRUE") return "true";
   if (s == "false" || s == "False" || s == "FALSE") return "false";
@@ -79,7 +86,7 @@ std::string scalar_json(const YAML::Node& n) {
   };
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o'))
     if (auto v = based(std::string_view(s).substr(2), s[1] == 'x' ? 16 : 8)) return *v;
-  return json(s).dump();
+  return json_string(s);
 }
 
 std::string to_json_text(const YAML::Node& n) {
@@ -102,7 +109,7 @@ std::string to_json_text(const YAML::Node& n) {
       for (const auto& kv : n) {
         if (!first) out += ",";
         first = false;
-        out += json(kv.first.Scalar()).dump() + ":" + to_json_text(kv.second);
+        out += json_string(kv.first.Scalar()) + ":" + to_json_text(kv.second);
       }
       return out + "}";
     }
@@ -140,6 +147,24 @@ const std::set<std::string>& flat_fields() {
   return f;
 }
 
+// Members of an API-shaped instance as the values file wrote them: any YAML may stand where
+// Consul would send an object or a string, and nlohmann's value() throws on a mismatch.
+json object_member(const json& j, const char* key) {
+  if (j.is_object()) {
+    auto it = j.find(key);
+    if (it != j.end() && it->is_object()) return *it;
+  }
+  return json::object();
+}
+
+std::string string_member(const json& j, const char* key, const std::string& fallback) {
+  if (j.is_object()) {
+    auto it = j.find(key);
+    if (it != j.end() && it->is_string()) return it->get<std::string>();
+  }
+  return fallback;
+}
+
 // One instance of consul.services.NAME as a /v1/health/service entry.
 json health_entry(const std::string& file, const std::string& name, const YAML::Node& inst) {
   if (!inst.IsMap()) fail(file, inst, "a service instance must be a map");
@@ -147,7 +172,7 @@ json health_entry(const std::string& file, const std::string& name, const YAML::
   for (const auto& kv : inst) {
     const std::string& k = kv.first.Scalar();
     if (!flat_fields().count(k))
-      fail(file, kv.first, "unknown service instance field " + json(k).dump());
+      fail(file, kv.first, "unknown service instance field " + json_string(k));
   }
   json f = to_json(inst);
   auto s = [&](const char* k) { return f.contains(k) && f[k].is_string() ? f[k] : json(""); };
@@ -292,7 +317,7 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
       }
     } else {
       fail(file, top.first,
-           "unknown section " + json(section).dump() + " (expected env, consul or vault)");
+           "unknown section " + json_string(section) + " (expected env, consul or vault)");
     }
   }
   return v;
@@ -374,7 +399,7 @@ std::optional<Response> ValuesFile::fetch_health(const Dependency& dep) const {
   json out = json::array();
   for (const auto& e : it->second) {
     if (!dep.tag.empty()) {
-      const json tags = e.value("Service", json::object()).value("Tags", json::array());
+      const json tags = object_member(e, "Service").value("Tags", json::array());
       if (!tags.is_array() || std::find(tags.begin(), tags.end(), json(dep.tag)) == tags.end())
         continue;
     }
@@ -392,7 +417,7 @@ std::optional<Response> ValuesFile::fetch_catalog(const Dependency& dep) const {
     for (const auto& [name, entries] : services_) {
       std::set<std::string> tags;
       for (const auto& e : entries) {
-        const json t = e.value("Service", json::object()).value("Tags", json::array());
+        const json t = object_member(e, "Service").value("Tags", json::array());
         if (t.is_array())
           for (const auto& x : t)
             if (x.is_string()) tags.insert(x.get<std::string>());
@@ -406,20 +431,20 @@ std::optional<Response> ValuesFile::fetch_catalog(const Dependency& dep) const {
   std::map<std::string, json> node_services;
   for (const auto& [name, entries] : services_) {
     for (const auto& e : entries) {
-      const json n = e.value("Node", json::object());
-      std::string node_name = n.value("Node", "");
+      const json n = object_member(e, "Node");
+      std::string node_name = string_member(n, "Node", "");
       if (!node_services.count(node_name)) {
         nodes.push_back(n);
         node_services[node_name] = json::object();
       }
-      const json s = e.value("Service", json::object());
-      node_services[node_name][s.value("ID", name)] = s;
+      const json s = object_member(e, "Service");
+      node_services[node_name][string_member(s, "ID", name)] = s;
     }
   }
   if (dep.type == DepType::CatalogNodes) return ok(json(nodes).dump());
   if (dep.target.empty()) return std::nullopt;  // the local agent's node: unknown offline
   for (const auto& n : nodes)
-    if (n.value("Node", "") == dep.target)
+    if (string_member(n, "Node", "") == dep.target)
       return ok(json{{"Node", n}, {"Services", node_services[dep.target]}}.dump());
   return ok("null");
 }

@@ -114,10 +114,18 @@ class State {
       errorf("output exceeds " + std::to_string(opt_.max_output) + " bytes");
   }
 
+  // One unit of the step bound (ExecOptions::max_steps): each node walked but lists, and each
+  // iteration of a range, charged to `n`.
+  void step(const Node* n) {
+    if (opt_.max_steps != 0 && ++shared_.steps > opt_.max_steps) {
+      at(n);
+      errorf("execution exceeds " + std::to_string(opt_.max_steps) + " steps");
+    }
+  }
+
   Flow walk(const Value& dot, const Node* node) {
     at(node);
-    if (opt_.max_steps != 0 && ++shared_.steps > opt_.max_steps)
-      errorf("execution exceeds " + std::to_string(opt_.max_steps) + " steps");
+    if (node->type != NodeType::List) step(node);
     switch (node->type) {
       case NodeType::Action: {
         auto* a = static_cast<const ActionNode*>(node);
@@ -176,6 +184,7 @@ class State {
     const auto& decl = r->pipe->decl;
     // Returns false when the loop must stop ({{break}}).
     auto one = [&](const Value& index, const Value& elem) {
+      step(r);
       if (!decl.empty()) {
         if (r->pipe->is_assign) {
           set_var(*decl[0], decl.size() > 1 ? index : elem);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/config.hpp"
+#include "functions/dependency.hpp"
 #include "functions/values_file.hpp"
 #include "renderer/exec.hpp"
 #include "renderer/parser.hpp"
@@ -48,10 +49,10 @@ TEST_CASE("fuzz: deep nesting is a parse error, not a stack overflow", "[fuzz]")
   // Go parses any depth (its stacks grow); about 3000 levels overflowed an 8 MiB C++ stack.
   auto parens = [](int n) { return "{{" + repeat("(", n) + "1" + repeat(")", n) + "}}"; };
   CHECK(run(parens(900)).out == "1");
-  CHECK(run(parens(100000)).error == "template: t:1:1000: exceeded maximum nesting depth (1000)");
+  CHECK(run(parens(100000)).error == "template: t:1:1001: exceeded maximum nesting depth (1000)");
   auto ifs = [](int n) { return repeat("{{if 1}}", n) + "x" + repeat("{{end}}", n); };
   CHECK(run(ifs(900)).out == "x");
-  CHECK(run(ifs(100000)).error == "template: t:1:7992: exceeded maximum nesting depth (1000)");
+  CHECK(run(ifs(100000)).error == "template: t:1:8002: exceeded maximum nesting depth (1000)");
 }
 
 TEST_CASE("fuzz: endless {{template}} recursion stops at Go's depth", "[fuzz]") {
@@ -78,14 +79,15 @@ TEST_CASE("fuzz: output is bounded", "[fuzz]") {
   TemplateOptions opts;
   opts.max_output = 10;
   Outcome r = run("{{range 100}}abc{{end}}", opts);
-  CHECK(r.error == "template: t:1:13: output exceeds 10 bytes");
+  CHECK(r.error == R"(template: t:1:13: executing "t" at <abc>: output exceeds 10 bytes)");
   CHECK(r.out == "abcabcabcabc");
   r = run(R"({{range 100}}{{print "abcd"}}{{end}})", opts);
-  CHECK(r.error == R"(template: t:1:15: executing "t" at <print "abcd">: output exceeds 10 bytes)");
+  CHECK(r.error == R"(template: t:1:15: executing "t" at <{{print "abcd"}}>: output exceeds 10 bytes)");
   CHECK(r.out == "abcdabcdabcd");
   // The default bound: a range printing 10 bytes 7 million times stops past 64 MiB.
   r = run("{{range 7000000}}0123456789{{end}}");
-  CHECK(r.error == "template: t:1:17: output exceeds 67108864 bytes");
+  CHECK(r.error ==
+        R"(template: t:1:17: executing "t" at <0123456789>: output exceeds 67108864 bytes)");
   CHECK(r.out.size() == 67108870);
 }
 
@@ -94,7 +96,8 @@ TEST_CASE("fuzz: the step bound stops loops that print nothing", "[fuzz]") {
   TemplateOptions opts;
   opts.max_steps = 1000;
   Outcome r = run("{{range 1000000000}}{{end}}", opts);
-  CHECK(r.error == "template: t:1:8: execution exceeds 1000 steps");
+  CHECK(r.error == R"(template: t:1:8: executing "t" at <{{range 1000000000}}...>: )"
+                   "execution exceeds 1000 steps");
 }
 
 TEST_CASE("fuzz: durations too long for Go's int64 nanoseconds are invalid", "[fuzz]") {
@@ -119,7 +122,7 @@ TEST_CASE("fuzz: durations too long for Go's int64 nanoseconds are invalid", "[f
   } catch (const ConfigError& e) {
     err = e.what();
   }
-  CHECK(err == R"(c.yaml:1:13: invalid duration "2888888888888888888")");
+  CHECK(err == R"(c.yaml:1: config.wait.min: invalid duration "2888888888888888888")");
 }
 
 TEST_CASE("fuzz: a values file with invalid UTF-8 is an error", "[fuzz]") {
@@ -133,4 +136,37 @@ TEST_CASE("fuzz: a values file with invalid UTF-8 is an error", "[fuzz]") {
   CHECK(err == "v.yaml:3:10: invalid UTF-8");
   // U+FFFD itself, written out, is fine.
   CHECK_NOTHROW(ValuesFile::parse("env: {A: \"\xef\xbf\xbd\"}\n", "v.yaml"));
+}
+
+TEST_CASE("fuzz: API-shaped service instances with odd member types", "[fuzz]") {
+  // Was an uncaught nlohmann::json type_error (302) building the catalog: Service.ID a number.
+  ValuesFile v = ValuesFile::parse(
+      "consul:\n  services:\n    web:\n"
+      "      - Node: {Node: n1, Address: 10.0.0.1}\n"
+      "        Service: {ID: 0, Tags: [x]}\n"
+      "        Checks: [{Status: passing, CheckID: serfHealth}]\n"
+      "      - {Node: n2, Service: {ID: w2}}\n",
+      "v.yaml");
+  auto node = v.fetch(parse_catalog_node("n1"));
+  REQUIRE(node);
+  CHECK(node->body ==
+        R"({"Node":{"Address":"10.0.0.1","Node":"n1"},"Services":{"web":{"ID":0,"Tags":["x"]}}})");
+  auto nodes = v.fetch(parse_catalog_nodes(""));
+  REQUIRE(nodes);
+  CHECK(nodes->body == R"([{"Address":"10.0.0.1","Node":"n1"},{}])");
+}
+
+TEST_CASE("fuzz: bytes yaml-cpp decodes to invalid UTF-8 do not escape as json errors", "[fuzz]") {
+  // Valid UTF-8 text for which yaml-cpp handed back a lone 0x85 byte, and nlohmann's dump threw
+  // type_error 316 out of ValuesFile::parse. Strings now go to JSON with U+FFFD in their place.
+  const std::string path =
+      std::string(TEMPLET_SOURCE_DIR) + "/tests/fuzz/corpus/fuzz_values_file/regression-yaml-escape";
+  std::string err = "(no error)";
+  try {
+    ValuesFile::load(path);
+  } catch (const ValuesError& e) {
+    err = e.what();
+  }
+  // yaml-cpp reads line 18's "NodeAddress" key as "\x85odeAddress".
+  CHECK(err == path + ":18:19: unknown service instance field \"\xef\xbf\xbdodeAddress\"");
 }
