@@ -17,6 +17,7 @@
 #include <charconv>
 
 #include "functions/helpers_internal.hpp"
+#include "sys/process_io.hpp"
 
 namespace templet::helpers {
 
@@ -162,6 +163,26 @@ std::string go_time_format(std::string_view layout, const std::tm& t, long nanos
 }
 
 void register_runtime(FunctionTable& table) {
+  // plugin: runs an external program (no shell). Arguments are TrimSpace'd and empty ones
+  // dropped; the piped value arrives last. Its stdout, TrimSpace'd, is the result.
+  define(
+      table, "plugin", {&types::string, &types::string},
+      [](Args a) {
+        std::vector<std::string> argv{a[0].as_string()};
+        for (size_t i = 1; i < a.size(); ++i) {
+          std::string arg(trim_space(a[i].as_string()));
+          if (!arg.empty()) argv.push_back(std::move(arg));
+        }
+        ProcessResult r = run_process(argv, "", std::chrono::seconds(30));
+        if (!r.started) throw FuncError("exec " + argv[0] + ": " + r.error);
+        if (r.timed_out) throw FuncError(argv[0] + ": did not finish in 30s");
+        if (r.exit_code != 0)
+          throw FuncError("exec \"" + argv[0] + "\": exit status " + std::to_string(r.exit_code) +
+                          "\n\nstdout:\n\n" + r.out + "\n\nstderr:\n\n" + r.err);
+        return Value::string(std::string(trim_space(r.out)));
+      },
+      true);
+
   define(
       table, "writeToFile",
       {&types::string, &types::string, &types::string, &types::string, &types::string},

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "hooks/command.hpp"
-#include "hooks/process_io.hpp"
+#include "sys/process_io.hpp"
 #include "renderer/diff.hpp"
 
 namespace templet {

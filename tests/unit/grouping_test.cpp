@@ -125,3 +125,21 @@ TEST_CASE("writeToFile writes, appends, sets perms and refuses symlinks", "[grou
                     Catch::Contains("writeToFile: " + link + " is a symlink"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("plugin runs a program without a shell and returns its trimmed stdout", "[grouping]") {
+  CHECK(render_text("{{ plugin \"/bin/echo\" \" a \" \"\" \"b\" }}") == "a b");
+  CHECK(render_text("{{ \"piped\" | plugin \"/bin/echo\" \"x\" }}") == "x piped");
+  FunctionTable funcs = consul_template_functions();
+  ValuesFile values = ValuesFile::parse(kValues, "values.yaml");
+  TemplateOptions o;
+  o.name = "t";
+  o.funcs = &funcs;
+  Template t("{{ plugin \"/bin/sh\" \"-c\" \"echo out; echo err >&2; exit 3\" }}", o);
+  CHECK_THROWS_WITH(render(t, values, values.render_env()),
+                    Catch::Contains("error calling plugin: exec \"/bin/sh\": exit status 3"));
+  FunctionTable denied = consul_template_functions({{"plugin"}});
+  o.funcs = &denied;
+  Template d("{{ plugin \"/bin/echo\" \"x\" }}", o);
+  CHECK_THROWS_WITH(render(d, values, values.render_env()),
+                    Catch::Contains("error calling plugin: function is disabled"));
+}

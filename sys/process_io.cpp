@@ -1,5 +1,5 @@
 // run_process: spawn with stdin, stdout and stderr pipes (see process_io.hpp).
-#include "hooks/process_io.hpp"
+#include "sys/process_io.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
