@@ -66,15 +66,19 @@ class Loop {
     while (true) {
       if (stop_requested()) {
         spdlog::info("stopping on request");
+        // --once stopped before every template was rendered did not do its job: exiting 0
+        // would tell a boot script the files are in place. Name what is missing, exit 3.
+        if (opt_.once && !all_rendered()) {
+          report_missing(true);
+          return 3;
+        }
         break;
       }
       if (opt_.reload_requested && opt_.reload_requested->exchange(false)) reload();
 
       run_pass();
 
-      bool all_done = true;
-      for (const auto& s : slots_)
-        if (!s.written && !s.failed && s.parse_error.empty()) all_done = false;
+      bool all_done = all_rendered();
       if (all_done && !announced_ready) {
         announced_ready = true;
         sd_notify_send("READY=1\nSTATUS=all templates rendered");
@@ -106,6 +110,13 @@ class Loop {
 
  private:
   bool stop_requested() const { return opt_.stop_requested && opt_.stop_requested->load(); }
+
+  // Every template was written, or failed for good: nothing is still waiting for data.
+  bool all_rendered() const {
+    for (const auto& s : slots_)
+      if (!s.written && !s.failed && s.parse_error.empty()) return false;
+    return true;
+  }
 
   void load_templates() {
     slots_.clear();

@@ -266,6 +266,23 @@ TEST_CASE("run --once --timeout: missing data exits 3 and names the key", "[runl
   CHECK_FALSE(fs::exists(p / "out"));
 }
 
+TEST_CASE("run --once stopped by SIGTERM while data is missing exits 3", "[runloop]") {
+  Servers s;
+  SKIP_WITHOUT_EMULATORS(s);
+  TempDir d;
+  auto p = d.path;
+  spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
+                               "\ntemplates:\n  - contents: '{{ key \"x/y\" }}'\n"
+                               "    destination: " +
+                               (p / "out").string() + "\n");
+  Templet t({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
+  std::this_thread::sleep_for(1s);
+  t.signal(SIGTERM);
+  REQUIRE(t.wait(10s) == 3);
+  CHECK(t.stderr_text().find("key \"x/y\"") != std::string::npos);
+  CHECK_FALSE(fs::exists(p / "out"));
+}
+
 TEST_CASE("run --once waits for a key created later", "[runloop]") {
   Servers s;
   SKIP_WITHOUT_EMULATORS(s);
