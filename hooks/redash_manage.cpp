@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "hooks/command.hpp"
-#include "sys/process_io.hpp"
 #include "renderer/diff.hpp"
+#include "sys/process_io.hpp"
 
 namespace templet {
 

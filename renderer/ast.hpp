@@ -212,8 +212,8 @@ struct TemplateNode : Node {
 // One parsed template (the main one or a {{define}}). `source` is shared by all trees parsed
 // from the same text, for turning positions into LINE:COL.
 struct Tree {
-  std::string name;       // the template's name ("" for consul-template's anonymous one)
-  std::string parse_name; // name of the top-level template, used in error locations
+  std::string name;        // the template's name ("" for consul-template's anonymous one)
+  std::string parse_name;  // name of the top-level template, used in error locations
   std::shared_ptr<const std::string> source;
   std::unique_ptr<ListNode> root;
 

@@ -70,7 +70,12 @@ class State {
  public:
   State(const TreeSet& trees, const Tree* tmpl, std::string& out, CallContext& ctx,
         const ExecOptions& opt, int depth, Shared& shared)
-      : trees_(trees), tmpl_(tmpl), out_(out), ctx_(ctx), opt_(opt), depth_(depth),
+      : trees_(trees),
+        tmpl_(tmpl),
+        out_(out),
+        ctx_(ctx),
+        opt_(opt),
+        depth_(depth),
         shared_(shared) {}
 
   void run(const Value& dot) {
@@ -674,7 +679,7 @@ void execute(const TreeSet& trees, const std::string& name, const Value& dot, st
   // executeTemplate runs another template of this set; it is valid only during this call.
   auto saved = std::move(ctx.execute_template);
   ctx.execute_template = [&trees, &ctx, &options, &name, &shared](const std::string& other,
-                                                         const Value& other_dot) {
+                                                                  const Value& other_dot) {
     auto found = trees.find(other);
     if (found == trees.end() || !found->second->root)
       throw FuncError("template: no template \"" + other + "\" associated with template \"" + name +

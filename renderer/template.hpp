@@ -21,7 +21,7 @@ struct TemplateOptions {
   std::string left_delim = "{{";
   std::string right_delim = "}}";
   MissingKey missing_key = MissingKey::Default;
-  const FunctionTable* funcs = nullptr;  // besides Go's builtins
+  const FunctionTable* funcs = nullptr;          // besides Go's builtins
   size_t max_output = ExecOptions{}.max_output;  // see ExecOptions
   uint64_t max_steps = ExecOptions{}.max_steps;
 };

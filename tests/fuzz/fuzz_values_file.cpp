@@ -12,11 +12,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     ValuesFile v = ValuesFile::parse(fuzz::as_text(data, size), "fuzz-values.yaml");
     static const Dependency deps[] = {
-        parse_kv_get("a/b"),          parse_kv_block("a"),
-        parse_kv_list("a"),           parse_health_service("web"),
-        parse_health_service("web|any"), parse_catalog_services(""),
-        parse_catalog_node("n1"),     parse_catalog_nodes(""),
-        parse_vault_read("secret/x"), parse_vault_list("secret/"),
+        parse_kv_get("a/b"),
+        parse_kv_block("a"),
+        parse_kv_list("a"),
+        parse_health_service("web"),
+        parse_health_service("web|any"),
+        parse_catalog_services(""),
+        parse_catalog_node("n1"),
+        parse_catalog_nodes(""),
+        parse_vault_read("secret/x"),
+        parse_vault_list("secret/"),
         parse_vault_write("secret/w", {"a=1"}),
     };
     for (const auto& d : deps) {

@@ -58,8 +58,9 @@ TEST_CASE("fuzz: deep nesting is a parse error, not a stack overflow", "[fuzz]")
 TEST_CASE("fuzz: endless {{template}} recursion stops at Go's depth", "[fuzz]") {
   // Go 1.23: the same message and location, no output.
   Outcome r = run(R"({{define "a"}}{{template "a"}}{{end}}{{template "a"}})");
-  CHECK(r.error ==
-        R"(template: t:1:25: executing "a" at <{{template "a"}}>: exceeded maximum template depth (100000))");
+  CHECK(
+      r.error ==
+      R"(template: t:1:25: executing "a" at <{{template "a"}}>: exceeded maximum template depth (100000))");
   CHECK(r.out.empty());
 }
 
@@ -82,7 +83,8 @@ TEST_CASE("fuzz: output is bounded", "[fuzz]") {
   CHECK(r.error == R"(template: t:1:13: executing "t" at <abc>: output exceeds 10 bytes)");
   CHECK(r.out == "abcabcabcabc");
   r = run(R"({{range 100}}{{print "abcd"}}{{end}})", opts);
-  CHECK(r.error == R"(template: t:1:15: executing "t" at <{{print "abcd"}}>: output exceeds 10 bytes)");
+  CHECK(r.error ==
+        R"(template: t:1:15: executing "t" at <{{print "abcd"}}>: output exceeds 10 bytes)");
   CHECK(r.out == "abcdabcdabcd");
   // The default bound: a range printing 10 bytes 7 million times stops past 64 MiB.
   r = run("{{range 7000000}}0123456789{{end}}");
@@ -159,8 +161,8 @@ TEST_CASE("fuzz: API-shaped service instances with odd member types", "[fuzz]") 
 TEST_CASE("fuzz: bytes yaml-cpp decodes to invalid UTF-8 do not escape as json errors", "[fuzz]") {
   // Valid UTF-8 text for which yaml-cpp handed back a lone 0x85 byte, and nlohmann's dump threw
   // type_error 316 out of ValuesFile::parse. Strings now go to JSON with U+FFFD in their place.
-  const std::string path =
-      std::string(TEMPLET_SOURCE_DIR) + "/tests/fuzz/corpus/fuzz_values_file/regression-yaml-escape";
+  const std::string path = std::string(TEMPLET_SOURCE_DIR) +
+                           "/tests/fuzz/corpus/fuzz_values_file/regression-yaml-escape";
   std::string err = "(no error)";
   try {
     ValuesFile::load(path);
