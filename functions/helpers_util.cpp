@@ -8,6 +8,7 @@
 
 #include "functions/helpers_internal.hpp"
 #include "renderer/gofmt.hpp"
+#include "renderer/lexer.hpp"
 
 namespace templet {
 
@@ -139,26 +140,9 @@ void append_utf8(std::string& out, char32_t r) {
 }
 
 namespace {
+// unicode.IsSpace: the lexer's implementation.
 bool is_unicode_space(char32_t r) {
-  switch (r) {
-    case '\t':
-    case '\n':
-    case '\v':
-    case '\f':
-    case '\r':
-    case ' ':
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return r >= 0x2000 && r <= 0x200A;
-  }
+  return golang::is_space_rune(static_cast<int32_t>(r));
 }
 
 }  // namespace

@@ -373,21 +373,6 @@ char32_t decode_rune(std::string_view s, size_t i, size_t& size) {
   return 0xFFFD;
 }
 
-// Go's unicode.IsPrint for the runes where it is false above ASCII: controls, formats, and
-// separators other than the ASCII space.
-bool is_print(char32_t r) {
-  if (r >= 0x80 && r <= 0xA0) return false;
-  if (r == 0xAD || r == 0x1680 || r == 0x180E || r == 0xFEFF || r == 0x3000) return false;
-  if (r >= 0x2000 && r <= 0x200F) return false;
-  if (r >= 0x2028 && r <= 0x202F) return false;
-  if (r >= 0x205F && r <= 0x206F) return false;
-  if (r >= 0xD800 && r <= 0xDFFF) return false;
-  if (r >= 0xE000 && r <= 0xF8FF) return false;  // private use
-  if (r == 0xFFF9 || r == 0xFFFA || r == 0xFFFB) return false;
-  if ((r & 0xFFFE) == 0xFFFE) return false;  // noncharacters
-  return true;
-}
-
 Value fn_js(CallContext&, Span a) {
   std::string s = eval_args(a), out;
   static const char* hex = "0123456789ABCDEF";
@@ -429,7 +414,7 @@ Value fn_js(CallContext&, Span a) {
     }
     size_t size;
     char32_t r = decode_rune(s, i, size);
-    if (is_print(r)) {
+    if (gofmt::is_print(r)) {
       out.append(s, i, size);
     } else {
       char buf[16];
