@@ -16,11 +16,12 @@
 #include "hooks/redash_manage.hpp"
 #include "hooks/redash_schema.hpp"
 #include "net/http_client.hpp"
-#include "tests/unit/emulator_process.hpp"
+#include "tests/unit/test_support.hpp"
 
 using namespace templet;
 using json = nlohmann::json;
 using templet::testing::EmulatorProcess;
+using templet::testing::TempDir;
 
 namespace {
 
@@ -93,15 +94,6 @@ size_t writes(const std::string& base) {
     if (r["method"] != "GET") ++n;
   return n;
 }
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/templet-redash-XXXXXX";
-    path = ::mkdtemp(t);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 RedashApplyConfig config_for(const EmulatorProcess& emu) {
   RedashApplyConfig c;
@@ -249,7 +241,7 @@ TEST_CASE("redash: plan and apply against the emulator", "[redash][emulator]") {
   CHECK(stored(emu.url(), 5)["options"]["dbname"] == "other");
 
   // The state file is private and holds no secret.
-  auto st = std::filesystem::path(state.path) / "redash";
+  auto st = state.path / "redash";
   REQUIRE(std::filesystem::exists(st));
   CHECK((std::filesystem::status(st).permissions() & std::filesystem::perms::all) ==
         std::filesystem::perms::owner_all);
@@ -372,20 +364,20 @@ TEST_CASE("redash: templet apply redash FILE [--plan] exit codes", "[redash][emu
   }
   TempDir dir;
   auto run = [&](const std::string& file, const std::string& extra) {
-    std::string out_file = dir.path + "/out";
+    std::string out_file = dir.path.string() + "/out";
     std::string cmd = "REDASH_URL=" + emu.url() + " MY_KEY=admin-api-key " +
                       std::string(TEMPLET_BINARY) + " apply redash " + file +
-                      " --api-key-env MY_KEY --state-dir " + dir.path + "/state " + extra + " >" +
-                      out_file + " 2>&1";
+                      " --api-key-env MY_KEY --state-dir " + dir.path.string() + "/state " + extra +
+                      " >" + out_file + " 2>&1";
     int status = std::system(cmd.c_str());
     std::ifstream in(out_file);
     std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     check_no_secret(output);
     return std::make_pair(WEXITSTATUS(status), output);
   };
-  std::string mixed = dir.path + "/mixed.yaml";
+  std::string mixed = dir.path.string() + "/mixed.yaml";
   std::ofstream(mixed) << kRendered;
-  std::string good = dir.path + "/good.yaml";
+  std::string good = dir.path.string() + "/good.yaml";
   std::ofstream(good) << "managed_datasources:\n"
                          "  - {name: Prod DB (main), type: pg, options: {dbname: app, "
                          "password: S3cret-Pass-1}}\n";
@@ -409,7 +401,7 @@ TEST_CASE("redash: templet apply redash FILE [--plan] exit codes", "[redash][emu
   CHECK(rc4 == 0);
   CHECK(out4.find("unchanged \"Prod DB (main)\"") != std::string::npos);
 
-  auto [rc5, out5] = run(dir.path + "/missing.yaml", "");
+  auto [rc5, out5] = run(dir.path.string() + "/missing.yaml", "");
   CHECK(rc5 == 1);
 }
 

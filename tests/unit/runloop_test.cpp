@@ -15,180 +15,14 @@
 #include <sstream>
 #include <thread>
 
-#include "net/http_client.hpp"
-#include "tests/unit/emulator_process.hpp"
+#include "tests/unit/test_support.hpp"
 
 using namespace templet;
-using templet::testing::EmulatorProcess;
+using namespace templet::testing;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-extern char** environ;
-
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/templet-runloop-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void spit(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-}
-
-unsigned mode_of(const fs::path& p) {
-  struct stat st {};
-  ::stat(p.c_str(), &st);
-  return st.st_mode & 07777;
-}
-
-// One `templet` process with its stdout and stderr in files.
-struct Templet {
-  pid_t pid = -1;
-  int status = -1;
-  fs::path out, err;
-
-  Templet(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-          const fs::path& dir) {
-    static int n = 0;
-    ++n;
-    out = dir / ("stdout." + std::to_string(n));
-    err = dir / ("stderr." + std::to_string(n));
-    std::vector<std::string> envs;
-    for (char** e = environ; *e; ++e) {
-      std::string s = *e;
-      if (s.rfind("VAULT_", 0) == 0 || s.rfind("CONSUL_", 0) == 0) continue;
-      envs.push_back(s);
-    }
-    for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-    std::vector<std::string> argv = {TEMPLET_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::fflush(stdout);  // or the child's exit would print the parent's buffered output again
-    std::fflush(stderr);
-    pid = ::fork();
-    if (pid == 0) {
-      FILE* o = std::freopen(out.c_str(), "w", stdout);
-      FILE* e = std::freopen(err.c_str(), "w", stderr);
-      (void)o;
-      (void)e;
-      std::vector<char*> a, ev;
-      for (auto& s : argv) a.push_back(s.data());
-      a.push_back(nullptr);
-      for (auto& s : envs) ev.push_back(s.data());
-      ev.push_back(nullptr);
-      ::execve(a[0], a.data(), ev.data());
-      ::_exit(127);
-    }
-  }
-  ~Templet() {
-    if (pid > 0 && status == -1) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-  // The exit status, or -1 when still running after `limit`.
-  int wait(std::chrono::milliseconds limit) {
-    if (status != -1) return status;
-    auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      int st = 0;
-      if (::waitpid(pid, &st, WNOHANG) == pid) {
-        status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        return status;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -1;
-  }
-  void signal(int sig) const { ::kill(pid, sig); }
-  std::string stdout_text() const { return slurp(out); }
-  std::string stderr_text() const { return slurp(err); }
-};
-
-// One HTTP exchange with an emulator (its control API or the emulated one).
-HttpResponse call(const EmulatorProcess& e, const std::string& method, const std::string& path,
-                  const std::string& body = "") {
-  HttpRequest req;
-  req.method = method;
-  req.url = e.url() + path;
-  req.body = body;
-  return make_curl_client()->send(req);
-}
-
-nlohmann::json call_json(const EmulatorProcess& e, const std::string& method,
-                         const std::string& path) {
-  return nlohmann::json::parse(call(e, method, path).body);
-}
-
-// The emulator's request log entries whose path matches `path_regex` and `method`.
-nlohmann::json requests(const EmulatorProcess& e, const std::string& path_regex,
-                        const std::string& method) {
-  return call_json(e, "GET", "/_emulator/requests?path_regex=" + path_regex + "&method=" + method);
-}
-
-// Polls `pred` every 50 ms up to `limit`.
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
-// The two emulators, a database role seeded in Vault and some Consul keys.
-struct Servers {
-  EmulatorProcess vault;
-  EmulatorProcess consul;
-  explicit Servers(const std::string& vault_seed = "", const std::string& consul_seed = "")
-      : vault("vault", vault_seed.empty() ? kVaultSeed : vault_seed),
-        consul("consul", consul_seed.empty() ? kConsulSeed : consul_seed) {}
-  bool available() const { return vault.port != 0 && consul.port != 0; }
-  std::map<std::string, std::string> env() const {
-    return {{"VAULT_ADDR", vault.url()},
-            {"VAULT_TOKEN", "root"},
-            {"CONSUL_HTTP_ADDR", "127.0.0.1:" + std::to_string(consul.port)}};
-  }
-  void put_key(const std::string& key, const std::string& value) const {
-    call(consul, "PUT", "/v1/kv/" + key, value);
-  }
-  // GET reads of database/creds/ROLE seen by the Vault emulator.
-  size_t creds_reads(const std::string& role) const {
-    return requests(vault, "^/v1/database/creds/" + role + "$", "GET").size();
-  }
-  // The live leases of the Vault emulator by username.
-  std::map<std::string, nlohmann::json> leases_by_user() const {
-    std::map<std::string, nlohmann::json> out;
-    nlohmann::json state =
-        call_json(vault, "GET", "/_emulator/state");  // kept alive for the loop below
-    for (auto& [id, l] : state["leases"].items()) out[l.value("username", "")] = l;
-    return out;
-  }
-
-  static constexpr const char* kVaultSeed = R"({"database_mounts": {"database": {"roles": {
-      "readonly": {"default_ttl": 3600, "max_ttl": 86400},
-      "short": {"default_ttl": 6, "max_ttl": 12}}}}})";
-  static constexpr const char* kConsulSeed =
-      R"({"kv": {"app/host": "db.internal", "app/n": "5", "app/json": "{\"a\": 1}"}})";
-};
-
-#define SKIP_WITHOUT_EMULATORS(s)             \
-  if (!(s).available()) {                     \
-    WARN("emulators not available; skipped"); \
-    return;                                   \
-  }
 
 const std::string kSecretUser =
     R"({{ with secret "database/creds/readonly" }}{{ .Data.username }}{{ end }})";
@@ -196,7 +30,7 @@ const std::string kSecretUser =
 }  // namespace
 
 TEST_CASE("run --once: two templates share one dynamic secret and one command", "[runloop]") {
-  Servers s;
+  VaultAndConsul s;
   SKIP_WITHOUT_EMULATORS(s);
   TempDir d;
   auto p = d.path;
@@ -225,7 +59,8 @@ templates:
     destination: )" +
            (p / "c.conf").string() + R"(
 )");
-  Templet t({"run", "-c", (p / "templet.yaml").string(), "--once", "--timeout", "20s"}, s.env(), p);
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string(), "--once", "--timeout", "20s"},
+                   s.env(), p);
   REQUIRE(t.wait(30s) == 0);
   INFO(t.stderr_text());
 
@@ -248,7 +83,7 @@ templates:
 }
 
 TEST_CASE("run --once --timeout: missing data exits 3 and names the key", "[runloop]") {
-  Servers s;
+  VaultAndConsul s;
   SKIP_WITHOUT_EMULATORS(s);
   TempDir d;
   auto p = d.path;
@@ -257,7 +92,8 @@ TEST_CASE("run --once --timeout: missing data exits 3 and names the key", "[runl
                                "    destination: " +
                                (p / "out").string() + "\n");
   auto start = std::chrono::steady_clock::now();
-  Templet t({"run", "-c", (p / "templet.yaml").string(), "--once", "--timeout", "2s"}, s.env(), p);
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string(), "--once", "--timeout", "2s"},
+                   s.env(), p);
   REQUIRE(t.wait(15s) == 3);
   auto took = std::chrono::steady_clock::now() - start;
   CHECK(took >= 2s);
@@ -267,7 +103,7 @@ TEST_CASE("run --once --timeout: missing data exits 3 and names the key", "[runl
 }
 
 TEST_CASE("run --once stopped by SIGTERM while data is missing exits 3", "[runloop]") {
-  Servers s;
+  VaultAndConsul s;
   SKIP_WITHOUT_EMULATORS(s);
   TempDir d;
   auto p = d.path;
@@ -275,7 +111,7 @@ TEST_CASE("run --once stopped by SIGTERM while data is missing exits 3", "[runlo
                                "\ntemplates:\n  - contents: '{{ key \"x/y\" }}'\n"
                                "    destination: " +
                                (p / "out").string() + "\n");
-  Templet t({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
   std::this_thread::sleep_for(1s);
   t.signal(SIGTERM);
   REQUIRE(t.wait(10s) == 3);
@@ -284,7 +120,7 @@ TEST_CASE("run --once stopped by SIGTERM while data is missing exits 3", "[runlo
 }
 
 TEST_CASE("run --once waits for a key created later", "[runloop]") {
-  Servers s;
+  VaultAndConsul s;
   SKIP_WITHOUT_EMULATORS(s);
   TempDir d;
   auto p = d.path;
@@ -292,7 +128,7 @@ TEST_CASE("run --once waits for a key created later", "[runloop]") {
                                "\ntemplates:\n  - contents: 'v={{ key \"late/key\" }}'\n"
                                "    destination: " +
                                (p / "out").string() + "\n");
-  Templet t({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
   std::this_thread::sleep_for(1500ms);
   CHECK(t.wait(0ms) == -1);  // still waiting
   CHECK_FALSE(fs::exists(p / "out"));
@@ -306,7 +142,7 @@ TEST_CASE("run --once waits for a key created later", "[runloop]") {
 
 TEST_CASE("run daemon: short leases rotate with no expired or revoked credential on disk",
           "[runloop][slow]") {
-  Servers s;
+  VaultAndConsul s;
   SKIP_WITHOUT_EMULATORS(s);
   TempDir d;
   auto p = d.path;
@@ -321,7 +157,7 @@ templates:
   - contents: '{{ with secret "database/creds/short" }}{{ .Data.username }}{{ end }}'
     destination: )" + (p / "creds2").string() +
                                "\n");
-  Templet t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
   REQUIRE(eventually([&] { return fs::exists(p / "creds") && fs::exists(p / "creds2"); }, 10s));
 
   int good = 0, bad = 0;
@@ -366,7 +202,7 @@ templates:
 
 TEST_CASE("run daemon: SIGHUP re-reads templates, SIGTERM exits 0 leaving no temp files",
           "[runloop]") {
-  Servers s;
+  VaultAndConsul s;
   SKIP_WITHOUT_EMULATORS(s);
   TempDir d;
   auto p = d.path;
@@ -375,7 +211,7 @@ TEST_CASE("run daemon: SIGHUP re-reads templates, SIGTERM exits 0 leaving no tem
   spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
                                "\ntemplates:\n  - source: " + (p / "t.tmpl").string() +
                                "\n    destination: " + (p / "out" / "f").string() + "\n");
-  Templet t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
   REQUIRE(eventually([&] { return slurp(p / "out" / "f") == "one db.internal\n"; }, 10s));
   spit(p / "t.tmpl", "two {{ key \"app/host\" }}\n");
   t.signal(SIGHUP);
@@ -391,7 +227,7 @@ TEST_CASE("run daemon: SIGHUP re-reads templates, SIGTERM exits 0 leaving no tem
 }
 
 TEST_CASE("run --dry-run: masked diff on stdout, nothing written, no command", "[runloop]") {
-  Servers s;
+  VaultAndConsul s;
   SKIP_WITHOUT_EMULATORS(s);
   TempDir d;
   auto p = d.path;
@@ -405,7 +241,7 @@ templates:
     command: "touch )" + (p / "ran").string() +
                                R"("
 )");
-  Templet t({"run", "-c", (p / "templet.yaml").string(), "--once", "--dry-run"}, s.env(), p);
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string(), "--once", "--dry-run"}, s.env(), p);
   REQUIRE(t.wait(20s) == 0);
   std::string out = t.stdout_text();
   INFO(out);
@@ -422,7 +258,7 @@ templates:
 }
 
 TEST_CASE("run daemon: a failing template keeps its file, the others still render", "[runloop]") {
-  Servers s;
+  VaultAndConsul s;
   SKIP_WITHOUT_EMULATORS(s);
   TempDir d;
   auto p = d.path;
@@ -434,7 +270,7 @@ TEST_CASE("run daemon: a failing template keeps its file, the others still rende
     yaml += "  - source: " + (p / (n + ".tmpl")).string() +
             "\n    destination: " + (p / (n + ".out")).string() + "\n";
   spit(p / "templet.yaml", yaml);
-  Templet t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
   REQUIRE(eventually([&] { return fs::exists(p / "host.out") && fs::exists(p / "n.out"); }, 10s));
   CHECK(slurp(p / "n.out") == "n=5\n");
   CHECK(eventually([&] { return t.stderr_text().find("<no value>") != std::string::npos; }, 5s));
@@ -456,19 +292,19 @@ TEST_CASE("run daemon: a failing template keeps its file, the others still rende
 }
 
 TEST_CASE("run --once twice with one state_dir reuses the stored credentials", "[runloop]") {
-  Servers s;
+  VaultAndConsul s;
   SKIP_WITHOUT_EMULATORS(s);
   TempDir d;
   auto p = d.path;
   spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
                                "\ntemplates:\n  - contents: '" + kSecretUser +
                                "'\n    destination: " + (p / "out").string() + "\n");
-  Templet first({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
+  TempletProcess first({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
   REQUIRE(first.wait(20s) == 0);
   std::string written = slurp(p / "out");
   CHECK(s.creds_reads("readonly") == 1);
   fs::remove(p / "out");
-  Templet second({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
+  TempletProcess second({"run", "-c", (p / "templet.yaml").string(), "--once"}, s.env(), p);
   REQUIRE(second.wait(20s) == 0);
   INFO(second.stderr_text());
   CHECK(s.creds_reads("readonly") == 1);

@@ -10,8 +10,11 @@
 
 #include "app/runner.hpp"
 #include "functions/values_file.hpp"
+#include "tests/unit/test_support.hpp"
 
 using namespace templet;
+using templet::testing::slurp;
+using templet::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -28,22 +31,6 @@ vault:
     renewable: true
     data: {username: v-user-1, password: pw-secret-1}
 )";
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/templet-runner-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TemplateConfig tmpl(const std::string& contents, const fs::path& dest) {
   TemplateConfig t;
