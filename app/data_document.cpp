@@ -10,6 +10,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "functions/yaml_scalar.hpp"
+
 namespace templet {
 
 namespace {
@@ -115,48 +117,21 @@ class ValueBuilder : public nlohmann::json_sax<nlohmann::json> {
   size_t error_pos_ = 0;
 };
 
-bool parse_int(std::string_view s, int base, int64_t& out) {
-  bool neg = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s.empty()) return false;
-  uint64_t u;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), u, base);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return false;
-  if (!neg && u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
-  if (neg && u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1) return false;
-  out = neg ? static_cast<int64_t>(0 - u) : static_cast<int64_t>(u);
-  return true;
-}
-
-// YAML 1.2 core schema resolution of a plain scalar.
 Value yaml_scalar(const YAML::Node& n) {
-  const std::string& s = n.Scalar();
-  if (n.Tag() == "!") return Value::string(s);  // quoted: always a string
-  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return Value::nil();
-  if (s == "true" || s == "True" || s == "TRUE") return Value::boolean(true);
-  if (s == "false" || s == "False" || s == "FALSE") return Value::boolean(false);
-  int64_t i;
-  std::string_view sv = s;
-  if (sv.size() > 2 && sv[0] == '0' && (sv[1] == 'x' || sv[1] == 'X') &&
-      parse_int(sv.substr(2), 16, i))
-    return Value::integer(i, &types::int64);
-  if (sv.size() > 2 && sv[0] == '0' && sv[1] == 'o' && parse_int(sv.substr(2), 8, i))
-    return Value::integer(i, &types::int64);
-  if (parse_int(sv, 10, i)) return Value::integer(i, &types::int64);
-  if (s == ".inf" || s == ".Inf" || s == ".INF" || s == "+.inf")
-    return Value::floating(std::numeric_limits<double>::infinity());
-  if (s == "-.inf" || s == "-.Inf" || s == "-.INF")
-    return Value::floating(-std::numeric_limits<double>::infinity());
-  if (s == ".nan" || s == ".NaN" || s == ".NAN") return Value::floating(std::nan(""));
-  if (s.find_first_of("0123456789") != std::string::npos) {
-    double d;
-    auto r = std::from_chars(s.data(), s.data() + s.size(), d);
-    if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return Value::floating(d);
+  YamlScalar r = resolve_yaml_scalar(n);
+  switch (r.kind) {
+    case YamlScalar::Kind::Null:
+      return Value::nil();
+    case YamlScalar::Kind::Bool:
+      return Value::boolean(r.boolean);
+    case YamlScalar::Kind::Int:
+      return Value::integer(r.integer, &types::int64);
+    case YamlScalar::Kind::Float:
+      return Value::floating(r.floating);
+    case YamlScalar::Kind::String:
+      break;
   }
-  return Value::string(s);
+  return Value::string(n.Scalar());
 }
 
 Value from_yaml(const YAML::Node& n) {

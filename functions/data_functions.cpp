@@ -5,6 +5,7 @@
 
 #include "functions/data_types.hpp"
 #include "functions/dependency.hpp"
+#include "functions/helpers_internal.hpp"
 #include "functions/render_state.hpp"
 
 namespace templet {
@@ -12,6 +13,8 @@ namespace templet {
 namespace {
 
 using Args = std::span<const Value>;
+using helpers::go_quote;
+using helpers::trim_space;
 
 // How people will see the call in "missing data" messages: `key "redash/x"`.
 std::string describe(const char* fn, Args args) {

@@ -9,9 +9,19 @@
 #include <cstring>
 #include <regex>
 
+#include "functions/digest.hpp"
+#include "functions/helpers_internal.hpp"
+
 namespace templet {
 
+using helpers::go_quote;
+
 namespace {
+
+// strings.TrimSpace, owned: most callers keep the result.
+std::string trim_space(std::string_view s) {
+  return std::string(helpers::trim_space(s));
+}
 
 // The pieces of consul-template's query grammar (dependency.go), as ECMAScript regexes. `\w` is
 // Go's [[:word:]] in the C locale.
@@ -133,177 +143,7 @@ std::string trim_slashes(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-// --- SHA-1 (FIPS 180-4), for vault.write identities ---
-class Sha1 {
- public:
-  void update(std::string_view data) {
-    for (char c : data) {
-      block_[used_++] = static_cast<uint8_t>(c);
-      if (used_ == 64) {
-        compress();
-        used_ = 0;
-      }
-    }
-    length_ += data.size();
-  }
-  std::array<uint8_t, 20> finish() {
-    uint64_t bits = length_ * 8;
-    block_[used_++] = 0x80;
-    if (used_ > 56) {
-      while (used_ < 64) block_[used_++] = 0;
-      compress();
-      used_ = 0;
-    }
-    while (used_ < 56) block_[used_++] = 0;
-    for (int i = 7; i >= 0; --i) block_[used_++] = static_cast<uint8_t>(bits >> (i * 8));
-    compress();
-    std::array<uint8_t, 20> out{};
-    for (int i = 0; i < 5; ++i)
-      for (int j = 0; j < 4; ++j) out[i * 4 + j] = static_cast<uint8_t>(h_[i] >> (24 - j * 8));
-    return out;
-  }
-
- private:
-  static uint32_t rotl(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
-  void compress() {
-    uint32_t w[80];
-    for (int i = 0; i < 16; ++i)
-      w[i] = (uint32_t(block_[i * 4]) << 24) | (uint32_t(block_[i * 4 + 1]) << 16) |
-             (uint32_t(block_[i * 4 + 2]) << 8) | uint32_t(block_[i * 4 + 3]);
-    for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
-    for (int i = 0; i < 80; ++i) {
-      uint32_t f, k;
-      if (i < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5A827999;
-      } else if (i < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ED9EBA1;
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8F1BBCDC;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xCA62C1D6;
-      }
-      uint32_t t = rotl(a, 5) + f + e + k + w[i];
-      e = d;
-      d = c;
-      c = rotl(b, 30);
-      b = a;
-      a = t;
-    }
-    h_[0] += a;
-    h_[1] += b;
-    h_[2] += c;
-    h_[3] += d;
-    h_[4] += e;
-  }
-
-  uint32_t h_[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-  uint8_t block_[64] = {};
-  size_t used_ = 0;
-  uint64_t length_ = 0;
-};
-
-std::string to_hex(const uint8_t* p, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += digits[p[i] >> 4];
-    s += digits[p[i] & 15];
-  }
-  return s;
-}
-
-// Decodes one UTF-8 sequence at s[i]; returns the rune and its length, or -1 and 1 when invalid.
-std::pair<int32_t, size_t> decode_rune(std::string_view s, size_t i) {
-  auto b = static_cast<unsigned char>(s[i]);
-  if (b < 0x80) return {b, 1};
-  size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
-  if (n == 0 || b >= 0xF8 || i + n > s.size()) return {-1, 1};
-  int32_t r = b & (0x3F >> (n - 1));
-  for (size_t k = 1; k < n; ++k) {
-    auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return {-1, 1};
-    r = (r << 6) | (c & 0x3F);
-  }
-  static const int32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (r < min_for_len[n] || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return {-1, 1};
-  return {r, n};
-}
-
 }  // namespace
-
-std::string trim_space(std::string_view s) {
-  const char* ws = " \t\n\v\f\r";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(ws);
-  return std::string(s.substr(b, e - b + 1));
-}
-
-std::string go_quote(std::string_view s) {
-  static const char* digits = "0123456789abcdef";
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    auto [r, n] = decode_rune(s, i);
-    if (r < 0) {
-      auto b = static_cast<unsigned char>(s[i]);
-      out += "\\x";
-      out += digits[b >> 4];
-      out += digits[b & 15];
-      i += 1;
-      continue;
-    }
-    switch (r) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\v':
-        out += "\\v";
-        break;
-      default:
-        if (r < 0x20 || r == 0x7F) {
-          out += "\\x";
-          out += digits[r >> 4];
-          out += digits[r & 15];
-        } else if ((r >= 0x80 && r < 0xA0) || r == 0xAD || r == 0xFEFF) {
-          // Not printable in Go's unicode tables: \u escapes.
-          char buf[16];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(r));
-          out += buf;
-        } else {
-          out.append(s.substr(i, n));
-        }
-    }
-    i += n;
-  }
-  out += "\"";
-  return out;
-}
 
 std::string go_clean_path(std::string_view p) {
   if (p.empty()) return ".";
@@ -331,13 +171,6 @@ std::string go_clean_path(std::string_view p) {
     out += parts[k];
   }
   return out.empty() ? "." : out;
-}
-
-std::string sha1_hex(std::string_view data) {
-  Sha1 h;
-  h.update(data);
-  auto d = h.finish();
-  return to_hex(d.data(), d.size());
 }
 
 Dependency parse_kv_get(std::string_view s) {
@@ -525,10 +358,10 @@ Dependency parse_vault_write(std::string_view path, const std::vector<std::strin
   std::sort(d.body.begin(), d.body.end());
   d.target = trim_slashes(trim_space(path));
   if (d.target.empty()) throw DependencyError(invalid_format("vault.write", d.target));
-  Sha1 h;
-  for (const auto& [k, v] : d.body) h.update(k + "=" + go_quote(v));
-  auto digest = h.finish();
-  d.id = "vault.write(" + d.target + " -> " + to_hex(digest.data(), 4) + ")";
+  std::string canonical_body;
+  for (const auto& [k, v] : d.body) canonical_body += k + "=" + go_quote(v);
+  d.id = "vault.write(" + d.target + " -> " +
+         digest::hex(digest::sha1(canonical_body)).substr(0, 8) + ")";
   return d;
 }
 

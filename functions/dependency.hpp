@@ -79,10 +79,7 @@ Dependency parse_file(std::string_view path);
 // sandbox`). Throws DependencyError.
 std::string resolve_file_path(std::string_view path, const std::string& sandbox);
 
-// Helpers shared with the function library.
-std::string go_quote(std::string_view s);       // Go's %q / strconv.Quote
-std::string go_clean_path(std::string_view p);  // Go's path/filepath.Clean
-std::string sha1_hex(std::string_view data);    // 40 hex digits
-std::string trim_space(std::string_view s);     // Go's strings.TrimSpace (ASCII white space)
+// Go's path/filepath.Clean, shared with the KV path handling.
+std::string go_clean_path(std::string_view p);
 
 }  // namespace templet

@@ -1,5 +1,5 @@
-// SHA-256 (FIPS 180-4), MD5 (RFC 1321) and HMAC-SHA256 (RFC 2104): straightforward one-shot
-// implementations over a whole string, which is all the template functions need.
+// SHA-256 and SHA-1 (FIPS 180-4), MD5 (RFC 1321) and HMAC-SHA256 (RFC 2104): straightforward
+// one-shot implementations over a whole string, which is all the template functions need.
 #include "functions/digest.hpp"
 
 #include <cstring>
@@ -99,6 +99,52 @@ std::array<uint8_t, 32> sha256(std::string_view data) {
   }
   std::array<uint8_t, 32> out{};
   for (int i = 0; i < 8; ++i)
+    for (int j = 0; j < 4; ++j)
+      out[static_cast<size_t>(i * 4 + j)] = static_cast<uint8_t>(h[i] >> (24 - 8 * j));
+  return out;
+}
+
+std::array<uint8_t, 20> sha1(std::string_view data) {
+  uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+  std::vector<uint8_t> m = pad(data, true);
+  for (size_t off = 0; off < m.size(); off += 64) {
+    uint32_t w[80];
+    for (int i = 0; i < 16; ++i) {
+      const uint8_t* p = &m[off + static_cast<size_t>(i) * 4];
+      w[i] = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+    }
+    for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    for (int i = 0; i < 80; ++i) {
+      uint32_t f, k;
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5A827999;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ED9EBA1;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8F1BBCDC;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xCA62C1D6;
+      }
+      uint32_t t = rotl(a, 5) + f + e + k + w[i];
+      e = d;
+      d = c;
+      c = rotl(b, 30);
+      b = a;
+      a = t;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+  }
+  std::array<uint8_t, 20> out{};
+  for (int i = 0; i < 5; ++i)
     for (int j = 0; j < 4; ++j)
       out[static_cast<size_t>(i * 4 + j)] = static_cast<uint8_t>(h[i] >> (24 - 8 * j));
   return out;

@@ -1,4 +1,5 @@
-// Message digests the template functions need (sha256Hex, md5sum, hmacSHA256Hex), implemented
+// Message digests the template functions need (sha256Hex, md5sum, hmacSHA256Hex) and SHA-1 for
+// dependency identities and masks, implemented
 // here from FIPS 180-4, RFC 1321 and RFC 2104 so templet needs no crypto library.
 #pragma once
 
@@ -10,6 +11,7 @@
 namespace templet::digest {
 
 std::array<uint8_t, 32> sha256(std::string_view data);
+std::array<uint8_t, 20> sha1(std::string_view data);
 std::array<uint8_t, 16> md5(std::string_view data);
 std::array<uint8_t, 32> hmac_sha256(std::string_view key, std::string_view message);
 

@@ -91,52 +91,14 @@ std::string go_q(const Value& v) {
 // ---- UTF-8 ----
 
 char32_t decode_rune(std::string_view s, size_t i, size_t& width) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  width = 1;
-  if (c < 0x80) return c;
-  int n = 0;
-  char32_t r = 0;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2;
-    r = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3;
-    r = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4;
-    r = c & 0x07;
-  } else {
-    return 0xFFFD;
-  }
-  if (i + static_cast<size_t>(n) > s.size()) return 0xFFFD;
-  for (int k = 1; k < n; ++k) {
-    unsigned char cc = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
-    if ((cc & 0xC0) != 0x80) return 0xFFFD;
-    r = (r << 6) | (cc & 0x3F);
-  }
-  if ((n == 2 && r < 0x80) || (n == 3 && r < 0x800) || (n == 4 && r < 0x10000) || r > 0x10FFFF ||
-      (r >= 0xD800 && r <= 0xDFFF))
-    return 0xFFFD;
-  width = static_cast<size_t>(n);
+  int w = 1;
+  char32_t r = static_cast<char32_t>(golang::decode_rune(s, i, &w));
+  width = static_cast<size_t>(w);
   return r;
 }
 
 void append_utf8(std::string& out, char32_t r) {
-  if (r < 0x80) {
-    out.push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
+  golang::append_rune(out, static_cast<int32_t>(r));
 }
 
 namespace {

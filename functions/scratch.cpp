@@ -1,5 +1,5 @@
 // consul-template's Scratch: a key/value store that lives for one template execution.
-#include "functions/dependency.hpp"
+#include "functions/helpers_internal.hpp"
 #include "functions/render_state.hpp"
 
 namespace templet {
@@ -7,6 +7,7 @@ namespace templet {
 namespace {
 
 using Args = std::span<const Value>;
+using helpers::go_quote;
 
 std::map<std::string, Value>& values_of(CallContext& ctx) {
   return RenderState::of(ctx).scratch().values;

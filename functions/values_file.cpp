@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -13,6 +14,7 @@
 
 #include "functions/data_types.hpp"
 #include "functions/helpers_internal.hpp"
+#include "functions/yaml_scalar.hpp"
 
 namespace templet {
 
@@ -56,10 +58,6 @@ bool quoted(const YAML::Node& n) {
   return n.Tag() == "!";
 }
 
-bool is_null_scalar(const std::string& s) {
-  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
-}
-
 // A string as JSON text. yaml-cpp can hand back bytes that are not UTF-8 even from a valid file
 // (escapes), which nlohmann's dump() would throw on; they become U+FFFD, as Go's json.Marshal
 // writes them.
@@ -67,25 +65,25 @@ std::string json_string(const std::string& s) {
   return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// A YAML plain scalar as JSON text, with YAML 1.2 core schema types. Numbers already written as
-// JSON numbers keep their text (`1.50` stays `1.50`), as Vault's body would carry it.
+// A YAML scalar as JSON text, with YAML 1.2 core schema types. Numbers already written as JSON
+// numbers keep their text (`1.50` stays `1.50`), as Vault's body would carry it.
 std::string scalar_json(const YAML::Node& n) {
   const std::string& s = n.Scalar();
-  if (quoted(n)) return json_string(s);
-  if (is_null_scalar(s)) return "null";
-  if (s == "true" || s == "True" || s == "TRUE") return "true";
-  if (s == "false" || s == "False" || s == "FALSE") return "false";
-  static const std::regex number(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?)");
-  if (std::regex_match(s, number)) return s;
-  auto based = [&](std::string_view digits, int base) -> std::optional<std::string> {
-    uint64_t v;
-    auto r = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
-    if (digits.empty() || r.ec != std::errc() || r.ptr != digits.data() + digits.size())
-      return std::nullopt;
-    return std::to_string(v);
-  };
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o'))
-    if (auto v = based(std::string_view(s).substr(2), s[1] == 'x' ? 16 : 8)) return *v;
+  static const std::regex json_number(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?)");
+  YamlScalar r = resolve_yaml_scalar(n);
+  switch (r.kind) {
+    case YamlScalar::Kind::Null:
+      return "null";
+    case YamlScalar::Kind::Bool:
+      return r.boolean ? "true" : "false";
+    case YamlScalar::Kind::Int:
+      return std::regex_match(s, json_number) ? s : std::to_string(r.integer);
+    case YamlScalar::Kind::Float:
+      if (!std::isfinite(r.floating)) break;  // JSON has no infinity: kept as text
+      return std::regex_match(s, json_number) ? s : json(r.floating).dump();
+    case YamlScalar::Kind::String:
+      break;
+  }
   return json_string(s);
 }
 

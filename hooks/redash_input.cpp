@@ -3,10 +3,10 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <charconv>
 #include <cmath>
-#include <limits>
 #include <set>
+
+#include "functions/yaml_scalar.hpp"
 
 namespace templet {
 
@@ -19,43 +19,23 @@ using json = nlohmann::json;
   throw RedashInputError(file + ":" + std::to_string(line + 1) + ": " + msg);
 }
 
-bool parse_int(std::string_view s, int base, int64_t& out) {
-  bool neg = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s.empty()) return false;
-  uint64_t u;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), u, base);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return false;
-  if (!neg && u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
-  if (neg && u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1) return false;
-  out = neg ? static_cast<int64_t>(0 - u) : static_cast<int64_t>(u);
-  return true;
-}
-
-// YAML 1.2 core schema for plain scalars; quoted scalars are always strings.
+// YAML types are kept (`port: 5432` is a number); .inf and .nan have no JSON form and stay text.
 json scalar(const YAML::Node& n) {
-  const std::string& s = n.Scalar();
-  if (n.Tag() == "!") return s;
-  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  int64_t i;
-  std::string_view sv = s;
-  if (sv.size() > 2 && sv[0] == '0' && (sv[1] == 'x' || sv[1] == 'X') &&
-      parse_int(sv.substr(2), 16, i))
-    return i;
-  if (sv.size() > 2 && sv[0] == '0' && sv[1] == 'o' && parse_int(sv.substr(2), 8, i)) return i;
-  if (parse_int(sv, 10, i)) return i;
-  if (s.find_first_of("0123456789") != std::string::npos &&
-      s.find_first_not_of("0123456789+-.eE") == std::string::npos) {
-    double d;
-    auto r = std::from_chars(s.data(), s.data() + s.size(), d);
-    if (r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(d)) return d;
+  YamlScalar r = resolve_yaml_scalar(n);
+  switch (r.kind) {
+    case YamlScalar::Kind::Null:
+      return nullptr;
+    case YamlScalar::Kind::Bool:
+      return r.boolean;
+    case YamlScalar::Kind::Int:
+      return r.integer;
+    case YamlScalar::Kind::Float:
+      if (std::isfinite(r.floating)) return r.floating;
+      break;
+    case YamlScalar::Kind::String:
+      break;
   }
-  return s;
+  return n.Scalar();
 }
 
 json to_json(const YAML::Node& n, const std::string& file, const std::string& where) {

@@ -8,9 +8,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "functions/helpers_internal.hpp"
+
 namespace templet::live {
 
 namespace {
+
+// strings.TrimSpace of a token file or an error body.
+std::string trimmed(std::string_view s) {
+  return std::string(helpers::trim_space(s));
+}
 
 std::string escape_key(const std::string& key) {
   std::string out;
@@ -27,7 +34,7 @@ std::string escape_key(const std::string& key) {
 
 std::string first_line(const std::string& body) {
   std::string s = body.substr(0, body.find('\n'));
-  s = trim_space(s);
+  s = trimmed(s);
   if (s.size() > 200) s = s.substr(0, 200) + "...";
   return s;
 }
@@ -52,7 +59,7 @@ std::string ConsulClient::token() const {
   if (!in) return settings_.token;
   std::stringstream ss;
   ss << in.rdbuf();
-  return trim_space(ss.str());
+  return trimmed(ss.str());
 }
 
 std::string ConsulClient::local_node() {

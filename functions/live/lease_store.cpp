@@ -4,6 +4,7 @@
 // hold JSON: {identity, lease_id, issued_at_ms, expires_at_ms, duration_s, renewable, status,
 // body}. The body is the secret itself, hence 0600 in a 0700 directory.
 #include "functions/live/lease_store.hpp"
+#include "functions/digest.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -47,7 +48,7 @@ LeaseStore::LeaseStore(std::string state_dir) : state_dir_(std::move(state_dir))
 }
 
 std::string LeaseStore::file_for(const std::string& identity) const {
-  return dir_ + "/" + sha1_hex(identity).substr(0, 20) + ".json";
+  return dir_ + "/" + digest::hex(digest::sha1(identity)).substr(0, 20) + ".json";
 }
 
 void LeaseStore::ensure_dir() {

@@ -3,13 +3,14 @@
 // The last path segment of a lease id is the random part that makes it usable, so it is the
 // part replaced by the hash.
 #include "functions/live/mask.hpp"
+#include "functions/digest.hpp"
 
 #include "functions/dependency.hpp"
 
 namespace templet::live {
 
 std::string short_hash(const std::string& secret) {
-  return sha1_hex(secret).substr(0, 6);
+  return digest::hex(digest::sha1(secret)).substr(0, 6);
 }
 
 std::string mask_lease_id(const std::string& lease_id) {

@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "functions/helpers_internal.hpp"
+
 #include "functions/live/kv_path.hpp"
 #include "functions/live/lease_timing.hpp"
 #include "functions/live/mask.hpp"
@@ -20,12 +22,17 @@ namespace templet::live {
 
 namespace {
 
+// strings.TrimSpace of a token file or an error body.
+std::string trimmed(std::string_view s) {
+  return std::string(helpers::trim_space(s));
+}
+
 std::string read_trimmed(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";
   std::stringstream ss;
   ss << in.rdbuf();
-  return trim_space(ss.str());
+  return trimmed(ss.str());
 }
 
 // Each segment escaped, slashes kept.
@@ -56,10 +63,10 @@ std::string error_text(const std::string& body) {
       std::string line;
       while (std::getline(lines, line)) {
         auto star = line.find("* ");
-        if (star != std::string::npos) parts.push_back(trim_space(line.substr(star + 2)));
+        if (star != std::string::npos) parts.push_back(trimmed(line.substr(star + 2)));
       }
     } else {
-      parts.push_back(trim_space(s));
+      parts.push_back(trimmed(s));
     }
   }
   std::string out;
