@@ -1,6 +1,7 @@
 #include "renderer/lexer.hpp"
 
 #include "renderer/gofmt.hpp"
+#include "renderer/gostrconv.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -26,53 +27,13 @@ bool in_ranges(const RuneRange (&table)[N], int32_t r) {
 }  // namespace
 
 int32_t decode_rune(std::string_view s, size_t i, int* width) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c0 = b(i);
-  *width = 1;
-  if (c0 < 0x80) return c0;
-  size_t n = s.size() - i;
-  auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
-  if (c0 >= 0xC2 && c0 <= 0xDF) {
-    if (n < 2 || !cont(i + 1)) return kRuneError;
-    *width = 2;
-    return ((c0 & 0x1F) << 6) | (b(i + 1) & 0x3F);
-  }
-  if (c0 >= 0xE0 && c0 <= 0xEF) {
-    if (n < 3 || !cont(i + 1) || !cont(i + 2)) return kRuneError;
-    unsigned char c1 = b(i + 1);
-    if (c0 == 0xE0 && c1 < 0xA0) return kRuneError;   // overlong
-    if (c0 == 0xED && c1 >= 0xA0) return kRuneError;  // surrogate
-    *width = 3;
-    return ((c0 & 0x0F) << 12) | ((c1 & 0x3F) << 6) | (b(i + 2) & 0x3F);
-  }
-  if (c0 >= 0xF0 && c0 <= 0xF4) {
-    if (n < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return kRuneError;
-    unsigned char c1 = b(i + 1);
-    if (c0 == 0xF0 && c1 < 0x90) return kRuneError;
-    if (c0 == 0xF4 && c1 >= 0x90) return kRuneError;
-    *width = 4;
-    return ((c0 & 0x07) << 18) | ((c1 & 0x3F) << 12) | ((b(i + 2) & 0x3F) << 6) | (b(i + 3) & 0x3F);
-  }
-  return kRuneError;
+  gofmt::Decoded d = gofmt::decode_rune(s, i);
+  *width = static_cast<int>(d.width);
+  return static_cast<int32_t>(d.r);
 }
 
 void append_rune(std::string& out, int32_t r) {
-  if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = kRuneError;
-  if (r < 0x80) {
-    out.push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
+  gofmt::append_rune(out, r < 0 ? gofmt::kRuneError : static_cast<char32_t>(r));
 }
 
 bool is_print(int32_t r) {
