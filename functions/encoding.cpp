@@ -314,6 +314,11 @@ std::string quote_char(unsigned char c) {
   return "'" + q.substr(1, q.size() - 2) + "'";
 }
 
+// json.Unmarshal into interface{}. Not nlohmann, which every other JSON reader in templet uses
+// (API bodies, --data documents, state files): parseJSON's results and errors are visible in
+// rendered output, and json.Unmarshal accepts what nlohmann rejects (bytes that are not UTF-8
+// and lone surrogate escapes inside strings both become U+FFFD) and reports the scanner's own
+// messages ("invalid character 'x' after object key"). The corpus and helpers tests pin both.
 struct JsonParser {
   std::string_view s;
   size_t i = 0;

@@ -380,6 +380,10 @@ TEST_CASE("parseJSON", "[helpers]") {
       {"parseJSON", {S(" null ")}, "<nil> (<nil>)"},
       {"parseJSON", {S(R"({"a":1,"a":2})")}, "map[a:2] (map[string]interface {})"},
       {"parseJSON", {S("-0.5e1")}, "-5 (float64)"},
+      // Accepted by json.Unmarshal, rejected by strict parsers: bytes that are not UTF-8 and a
+      // lone surrogate escape both become U+FFFD.
+      {"parseJSON", {S("\"a\xff b\"")}, "a\uFFFD b (string)"},
+      {"parseJSON", {S(R"("\ud800x")")}, "\uFFFDx (string)"},
   });
   check_errors({
       {"parseJSON", {S(" ")}, "unexpected end of JSON input"},
