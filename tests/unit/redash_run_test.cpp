@@ -1,7 +1,10 @@
 // The Redash hook as it runs in production: the built `templet` binary renders the shipped
 // templates/redash/datasources.yaml.tmpl from the Vault and Consul emulators and applies it to
-// the Redash emulator through apply.redash (project issue 5): the issue's own check against a
-// Redash seeded like a real install. Skipped when python3 or the emulators are absent.
+// the Redash emulator through apply.redash (project issue 5). First the issue's own check
+// against a Redash seeded like a real install; then end to end with a real PostgreSQL server
+// started by the test, whose logins prove that the credentials Redash holds work before and
+// after a lease rotation. Skipped when python3, the emulators or (for the second) PostgreSQL's
+// server binaries are absent.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
@@ -9,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/local_postgres.hpp"
 #include "tests/unit/test_support.hpp"
 
 using namespace templet::testing;
@@ -64,6 +68,13 @@ json lease_held_by(const VaultAndConsul& s, const json& datasource) {
   auto leases = s.leases_by_user();
   auto it = leases.find(datasource["options"].value("user", ""));
   return it == leases.end() ? json() : it->second;
+}
+
+// Redash's connection test of datasource `id`, as the API answers it.
+json connection_test(const EmulatorProcess& redash, int64_t id) {
+  return json::parse(call(redash, "POST",
+                          "/api/data_sources/" + std::to_string(id) + "/test?api_key=admin-api-key")
+                         .body);
 }
 
 void check_no_secret(const std::string& output, const std::vector<std::string>& secrets) {
@@ -198,4 +209,147 @@ TEST_CASE(
   for (const auto& [user, lease] : s.leases_by_user()) secrets.push_back(lease["password"]);
   CHECK(secrets.size() >= 5);
   check_no_secret(all_output, secrets);
+}
+
+TEST_CASE(
+    "redash e2e: Redash's credentials log in to a real PostgreSQL before and after a "
+    "rotation",
+    "[redash][emulator][postgres]") {
+  LocalPostgres pg({"app", "billing"});
+  if (pg.bin_dir.empty()) {
+    WARN("PostgreSQL server binaries not installed (Debian package postgresql); skipped");
+    return;
+  }
+  REQUIRE(pg.error == "");
+  // Leases of 6 s, renewable up to 12 s: renewed once, capped, then replaced; each lease is a
+  // real role with VALID UNTIL, dropped when revoked.
+  const json mount = {
+      {"roles",
+       {{"readonly", {{"default_ttl", 6}, {"max_ttl", 12}, {"postgres", pg.vault_conf()}}}}}};
+  const std::string port = std::to_string(pg.port);
+  const json kv = {{"redash/datasource_configs/app-qa/db_host", "127.0.0.1"},
+                   {"redash/datasource_configs/app-qa/db_port", port},
+                   {"redash/datasource_configs/billing-qa/db_host", "127.0.0.1"},
+                   {"redash/datasource_configs/billing-qa/db_port", port}};
+  VaultAndConsul s(
+      json{{"database_mounts", {{"postgres-app-qa", mount}, {"postgres-billing-qa", mount}}}}
+          .dump(),
+      json{{"kv", kv}}.dump());
+  SKIP_WITHOUT_EMULATORS(s);
+  // Redash already has "App QA", with credentials that no longer work.
+  EmulatorProcess redash("redash", json{{"psql", pg.psql()},
+                                        {"data_sources",
+                                         {{{"id", 1},
+                                           {"name", "App QA"},
+                                           {"type", "pg"},
+                                           {"options",
+                                            {{"host", "127.0.0.1"},
+                                             {"port", pg.port},
+                                             {"dbname", "app"},
+                                             {"user", "v-readonly-gone"},
+                                             {"password", "Gone-Pass-1"},
+                                             {"sslmode", "require"}}}}}}}
+                                       .dump());
+  if (redash.port == 0 || !fs::exists(TEMPLET_BINARY)) {
+    WARN("redash emulator or binary not available; skipped");
+    return;
+  }
+  CHECK(connection_test(redash, 1) ==
+        json{{"ok", false},
+             {"message", "connection to server at \"127.0.0.1\", port " + port +
+                             " failed: FATAL:  password authentication failed for user "
+                             "\"v-readonly-gone\""}});
+
+  TempDir d;
+  const fs::path p = d.path;
+  spit(p / "templet.yaml", config_yaml(p, redash, ", test_after_apply: true"));
+  auto env = s.env();
+  env[kKeyEnv] = "admin-api-key";
+  env["ENVIRONMENT"] = "data-qa";
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, env, p);
+
+  // The credentials Redash holds once templet applied the first render.
+  auto users = [&] {
+    std::map<std::string, json> out;
+    for (const auto& d : redash_datasources(redash)) out[d["name"]] = d["options"];
+    return out;
+  };
+  REQUIRE(eventually(
+      [&] {
+        auto u = users();
+        return u.count("Billing QA (read-only)") &&
+               u["App QA"].value("user", "").rfind("v-readonly-", 0) == 0 &&
+               u["App QA"]["user"] != "v-readonly-gone";
+      },
+      20s));
+  INFO(t.stderr_text());
+  const auto before = users();
+  const int64_t billing_id = datasource_named(redash, "Billing QA (read-only)")["id"];
+  CHECK(connection_test(redash, 1) == json{{"ok", true}, {"message", "success"}});
+  CHECK(connection_test(redash, billing_id) == json{{"ok", true}, {"message", "success"}});
+  // Each login is a role whose VALID UNTIL is the lease's expiry (to the second).
+  const std::string old_user = before.at("App QA")["user"];
+  CHECK(eventually(
+      [&] {
+        auto lease = s.leases_by_user()[old_user];
+        auto [rc, out] = pg.sql(
+            "SELECT extract(epoch FROM rolvaliduntil)::bigint FROM pg_roles "
+            "WHERE rolname = '" +
+            old_user + "'");
+        return rc == 0 && !lease.is_null() &&
+               out == std::to_string(static_cast<long long>(lease["expire_time"].get<double>())) +
+                          "\n";
+      },
+      5s));
+
+  // The rotation: renewed, capped at the max TTL, replaced; Redash updated; the old role dropped.
+  REQUIRE(eventually(
+      [&] {
+        auto u = users();
+        return u["App QA"]["user"] != before.at("App QA")["user"] &&
+               u["Billing QA (read-only)"]["user"] != before.at("Billing QA (read-only)")["user"];
+      },
+      25s));
+  auto pg_log_of = [&](const std::string& user) {
+    std::vector<std::string> actions;
+    const json state = call_json(s.vault, "GET", "/_emulator/state");
+    for (const auto& e : state["pg_log"])
+      if (e["username"] == user)
+        actions.push_back(
+            e["action"].get<std::string>() + (e["ok"] == true ? "" : " failed") +
+            (e.contains("reason") ? " (" + e["reason"].get<std::string>() + ")" : ""));
+    return actions;
+  };
+  REQUIRE(eventually(
+      [&] { return !pg_log_of(old_user).empty() && pg_log_of(old_user).back() == "drop (revoke)"; },
+      10s));
+  auto history = pg_log_of(old_user);
+  REQUIRE(history.size() >= 3);
+  CHECK(history.front() == "create");
+  for (size_t i = 1; i + 1 < history.size(); ++i) CHECK(history[i] == "renew");
+  CHECK(t.stderr_text().find("(capped by the max TTL)") != std::string::npos);
+  CHECK(pg.sql("SELECT count(*) FROM pg_roles WHERE rolname = '" + old_user + "'") ==
+        std::make_pair(0, std::string("0\n")));
+
+  // Redash's new credentials log in; the old ones, tried through the same test, do not.
+  CHECK(connection_test(redash, 1) == json{{"ok", true}, {"message", "success"}});
+  CHECK(connection_test(redash, billing_id) == json{{"ok", true}, {"message", "success"}});
+  json old = {
+      {"name", "App QA, old credentials"}, {"type", "pg"}, {"options", before.at("App QA")}};
+  const int64_t old_id = json::parse(
+      call(redash, "POST", "/_emulator/seed", json{{"data_sources", {old}}}.dump()).body)["ids"][0];
+  CHECK(connection_test(redash, old_id) ==
+        json{{"ok", false},
+             {"message", "connection to server at \"127.0.0.1\", port " + port +
+                             " failed: FATAL:  password authentication failed for user \"" +
+                             old_user + "\""}});
+
+  t.signal(SIGTERM);
+  CHECK(t.wait(10s) == 0);
+  // templet printed no password it handled.
+  std::vector<std::string> secrets = {"Gone-Pass-1"};
+  for (const auto& [name, options] : before) secrets.push_back(options["password"]);
+  for (const auto& [name, options] : users())
+    if (options.contains("password")) secrets.push_back(options["password"]);
+  check_no_secret(t.stdout_text() + t.stderr_text(), secrets);
 }
