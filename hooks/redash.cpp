@@ -120,11 +120,12 @@ PlanEntry RedashHook::plan_entry(const RedashEntry& e, const std::vector<RemoteD
       const json& want = e.options[k];
       const json& have = stored[k];
       if (secret && have == kRedashSecretPlaceholder && want != kRedashSecretPlaceholder) {
-        if (!record)
+        if (!record || !record->secrets_known)
           pe.details.push_back(k + ": (secret) unknown");
         else {
           auto d = record->secrets.find(k);
-          if (d == record->secrets.end() || d->second != redash_secret_digest(k, want))
+          if (d == record->secrets.end() ||
+              d->second != redash_secret_digest(st.digest_key, k, want))
             pe.details.push_back(k + ": (secret) changed");
         }
       } else if (want != have) {
@@ -232,6 +233,12 @@ ApplyResult RedashHook::apply(const Plan& plan) {
     return result;
   }
   RedashState st = load_redash_state(state_path_);
+  try {
+    ensure_redash_digest_key(state_path_, st);
+  } catch (const std::exception& e) {
+    // Digests under an empty key match no later key_id: those secrets count as unknown again.
+    spdlog::warn("redash: {} (the next plan cannot tell whether secrets changed)", e.what());
+  }
   auto save = [&] {
     try {
       save_redash_state(state_path_, st);
@@ -270,8 +277,8 @@ ApplyResult RedashHook::apply(const Plan& plan) {
           r.id = backend_->create(prep.entry.name, prep.entry.type, prep.entry.options);
           r.name = prep.entry.name;
           r.type = prep.entry.type;
-          st.datasources[r.id] =
-              redash_state_record(r.name, r.type, prep.entry.options, prep.secret_keys, true);
+          st.datasources[r.id] = redash_state_record(st.digest_key, r.name, r.type,
+                                                     prep.entry.options, prep.secret_keys, true);
           save();
           ae.outcome = ApplyOutcome::Created;
           ae.message = "id " + std::to_string(r.id);
@@ -282,8 +289,8 @@ ApplyResult RedashHook::apply(const Plan& plan) {
           const RemoteDatasource& r = *prep.remote;
           backend_->update(r, prep.entry.type, prep.entry.options);
           bool created = st.datasources.count(r.id) && st.datasources[r.id].created;
-          st.datasources[r.id] = redash_state_record(r.name, prep.entry.type, prep.entry.options,
-                                                     prep.secret_keys, created);
+          st.datasources[r.id] = redash_state_record(st.digest_key, r.name, prep.entry.type,
+                                                     prep.entry.options, prep.secret_keys, created);
           save();
           ae.outcome = ApplyOutcome::Updated;
           ae.message = "id " + std::to_string(r.id);

@@ -2,9 +2,11 @@
 #include "hooks/redash_state.hpp"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -19,32 +21,93 @@ namespace templet {
 namespace {
 using json = nlohmann::json;
 
+constexpr int kStateVersion = 2;  // 1: plain SHA-256 digests
+const char* const kKeyFile = "digest.key";
+
 void ensure_private_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create " + dir + ": " + ec.message());
   ::chmod(dir.c_str(), 0700);
 }
+
+std::string key_path_for(const std::string& state_path) {
+  return (std::filesystem::path(state_path).parent_path() / kKeyFile).string();
+}
+
+std::string hmac_hex(const std::string& digest_key, const std::string& message) {
+  return digest::hex(digest::hmac_sha256(digest_key, message));
+}
+
+// Names the key a state file was digested with, without revealing anything about it.
+std::string key_id(const std::string& digest_key) {
+  return hmac_hex(digest_key, "templet redash state key id").substr(0, 16);
+}
+
+std::string read_key(const std::string& key_path) {
+  std::ifstream in(key_path);
+  if (!in) return "";
+  std::string key;
+  in >> key;
+  return key;
+}
+
+// Writes `text` to a new file (0600, never following a symlink); throws on failure.
+void write_new_file(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::fchmod(fd, 0600);
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int err = errno;
+    ::unlink(path.c_str());
+    throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
+  }
+}
+
+std::string random_key_hex() {
+  std::array<uint8_t, 32> bytes{};
+  size_t got = 0;
+  while (got < bytes.size()) {
+    ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
+    got += static_cast<size_t>(n);
+  }
+  return digest::hex(bytes);
+}
 }  // namespace
 
-std::string redash_options_digest(const json& options) {
+std::string redash_options_digest(const std::string& digest_key, const json& options) {
   // nlohmann's object is a sorted map, so dump() is canonical: sorted keys, no spaces.
-  return digest::hex(digest::sha256(options.dump()));
+  return hmac_hex(digest_key, options.dump());
 }
 
-std::string redash_secret_digest(const std::string& key, const json& value) {
-  return digest::hex(digest::sha256(json{{key, value}}.dump()));
+std::string redash_secret_digest(const std::string& digest_key, const std::string& key,
+                                 const json& value) {
+  return hmac_hex(digest_key, json{{key, value}}.dump());
 }
 
-RedashStateRecord redash_state_record(const std::string& name, const std::string& type,
-                                      const json& options, const std::set<std::string>& secret_keys,
-                                      bool created) {
+RedashStateRecord redash_state_record(const std::string& digest_key, const std::string& name,
+                                      const std::string& type, const json& options,
+                                      const std::set<std::string>& secret_keys, bool created) {
   RedashStateRecord r;
   r.name = name;
   r.type = type;
-  r.digest = redash_options_digest(options);
+  r.digest = redash_options_digest(digest_key, options);
   for (const auto& k : secret_keys)
-    if (options.contains(k)) r.secrets[k] = redash_secret_digest(k, options[k]);
+    if (options.contains(k)) r.secrets[k] = redash_secret_digest(digest_key, k, options[k]);
   r.created = created;
   return r;
 }
@@ -60,11 +123,18 @@ RedashState load_redash_state(const std::string& path) {
   RedashState st;
   if (path.empty()) return st;
   std::ifstream in(path);
-  if (!in) return st;
+  if (!in) {
+    st.digest_key = read_key(key_path_for(path));
+    return st;
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   json j = json::parse(ss.str(), nullptr, false);
   if (!j.is_object() || !j.contains("datasources") || !j["datasources"].is_object()) return st;
+  st.digest_key = read_key(key_path_for(path));
+  // Digests from another key, or plain SHA-256 ones from version 1, cannot be compared.
+  const bool digests_usable = j.value("version", 0) == kStateVersion && !st.digest_key.empty() &&
+                              j.value("key_id", "") == key_id(st.digest_key);
   for (auto it = j["datasources"].begin(); it != j["datasources"].end(); ++it) {
     const json& d = it.value();
     if (!d.is_object()) continue;
@@ -77,14 +147,37 @@ RedashState load_redash_state(const std::string& path) {
     RedashStateRecord r;
     r.name = d.value("name", "");
     r.type = d.value("type", "");
-    r.digest = d.value("digest", "");
     r.created = d.value("created", false);
-    if (d.contains("secrets") && d["secrets"].is_object())
+    r.secrets_known = digests_usable && d.value("secrets_known", true);
+    if (r.secrets_known) r.digest = d.value("digest", "");
+    if (r.secrets_known && d.contains("secrets") && d["secrets"].is_object())
       for (auto s = d["secrets"].begin(); s != d["secrets"].end(); ++s)
         if (s.value().is_string()) r.secrets[s.key()] = s.value().get<std::string>();
     st.datasources[id] = std::move(r);
   }
   return st;
+}
+
+void ensure_redash_digest_key(const std::string& path, RedashState& state) {
+  if (path.empty()) return;
+  const std::filesystem::path p(path);
+  ensure_private_dir(p.parent_path().parent_path().string());
+  ensure_private_dir(p.parent_path().string());
+  const std::string key_path = key_path_for(path);
+  state.digest_key = read_key(key_path);
+  if (!state.digest_key.empty()) return;
+  // Written under a temporary name and linked into place: link() never replaces, so when two
+  // processes race, both end up reading the one key that won, and never a partial file.
+  const std::string tmp = key_path + ".tmp." + std::to_string(::getpid());
+  ::unlink(tmp.c_str());
+  write_new_file(tmp, random_key_hex() + "\n");
+  int linked = ::link(tmp.c_str(), key_path.c_str());
+  int err = errno;
+  ::unlink(tmp.c_str());
+  if (linked != 0 && err != EEXIST)
+    throw std::runtime_error("cannot create " + key_path + ": " + std::strerror(err));
+  state.digest_key = read_key(key_path);
+  if (state.digest_key.empty()) throw std::runtime_error("cannot read " + key_path);
 }
 
 void save_redash_state(const std::string& path, const RedashState& state) {
@@ -93,33 +186,23 @@ void save_redash_state(const std::string& path, const RedashState& state) {
   ensure_private_dir(p.parent_path().parent_path().string());
   ensure_private_dir(p.parent_path().string());
   json ds = json::object();
-  for (const auto& [id, r] : state.datasources)
-    ds[std::to_string(id)] = {{"name", r.name},
-                              {"type", r.type},
-                              {"digest", r.digest},
-                              {"secrets", r.secrets},
-                              {"created", r.created}};
-  const std::string text = json{{"version", 1}, {"datasources", ds}}.dump(2) + "\n";
+  for (const auto& [id, r] : state.datasources) {
+    json& d = ds[std::to_string(id)];
+    d = {{"name", r.name},
+         {"type", r.type},
+         {"digest", r.digest},
+         {"secrets", r.secrets},
+         {"created", r.created}};
+    // Stays unknown until templet sends the secrets again (not "changed" on the next load).
+    if (!r.secrets_known) d["secrets_known"] = false;
+  }
+  const std::string text =
+      json{{"version", kStateVersion}, {"key_id", key_id(state.digest_key)}, {"datasources", ds}}
+          .dump(2) +
+      "\n";
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::fchmod(fd, 0600);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  }
+  ::unlink(tmp.c_str());  // left by a process with this pid that died mid-write
+  write_new_file(tmp, text);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());

@@ -1,10 +1,21 @@
 // What templet last applied to a Redash, kept in state_dir between runs.
 //
 // Redash reads secrets back masked, so whether a rendered password differs from the stored one
-// can only be known from what templet itself sent: per datasource id, the SHA-256 of the
-// canonical JSON of the options sent and one digest per secret key. The file also records which
+// can only be known from what templet itself sent: per datasource id, a digest of the canonical
+// JSON of the options sent and one digest per secret key. The file also records which
 // datasources templet created, the only ones `prune` may delete. No secret value is stored.
-// The file is 0600 in a 0700 directory and replaced atomically.
+//
+// The digests are HMAC-SHA-256 under a random key of this state_dir (state_dir/redash/
+// digest.key: 32 random bytes as 64 hex digits, the digits being the key; 0600, created by
+// the first apply), not plain SHA-256: a password with little entropy could be recovered from
+// a plain digest by trying candidates, and the state file may travel (backups, bug reports)
+// without the key. Whoever can read the key as well can still test guesses; the key only keeps
+// the state file alone from being enough. The file names the key it was made with (`key_id`);
+// digests made under another key, or by templet versions that wrote plain SHA-256 (file
+// version 1), are ignored: those secrets count as unknown, so the next apply sends them once
+// and records new digests.
+//
+// Files are 0600 in a 0700 directory and replaced atomically.
 #pragma once
 
 #include <cstdint>
@@ -18,28 +29,36 @@ namespace templet {
 struct RedashStateRecord {
   std::string name;
   std::string type;
-  std::string digest;                          // sha256 of the canonical options JSON
-  std::map<std::string, std::string> secrets;  // key -> digest of that key's value
+  std::string digest;                          // HMAC of the canonical options JSON
+  std::map<std::string, std::string> secrets;  // key -> HMAC of that key's value
+  bool secrets_known = true;                   // false: digests absent or made under another key
   bool created = false;                        // created by templet (prune may delete it)
 };
 
 struct RedashState {
   std::map<int64_t, RedashStateRecord> datasources;
+  std::string digest_key;  // this state_dir's HMAC key; "" until created
 };
 
-// SHA-256 hex of the canonical (sorted-key, compact) JSON of `options`.
-std::string redash_options_digest(const nlohmann::json& options);
-// Digest of one secret option's value.
-std::string redash_secret_digest(const std::string& key, const nlohmann::json& value);
-// The record for options about to be sent.
-RedashStateRecord redash_state_record(const std::string& name, const std::string& type,
-                                      const nlohmann::json& options,
+// HMAC-SHA-256 hex, under `digest_key`, of the canonical (sorted-key, compact) JSON of `options`.
+std::string redash_options_digest(const std::string& digest_key, const nlohmann::json& options);
+// HMAC-SHA-256 hex, under `digest_key`, of one secret option.
+std::string redash_secret_digest(const std::string& digest_key, const std::string& key,
+                                 const nlohmann::json& value);
+// The record for options about to be sent, digested under `digest_key`.
+RedashStateRecord redash_state_record(const std::string& digest_key, const std::string& name,
+                                      const std::string& type, const nlohmann::json& options,
                                       const std::set<std::string>& secret_keys, bool created);
 
 // state_dir/redash/<digest of url>.json; "" when state_dir is empty (no state kept).
 std::string redash_state_path(const std::string& state_dir, const std::string& url);
-// An absent or unreadable file is an empty state.
+// An absent or unreadable file is an empty state. The digest key is read when it exists, never
+// created here (a plan writes nothing).
 RedashState load_redash_state(const std::string& path);
+// Reads state.digest_key from the key file next to `path`, creating the file first (random,
+// 0600) when there is none; safe when two processes do it at once. Throws std::runtime_error
+// when the key cannot be read or created. Nothing to do for an empty path.
+void ensure_redash_digest_key(const std::string& path, RedashState& state);
 // Throws std::runtime_error when the file cannot be written.
 void save_redash_state(const std::string& path, const RedashState& state);
 

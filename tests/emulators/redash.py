@@ -180,6 +180,7 @@ class RedashEmulator(Emulator):
         self.test_results = {}
         self.test_log = []
         self.test_delay = 0.0
+        self.psql = None
 
     def seed(self, data):
         if data.get("replace_api_keys"):
@@ -199,6 +200,8 @@ class RedashEmulator(Emulator):
             self.types.pop(t, None)
         if "next_id" in data:
             self.next_id = int(data["next_id"])
+        if "psql" in data:
+            self.psql = data["psql"] or None
         if "test_delay_s" in data:
             self.test_delay = float(data["test_delay_s"])
         for k, v in (data.get("test_results") or {}).items():
@@ -443,7 +446,7 @@ class RedashEmulator(Emulator):
                 result = {"message": override.get("message", "success"),
                           "ok": bool(override.get("ok", True))}
             elif ds["type"] in ("pg", "redshift"):
-                result = self._test_pg(ds["options"])
+                result = self._test_pg(ds["options"], self.psql)
             else:
                 result = {"message": "success", "ok": True}
         finally:
@@ -453,10 +456,16 @@ class RedashEmulator(Emulator):
         return json_response(200, result)
 
     @staticmethod
-    def _test_pg(o):
-        psql = shutil.which("psql")
-        if psql is None:
-            return {"message": "success", "ok": True}
+    def _test_pg(o, psql=None):
+        """Logs in with the stored options through psql: the seeded `psql`, else the one on
+        PATH. Without a seeded one and with none on PATH, every test succeeds (no database)."""
+        if psql is not None:
+            if not os.access(psql, os.X_OK):
+                return {"message": "psql not found at %s" % psql, "ok": False}
+        else:
+            psql = shutil.which("psql")
+            if psql is None:
+                return {"message": "success", "ok": True}
         env = dict(os.environ)
         env["PGCONNECT_TIMEOUT"] = "5"
         env["PGPASSWORD"] = str(o.get("password", ""))

@@ -311,6 +311,12 @@ class RedashTests(EmuCase):
             self.assertFalse(r["ok"])
             self.assertIn("127.0.0.1", r["message"])
 
+    def test_pg_test_with_a_seeded_psql_that_is_missing_fails(self):
+        self.emu.control("seed", {"psql": "/nonexistent/psql"})
+        d = self.create().json()
+        r = self.call("POST", "/api/data_sources/%d/test" % d["id"], headers=ADMIN).json()
+        self.assertEqual(r, {"message": "psql not found at /nonexistent/psql", "ok": False})
+
 
 # ====================================================================================== influx
 TOK = {"Authorization": "Token admin-token"}

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "functions/digest.hpp"
 #include "hooks/redash.hpp"
 #include "hooks/redash_input.hpp"
 #include "hooks/redash_manage.hpp"
@@ -457,4 +458,63 @@ TEST_CASE("redash: manage.py mode has the same plan and apply semantics", "[reda
       ++writes_without_bad_port;
   CHECK(writes_without_bad_port == 0);
   check_no_secret(out);
+}
+
+TEST_CASE(
+    "redash: state digests are HMACs under a per-state_dir key; plain SHA-256 ones are "
+    "unknown once",
+    "[redash][emulator]") {
+  EmulatorProcess emu("redash");
+  if (emu.port == 0) {
+    WARN("redash emulator not available; skipped");
+    return;
+  }
+  ::setenv(kKeyEnv, "admin-api-key", 1);
+  TempDir state;
+  const std::string rendered = "- {name: A, type: pg, options: {dbname: a, password: hunter2}}\n";
+  // Plans and applies; returns the plan without its header line.
+  auto plan_and_apply = [&] {
+    auto hook = make_redash_hook(config_for(emu), state.path);
+    Plan p = hook->plan(rendered, "f");
+    hook->apply(p);
+    std::string text = format_plan(p);
+    return text.substr(text.find('\n') + 1);
+  };
+  const std::string unchanged = "  unchanged \"A\"\n";
+  const std::string unknown = "  update \"A\"\n      password: (secret) unknown\n";
+  CHECK(plan_and_apply() ==
+        "  create \"A\"\n      type: pg\n      options: dbname, password (secret)\n");
+
+  // The key: 32 random bytes as hex, private. The digest: HMAC-SHA-256 under it, so the state
+  // file alone gives no way to test guesses of a weak password.
+  const auto key_file = state.path / "redash" / "digest.key";
+  const std::string key = templet::testing::slurp(key_file);
+  REQUIRE(key.size() == 65);
+  CHECK(key.find_first_not_of("0123456789abcdef") == 64);
+  CHECK(templet::testing::mode_of(key_file) == 0600);
+  const auto state_file = redash_state_path(state.path, emu.url());
+  json saved = json::parse(templet::testing::slurp(state_file));
+  const std::string plain = digest::hex(digest::sha256(R"({"password":"hunter2"})"));
+  const std::string keyed =
+      digest::hex(digest::hmac_sha256(key.substr(0, 64), R"({"password":"hunter2"})"));
+  CHECK(saved["version"] == 2);
+  CHECK(saved["datasources"]["1"]["secrets"] == json{{"password", keyed}});
+  CHECK(templet::testing::slurp(state_file).find(plain) == std::string::npos);
+  CHECK(plan_and_apply() == unchanged);
+
+  // A state file from before the keys (version 1, plain SHA-256): the secret is unknown once,
+  // sent again, and then known; the record still says templet created the datasource.
+  saved["version"] = 1;
+  saved.erase("key_id");
+  saved["datasources"]["1"]["secrets"]["password"] = plain;
+  templet::testing::spit(state_file, saved.dump());
+  CHECK(plan_and_apply() == unknown);
+  CHECK(plan_and_apply() == unchanged);
+  CHECK(json::parse(templet::testing::slurp(state_file))["datasources"]["1"]["created"] == true);
+
+  // A lost key: its digests cannot be checked, so again unknown once, under a new key.
+  std::filesystem::remove(key_file);
+  CHECK(plan_and_apply() == unknown);
+  CHECK(templet::testing::slurp(key_file) != key);
+  CHECK(plan_and_apply() == unchanged);
 }
