@@ -38,11 +38,7 @@ int run_apply_redash(const ApplyRedashOptions& o) {
     std::cerr << "templet: apply redash: " << plan.error << "\n";
     return 1;
   }
-  if (o.plan_only) {
-    for (const auto& e : plan.entries)
-      if (e.action == PlanAction::Refused) return 1;
-    return 0;
-  }
+  if (o.plan_only) return plan.ok() ? 0 : 1;
   ApplyResult result = hook->apply(plan);
   std::cout << format_result(result) << std::flush;
   if (!result.error.empty()) std::cerr << "templet: apply redash: " << result.error << "\n";

@@ -67,11 +67,7 @@ int run_apply_influxdb(const ApplyInfluxOptions& o) {
     std::cerr << "templet apply influxdb: " << plan.error << "\n";
     return 1;
   }
-  if (o.plan_only) {
-    for (const auto& e : plan.entries)
-      if (e.action == PlanAction::Refused) return 1;
-    return 0;
-  }
+  if (o.plan_only) return plan.ok() ? 0 : 1;
   ApplyResult result = hook->apply(plan);
   std::cout << "influxdb apply result:\n" << format_result(result);
   std::cout.flush();

@@ -289,6 +289,8 @@ class Loop {
       std::string plan_text = mask_secrets(format_plan(plan), secrets);
       if (opt_.dry_run) {
         out << plan_text;
+        // As `templet apply ... --plan` does: a plan that would refuse an entry fails the run.
+        if (!plan.ok()) fail(s, plan.hook + " plan for " + dest + " would not apply cleanly");
         continue;
       }
       spdlog::info("{}", plan_text);

@@ -26,6 +26,13 @@ struct Plan {
   std::string file;    // the rendered file the plan was made from
   std::vector<PlanEntry> entries;
   std::string error;  // the plan could not be made at all (file invalid, server refused us)
+  // Applying it would succeed as far as can be known: it was made and refuses no entry.
+  bool ok() const {
+    if (!error.empty()) return false;
+    for (const auto& e : entries)
+      if (e.action == PlanAction::Refused) return false;
+    return true;
+  }
 };
 
 enum class ApplyOutcome { Created, Updated, Unchanged, Deleted, Refused, Failed };

@@ -139,7 +139,10 @@ TEST_CASE(
   // templet plan: the exact plan, and no write anywhere.
   auto [plan_status, plan_out, plan_err] = run("data-qa", {"plan"});
   INFO(plan_err);
-  CHECK(plan_status == 0);
+  // A plan that refuses an entry fails, as `templet apply redash --plan` does.
+  CHECK(plan_status == 1);
+  CHECK(plan_err.find("redash plan for " + (p / "datasources.yaml").string() +
+                      " would not apply cleanly") != std::string::npos);
   const std::string plan_text = "redash plan for " + (p / "datasources.yaml").string() + " -> " +
                                 redash.url() +
                                 "\n"
