@@ -3,7 +3,6 @@
 // entries, readiness waiting, a rejected key, prune, the CLI, and that no pushed secret appears
 // in any output. Input parsing errors are checked without a server.
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -103,7 +102,9 @@ RedashApplyConfig config_for(const EmulatorProcess& emu) {
   return c;
 }
 
+// Also keeps the output for the suite's leak scan.
 void check_no_secret(const std::string& output) {
+  templet::testing::keep_output(output, "plan");
   for (const auto& s : kPushed) {
     INFO("secret " << s);
     CHECK(output.find(s) == std::string::npos);
@@ -276,6 +277,7 @@ TEST_CASE("redash: plan and apply against the emulator", "[redash][emulator]") {
 
   check_no_secret(all_output);
   CHECK(all_output.find("S3cret-Pass-X") == std::string::npos);
+  templet::testing::keep_state_modes(state.path, false);
 }
 
 TEST_CASE("redash: a rejected API key, a server still starting", "[redash][emulator]") {
@@ -354,6 +356,8 @@ TEST_CASE("redash: prune deletes only what templet created; connection tests",
   CHECK_FALSE(stored(emu.url(), 1).is_null());
   CHECK(out.find("Pw-") == std::string::npos);
   CHECK(ptext.find("Pw-") == std::string::npos);
+  templet::testing::keep_output(out + ptext, "plan");
+  templet::testing::keep_state_modes(state.path, false);
 }
 
 TEST_CASE("redash: templet apply redash FILE [--plan] exit codes", "[redash][emulator][cli]") {
@@ -364,16 +368,13 @@ TEST_CASE("redash: templet apply redash FILE [--plan] exit codes", "[redash][emu
   }
   TempDir dir;
   auto run = [&](const std::string& file, const std::string& extra) {
-    std::string out_file = dir.path.string() + "/out";
-    std::string cmd = "REDASH_URL=" + emu.url() + " MY_KEY=admin-api-key " +
-                      std::string(TEMPLET_BINARY) + " apply redash " + file +
-                      " --api-key-env MY_KEY --state-dir " + dir.path.string() + "/state " + extra +
-                      " >" + out_file + " 2>&1";
-    int status = std::system(cmd.c_str());
-    std::ifstream in(out_file);
-    std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto r = templet::testing::run_shell("REDASH_URL=" + emu.url() + " MY_KEY=admin-api-key " +
+                                         std::string(TEMPLET_BINARY) + " apply redash " + file +
+                                         " --api-key-env MY_KEY --state-dir " + dir.path.string() +
+                                         "/state " + extra);
+    std::string output = r.out + r.err;
     check_no_secret(output);
-    return std::make_pair(WEXITSTATUS(status), output);
+    return std::make_pair(r.status, output);
   };
   std::string mixed = dir.path.string() + "/mixed.yaml";
   std::ofstream(mixed) << kRendered;
@@ -457,4 +458,5 @@ TEST_CASE("redash: manage.py mode has the same plan and apply semantics", "[reda
       ++writes_without_bad_port;
   CHECK(writes_without_bad_port == 0);
   check_no_secret(out);
+  templet::testing::keep_state_modes(state.path, false);
 }
