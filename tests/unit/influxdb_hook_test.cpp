@@ -129,7 +129,8 @@ TEST_CASE("influxdb hook: a server that never answers is given up after ready_ti
   CHECK_FALSE(h.apply(plan).ok());
 }
 
-TEST_CASE("influxdb hook: create, update, unchanged; second run writes nothing", "[influxdb]") {
+TEST_CASE("influxdb hook: create, update, unchanged, and a second run writes nothing",
+          "[influxdb]") {
   NEED_EMULATOR(emu);
   auto ids = seed(emu, json::array({{{"flux", flux("cpu", "old")}},
                                     {{"flux", flux("mem")}, {"status", "inactive"}},

@@ -318,7 +318,7 @@ TEST_CASE("redash: a rejected API key, a server still starting", "[redash][emula
   CHECK(down.error.find("not ready: GET /api/data_sources answered 503") != std::string::npos);
 }
 
-TEST_CASE("redash: prune deletes only what templet created; connection tests",
+TEST_CASE("redash: prune deletes only what templet created, and connection tests",
           "[redash][emulator]") {
   EmulatorProcess emu("redash",
                       R"({"data_sources": [{"id": 1, "name": "Keep", "type": "pg",
