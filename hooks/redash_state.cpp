@@ -1,30 +1,17 @@
 // The Redash hook's state file (see redash_state.hpp).
 #include "hooks/redash_state.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 
 #include "functions/digest.hpp"
+#include "sys/private_files.hpp"
 
 namespace templet {
 
 namespace {
 using json = nlohmann::json;
-
-void ensure_private_dir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("cannot create " + dir + ": " + ec.message());
-  ::chmod(dir.c_str(), 0700);
-}
 }  // namespace
 
 std::string redash_options_digest(const json& options) {
@@ -90,8 +77,9 @@ RedashState load_redash_state(const std::string& path) {
 void save_redash_state(const std::string& path, const RedashState& state) {
   if (path.empty()) return;
   const std::filesystem::path p(path);
-  ensure_private_dir(p.parent_path().parent_path().string());
-  ensure_private_dir(p.parent_path().string());
+  // state_dir keeps the mode it has (see private_files.hpp); redash/ is always private.
+  ensure_private_dir(p.parent_path().parent_path().string(), false);
+  ensure_private_dir(p.parent_path().string(), true);
   json ds = json::object();
   for (const auto& [id, r] : state.datasources)
     ds[std::to_string(id)] = {{"name", r.name},
@@ -100,31 +88,7 @@ void save_redash_state(const std::string& path, const RedashState& state) {
                               {"secrets", r.secrets},
                               {"created", r.created}};
   const std::string text = json{{"version", 1}, {"datasources", ds}}.dump(2) + "\n";
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::fchmod(fd, 0600);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot replace " + path + ": " + std::strerror(err));
-  }
+  write_private_file(path, text);
 }
 
 }  // namespace templet
