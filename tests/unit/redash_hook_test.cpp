@@ -20,6 +20,7 @@
 using namespace templet;
 using json = nlohmann::json;
 using templet::testing::EmulatorProcess;
+using templet::testing::slurp;
 using templet::testing::TempDir;
 
 namespace {
@@ -100,6 +101,16 @@ RedashApplyConfig config_for(const EmulatorProcess& emu) {
   c.api_key_env = kKeyEnv;
   c.ready_timeout = std::chrono::seconds(10);
   return c;
+}
+
+// The manage.py backend over tests/unit/fake_manage_py.py (REDASH_EMU_URL names the emulator).
+RedashApplyConfig manage_py_config() {
+  RedashApplyConfig cfg;
+  cfg.mode = "manage_py";
+  cfg.command = {"/usr/bin/python3",
+                 std::string(TEMPLET_SOURCE_DIR) + "/tests/unit/fake_manage_py.py"};
+  cfg.url = "redash-server";
+  return cfg;
 }
 
 // Also keeps the output for the suite's leak scan.
@@ -414,11 +425,9 @@ TEST_CASE("redash: manage.py mode has the same plan and apply semantics", "[reda
   }
   ::setenv("REDASH_EMU_URL", emu.url().c_str(), 1);
   TempDir state;
-  RedashApplyConfig cfg;
-  cfg.mode = "manage_py";
-  cfg.command = {"/usr/bin/python3",
-                 std::string(TEMPLET_SOURCE_DIR) + "/tests/unit/fake_manage_py.py"};
-  cfg.url = "redash-server";
+  const std::string argv_log = (state.path / "argv.log").string();
+  ::setenv("FAKE_MANAGE_ARGV_LOG", argv_log.c_str(), 1);
+  RedashApplyConfig cfg = manage_py_config();
   auto hook = make_redash_hook(cfg, state.path);
   Plan plan = hook->plan(kRendered, "ds.yaml");
   std::string out = format_plan(plan);
@@ -458,5 +467,42 @@ TEST_CASE("redash: manage.py mode has the same plan and apply semantics", "[reda
       ++writes_without_bad_port;
   CHECK(writes_without_bad_port == 0);
   check_no_secret(out);
+  // The options went through the environment: no password on any manage.py command line.
+  std::string argvs = slurp(argv_log);
+  ::unsetenv("FAKE_MANAGE_ARGV_LOG");
+  ::remove(argv_log.c_str());
+  CHECK(argvs.find("[\"ds\", \"new\", \"New One\", \"--type\", \"pg\"]\n") != std::string::npos);
+  CHECK(argvs.find("[\"ds\", \"edit\", \"Prod DB (main)\", \"--type\", \"pg\"]\n") !=
+        std::string::npos);
+  CHECK(argvs.find("--options") == std::string::npos);
+  for (const auto& secret : kPushed) CHECK(argvs.find(secret) == std::string::npos);
   templet::testing::keep_state_modes(state.path, false);
+}
+
+TEST_CASE("redash: manage.py that does not get the options fails loudly", "[redash][emulator]") {
+  EmulatorProcess emu("redash", kSeed);
+  if (emu.port == 0) {
+    WARN("redash emulator not available; skipped");
+    return;
+  }
+  ::setenv("REDASH_EMU_URL", emu.url().c_str(), 1);
+  ::setenv("FAKE_MANAGE_IGNORE_ENV", "1", 1);  // as docker exec without -e
+  TempDir state;
+  auto hook = make_redash_hook(manage_py_config(), state.path);
+  ApplyResult r = hook->apply(hook->plan(
+      "- {name: Prod DB (main), type: pg, options: {dbname: app, password: S3cret-Pass-1}}\n"
+      "- {name: Fresh, type: pg, options: {dbname: f, password: N3w-Pass-3}}\n",
+      "ds.yaml"));
+  ::unsetenv("FAKE_MANAGE_IGNORE_ENV");
+  const std::string hint =
+      "manage.py reads the options from FLASK_DS_NEW_OPTIONS and FLASK_DS_EDIT_OPTIONS; pass them "
+      "through to it (docker exec -e FLASK_DS_NEW_OPTIONS -e FLASK_DS_EDIT_OPTIONS ...)";
+  CHECK(format_result(r) ==
+        "  failed \"Prod DB (main)\": manage.py ds edit \"Prod DB (main)\" left the options "
+        "unchanged; " +
+            hint + "\n  failed \"Fresh\": manage.py ds new \"Fresh\" failed (exit 1: Aborted!); " +
+            hint + "\n");
+  CHECK_FALSE(r.ok());
+  CHECK(stored(emu.url(), 1)["options"]["password"] == "Old-Pass-0");
+  check_no_secret(format_result(r));
 }
