@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "hooks/redash.hpp"
+#include "sys/private_files.hpp"
 
 namespace templet {
 
@@ -30,6 +31,8 @@ int run_apply_redash(const ApplyRedashOptions& o) {
   cfg.url = url;
   cfg.api_key_env = o.api_key_env.empty() ? "REDASH_API_KEY" : o.api_key_env;
   std::string state_dir = o.state_dir.empty() ? "/var/lib/templet" : o.state_dir;
+  if (std::string w = open_state_dir_warning(state_dir); !w.empty())
+    std::cerr << "templet: warning: " << w << "\n";
 
   auto hook = make_redash_hook(cfg, state_dir);
   Plan plan = hook->plan(ss.str(), o.file);

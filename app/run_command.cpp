@@ -14,6 +14,7 @@
 #include "functions/values_file.hpp"
 #include "hooks/influxdb.hpp"
 #include "hooks/redash.hpp"
+#include "sys/private_files.hpp"
 
 namespace templet {
 
@@ -125,6 +126,8 @@ int run_run_command(const RunCommandOptions& o) {
       return 2;
     }
   } else {
+    if (std::string w = open_state_dir_warning(*config.state_dir); !w.empty())
+      spdlog::warn("{}", w);
     try {
       feed = std::make_unique<LiveFeed>(live::LiveDataSource::from_config(config));
     } catch (const std::exception& e) {

@@ -11,24 +11,12 @@
 #include <cstring>
 #include <thread>
 
-extern char** environ;
+#include "sys/process_io.hpp"
 
 namespace templet {
 
 namespace {
 constexpr size_t kMaxOutput = 64 * 1024;
-
-std::vector<std::string> merged_env(const std::map<std::string, std::string>& extra) {
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv = *e;
-    auto eq = kv.find('=');
-    if (eq != std::string::npos && extra.count(kv.substr(0, eq))) continue;
-    env.push_back(std::move(kv));
-  }
-  for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
-  return env;
-}
 }  // namespace
 
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
@@ -63,7 +51,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::vector<std::string> env = merged_env(extra_env);
+  std::vector<std::string> env = environment_with(extra_env);
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -1,6 +1,7 @@
 // The manage.py backend (see redash_manage.hpp).
 #include "hooks/redash_manage.hpp"
 
+#include <map>
 #include <sstream>
 
 #include "hooks/command.hpp"
@@ -12,6 +13,15 @@ namespace templet {
 namespace {
 
 using json = nlohmann::json;
+
+// Options hold passwords, and a process's argv is readable by every local user, so they go
+// through the environment: manage.py is a Flask CLI, whose click options also read
+// FLASK_<GROUP>_<COMMAND>_<OPTION> (Flask sets auto_envvar_prefix "FLASK").
+const char* kNewOptionsVar = "FLASK_DS_NEW_OPTIONS";
+const char* kEditOptionsVar = "FLASK_DS_EDIT_OPTIONS";
+const char* kEnvHint =
+    "manage.py reads the options from FLASK_DS_NEW_OPTIONS and FLASK_DS_EDIT_OPTIONS; pass them "
+    "through to it (docker exec -e FLASK_DS_NEW_OPTIONS -e FLASK_DS_EDIT_OPTIONS ...)";
 
 std::string last_line(const std::string& text) {
   std::istringstream in(text);
@@ -52,8 +62,9 @@ class ManageBackend : public RedashBackend {
   }
 
   int64_t create(const std::string& name, const std::string& type, const json& options) override {
-    ProcessResult r = run({"ds", "new", name, "--type", type, "--options", options.dump()},
-                          "ds new \"" + name + "\"", false);
+    // Without the options manage.py prompts for each one and, with no input, aborts.
+    ProcessResult r = run({"ds", "new", name, "--type", type}, "ds new \"" + name + "\"", false,
+                          {{kNewOptionsVar, options.dump()}});
     std::istringstream in(r.out);
     std::string line;
     while (std::getline(in, line))
@@ -62,11 +73,17 @@ class ManageBackend : public RedashBackend {
   }
 
   void update(const RemoteDatasource& ds, const std::string& type, const json& options) override {
-    ProcessResult r = run({"ds", "edit", ds.name, "--type", type, "--options", options.dump()},
-                          "ds edit \"" + ds.name + "\"", false);
+    ProcessResult r = run({"ds", "edit", ds.name, "--type", type}, "ds edit \"" + ds.name + "\"",
+                          false, {{kEditOptionsVar, options.dump()}});
     // `ds edit` exits 0 when no datasource has the name.
     if (r.out.find("Couldn't find data source named") != std::string::npos)
       throw RedashError("manage.py ds edit \"" + ds.name + "\": no datasource has that name");
+    // Without the options `ds edit` changes nothing and still exits 0: look.
+    list();
+    auto now = cache_.find(ds.id);
+    if (now == cache_.end() || now->second != options)
+      throw RedashError("manage.py ds edit \"" + ds.name + "\" left the options unchanged; " +
+                        kEnvHint);
   }
 
   void remove(const RemoteDatasource& ds) override {
@@ -83,16 +100,18 @@ class ManageBackend : public RedashBackend {
   }
 
  private:
-  ProcessResult run_raw(const std::vector<std::string>& args) {
+  ProcessResult run_raw(const std::vector<std::string>& args,
+                        const std::map<std::string, std::string>& env = {}) {
     std::vector<std::string> argv = s_.command;
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_process(argv, "", s_.timeout);
+    return run_process(argv, "", s_.timeout, env);
   }
 
   // Runs one subcommand; `what` names it in errors (never with options). Failure to start
   // the list means Redash cannot be reached at all.
-  ProcessResult run(const std::vector<std::string>& args, const std::string& what, bool is_list) {
-    ProcessResult r = run_raw(args);
+  ProcessResult run(const std::vector<std::string>& args, const std::string& what, bool is_list,
+                    const std::map<std::string, std::string>& env = {}) {
+    ProcessResult r = run_raw(args, env);
     std::string problem;
     if (!r.started)
       problem = "cannot start " + (s_.command.empty() ? std::string("manage.py") : s_.command[0]) +
@@ -110,7 +129,11 @@ class ManageBackend : public RedashBackend {
                      ? "exit " + std::to_string(r.exit_code) + ": " + last_line(r.err)
                      : problem) +
           ")");
-    throw RedashError("manage.py " + what + " failed (" + masked(problem) + ")");
+    std::string hint =
+        r.out.find("Aborted!") != std::string::npos || r.err.find("Aborted!") != std::string::npos
+            ? std::string("; ") + kEnvHint
+            : "";
+    throw RedashError("manage.py " + what + " failed (" + masked(problem) + ")" + hint);
   }
 
   std::string masked(const std::string& s) const { return mask_secrets(s, secrets_); }

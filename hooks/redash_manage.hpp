@@ -3,8 +3,11 @@
 // [docker, exec, -i, redash-server, python3, manage.py].
 //
 // `ds list` prints every datasource's options unmasked, so its output is parsed and then
-// dropped, never logged. Options are passed as the --options argument (manage.py reads them
-// nowhere else) and never appear in messages; errors quote only manage.py's last line, masked.
+// dropped, never logged. Options hold secrets, so they never go on manage.py's command line
+// (readable by every local user) but in its environment, as FLASK_DS_NEW_OPTIONS and
+// FLASK_DS_EDIT_OPTIONS (click's automatic variables for --options under Flask's FLASK
+// prefix); an edit is checked with `ds list` afterwards, since manage.py silently changes
+// nothing when the variable does not reach it. Errors quote only manage.py's last line, masked.
 #pragma once
 
 #include <chrono>

@@ -12,9 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 
 #include "functions/digest.hpp"
+#include "sys/private_files.hpp"
 
 namespace templet {
 
@@ -23,13 +23,6 @@ using json = nlohmann::json;
 
 constexpr int kStateVersion = 2;  // 1: plain SHA-256 digests
 const char* const kKeyFile = "digest.key";
-
-void ensure_private_dir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("cannot create " + dir + ": " + ec.message());
-  ::chmod(dir.c_str(), 0700);
-}
 
 std::string key_path_for(const std::string& state_path) {
   return (std::filesystem::path(state_path).parent_path() / kKeyFile).string();
@@ -161,8 +154,8 @@ RedashState load_redash_state(const std::string& path) {
 void ensure_redash_digest_key(const std::string& path, RedashState& state) {
   if (path.empty()) return;
   const std::filesystem::path p(path);
-  ensure_private_dir(p.parent_path().parent_path().string());
-  ensure_private_dir(p.parent_path().string());
+  ensure_private_dir(p.parent_path().parent_path().string(), false);
+  ensure_private_dir(p.parent_path().string(), true);
   const std::string key_path = key_path_for(path);
   state.digest_key = read_key(key_path);
   if (!state.digest_key.empty()) return;
@@ -183,8 +176,9 @@ void ensure_redash_digest_key(const std::string& path, RedashState& state) {
 void save_redash_state(const std::string& path, const RedashState& state) {
   if (path.empty()) return;
   const std::filesystem::path p(path);
-  ensure_private_dir(p.parent_path().parent_path().string());
-  ensure_private_dir(p.parent_path().string());
+  // state_dir keeps the mode it has (see private_files.hpp); redash/ is always private.
+  ensure_private_dir(p.parent_path().parent_path().string(), false);
+  ensure_private_dir(p.parent_path().string(), true);
   json ds = json::object();
   for (const auto& [id, r] : state.datasources) {
     json& d = ds[std::to_string(id)];
@@ -200,14 +194,7 @@ void save_redash_state(const std::string& path, const RedashState& state) {
       json{{"version", kStateVersion}, {"key_id", key_id(state.digest_key)}, {"datasources", ds}}
           .dump(2) +
       "\n";
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  ::unlink(tmp.c_str());  // left by a process with this pid that died mid-write
-  write_new_file(tmp, text);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot replace " + path + ": " + std::strerror(err));
-  }
+  write_private_file(path, text);
 }
 
 }  // namespace templet

@@ -7,21 +7,16 @@
 #include "functions/digest.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <stdexcept>
 
 #include "functions/dependency.hpp"
 #include "functions/live/mask.hpp"
+#include "sys/private_files.hpp"
 
 namespace templet::live {
 
@@ -32,13 +27,6 @@ long long to_ms(TimePoint t) {
 }
 TimePoint from_ms(long long ms) {
   return TimePoint(Ms(ms));
-}
-
-void make_private_dir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
-    throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
-  if (::chmod(path.c_str(), 0700) != 0)
-    throw std::runtime_error("cannot chmod " + path + ": " + std::strerror(errno));
 }
 
 }  // namespace
@@ -52,10 +40,9 @@ std::string LeaseStore::file_for(const std::string& identity) const {
 }
 
 void LeaseStore::ensure_dir() {
-  // The state directory may be shared with other state; only create it private when missing.
-  struct stat st {};
-  if (::stat(state_dir_.c_str(), &st) != 0) make_private_dir(state_dir_);
-  make_private_dir(dir_);
+  // state_dir keeps the mode it has (see private_files.hpp); leases/ is always private.
+  ensure_private_dir(state_dir_, false);
+  ensure_private_dir(dir_, true);
 }
 
 void LeaseStore::save(const LeaseRecord& r) {
@@ -69,38 +56,7 @@ void LeaseStore::save(const LeaseRecord& r) {
                       {"renewable", r.renewable},
                       {"status", r.response.status},
                       {"body", r.response.body}};
-  std::string text = j.dump();
-  std::string final_path = file_for(r.identity);
-  static std::atomic<unsigned> counter{0};
-  std::string tmp =
-      final_path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(e));
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::fchmod(fd, 0600);  // whatever the umask did
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + ": " + std::strerror(e));
-  }
-  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  write_private_file(file_for(r.identity), j.dump());
 }
 
 void LeaseStore::remove(const std::string& identity) {

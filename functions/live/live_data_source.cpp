@@ -47,6 +47,13 @@ struct Slot {
   std::thread thread;
 };
 
+// Verification is on unless the config turns it off; then anyone between templet and the
+// server can read the tokens and secrets, so it is said once, at start-up, naming the server.
+void warn_tls_off(const char* service, const std::string& address) {
+  spdlog::warn("{}: TLS certificate verification is off for {} (ssl.verify: false)", service,
+               address);
+}
+
 }  // namespace
 
 struct LiveDataSource::Core : WatchSink {
@@ -162,15 +169,19 @@ std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const Config& c) {
     TlsOptions tls;
     if (c.vault.ssl.ca_cert) tls.ca_cert = *c.vault.ssl.ca_cert;
     tls.verify = c.vault.ssl.verify.value_or(true);
+    auto settings = VaultSettings::from(c.vault);
+    if (!tls.verify) warn_tls_off("vault", settings.address);
     auto pool = std::make_shared<HttpPool>([tls] { return make_curl_client(tls); });
-    ctx.vault = std::make_shared<VaultClient>(VaultSettings::from(c.vault), pool, *ctx.clock);
+    ctx.vault = std::make_shared<VaultClient>(settings, pool, *ctx.clock);
   }
   {
     TlsOptions tls;
     if (c.consul.ssl.ca_cert) tls.ca_cert = *c.consul.ssl.ca_cert;
     tls.verify = c.consul.ssl.verify.value_or(true);
+    auto settings = ConsulSettings::from(c.consul);
+    if (!tls.verify) warn_tls_off("consul", settings.address);
     auto pool = std::make_shared<HttpPool>([tls] { return make_curl_client(tls); });
-    ctx.consul = std::make_shared<ConsulClient>(ConsulSettings::from(c.consul), pool);
+    ctx.consul = std::make_shared<ConsulClient>(settings, pool);
   }
   if (c.state_dir && !c.state_dir->empty()) ctx.leases = std::make_shared<LeaseStore>(*c.state_dir);
   ctx.vault_retry = RetryPolicy::from(c.retry);

@@ -6,10 +6,16 @@ command line:
 
     python3 tests/emulators/<name>.py --port-file /tmp/x.port [--seed-file seed.json]
                                       [--state-file state.json] [--port N] [--verbose]
+                                      [--artifacts-dir DIR]
 
 The server binds 127.0.0.1 only (port 0 = random unless --port), writes the port number to the
 port file atomically (tmp + rename) once it is listening, serves until SIGTERM/SIGINT and then
 exits 0 (after writing the state dump to --state-file when that is given).
+
+With --artifacts-dir, every secret the emulator issues or accepts (passwords, lease ids, tokens,
+API keys, secret values) is appended to DIR/secrets/<name>-<pid>.jsonl, one JSON object
+{"kind", "value"} a line, so the integration suite can check afterwards that templet never
+printed any of them (tests/unit/secret_scan.hpp).
 
 Control API (no auth), common to all emulators, under /_emulator/:
     POST /_emulator/reset         back to the start-up state (defaults + --seed-file); clears
@@ -240,6 +246,42 @@ class Fault:
                 "drop_connection": self.drop_connection, "hits": self.hits}
 
 
+class SecretLog:
+    """Appends each secret once to a JSON-lines file; a no-op without a file."""
+
+    def __init__(self, path=None):
+        self.path = path
+        self.lock = threading.Lock()
+        self.seen = set()
+
+    def record(self, kind, value):
+        if not self.path or not isinstance(value, str) or not value:
+            return
+        with self.lock:
+            if (kind, value) in self.seen:
+                return
+            self.seen.add((kind, value))
+            with open(self.path, "a") as f:
+                f.write(json.dumps({"kind": kind, "value": value}) + "\n")
+
+    def record_leaves(self, kind, data):
+        """Every string inside a JSON-like value (dict values, list items)."""
+        if isinstance(data, dict):
+            for v in data.values():
+                self.record_leaves(kind, v)
+        elif isinstance(data, list):
+            for v in data:
+                self.record_leaves(kind, v)
+        else:
+            self.record(kind, data)
+
+
+# Where clients put credentials: these headers (Authorization without its scheme word) and
+# query parameters.
+_CREDENTIAL_HEADERS = ("X-Vault-Token", "X-Consul-Token", "Authorization")
+_CREDENTIAL_QUERY = ("token", "api_key")
+
+
 class Emulator:
     """Base class. Subclasses override the hooks below. `self.lock` guards all state."""
 
@@ -252,6 +294,19 @@ class Emulator:
         self.time_offset = 0.0
         self.ready_at = 0.0
         self.stopping = False
+        self.secrets = SecretLog()
+
+    def record_presented_credentials(self, req):
+        """Whatever a client sent as a token or key is a secret, accepted or not."""
+        for h in _CREDENTIAL_HEADERS:
+            v = req.header(h)
+            if v:
+                parts = v.split(None, 1)
+                self.secrets.record("credential", parts[-1].strip() if h == "Authorization"
+                                    else v.strip())
+        for q in _CREDENTIAL_QUERY:
+            for v in req.args(q):
+                self.secrets.record("credential", v)
 
     # --- time -------------------------------------------------------------------------------
     def now(self):
@@ -414,6 +469,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 resp = json_response(500, {"error": "%s: %s" % (type(exc).__name__, exc)})
             self._send(resp)
             return
+        em.record_presented_credentials(req)
         entry = srv.log_request(req)
         fault = srv.take_fault(req)
         if fault is not None:
@@ -555,6 +611,8 @@ def run_main(emulator_factory, argv=None):
     ap.add_argument("--seed-file", help="JSON seed applied at start and on /_emulator/reset")
     ap.add_argument("--state-file", help="write the /_emulator/state dump here on exit")
     ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    ap.add_argument("--artifacts-dir",
+                    help="append every secret issued or accepted to DIR/secrets/NAME-PID.jsonl")
     args = ap.parse_args(argv)
 
     seed_data = None
@@ -562,6 +620,11 @@ def run_main(emulator_factory, argv=None):
         with open(args.seed_file) as f:
             seed_data = json.load(f)
     emulator = emulator_factory()
+    if args.artifacts_dir:
+        secrets_dir = os.path.join(args.artifacts_dir, "secrets")
+        os.makedirs(secrets_dir, exist_ok=True)
+        emulator.secrets = SecretLog(os.path.join(
+            secrets_dir, "%s-%d.jsonl" % (emulator_factory.name, os.getpid())))
     server = EmulatorHTTPServer(emulator, args.port, seed_data, args.verbose)
     emulator.start_background()
     port = server.server_address[1]

@@ -130,6 +130,7 @@ class ConsulEmulator(Emulator):
             self.acl_enabled = bool(acl.get("enabled", True))
             self.acl_default_policy = acl.get("default_policy", "deny")
             for secret, t in (acl.get("tokens") or {}).items():
+                self.secrets.record("consul_token", secret)
                 self.acl_tokens[secret] = {"AccessorID": t.get("AccessorID") or new_uuid(),
                                            "management": bool(t.get("management")),
                                            "rules": t.get("rules") or {}}

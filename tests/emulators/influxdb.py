@@ -71,6 +71,7 @@ class InfluxEmulator(Emulator):
         self.default_org, self.default_user = org["id"], user["id"]
         self.tokens["admin-token"] = {"user": user["id"], "orgs": "*", "write": True,
                                       "description": "admin's Token"}
+        self.secrets.record("influxdb_token", "admin-token")
         for b in ("_monitoring", "_tasks", "mybucket"):
             self._add_bucket(org["id"], b, system=b.startswith("_"))
 
@@ -126,6 +127,7 @@ class InfluxEmulator(Emulator):
             orgs = t.get("orgs", "*")
             if orgs != "*":
                 orgs = [(self._org_by_name(x) or {}).get("id", x) for x in orgs]
+            self.secrets.record("influxdb_token", t["token"])
             self.tokens[t["token"]] = {"user": uid, "orgs": orgs,
                                        "write": bool(t.get("write", True)),
                                        "description": t.get("description", "")}

@@ -173,6 +173,8 @@ class RedashEmulator(Emulator):
     def reset_state(self):
         self.api_keys = {"admin-api-key": {"admin": True, "user": "admin@example.com"},
                          "user-api-key": {"admin": False, "user": "user@example.com"}}
+        for k in self.api_keys:
+            self.secrets.record("redash_api_key", k)
         self.types = {t["type"]: copy.deepcopy(t) for t in DEFAULT_TYPES}
         self.data_sources = {}
         self.next_id = 1
@@ -187,6 +189,7 @@ class RedashEmulator(Emulator):
             self.api_keys = {}
         for k, v in (data.get("api_keys") or {}).items():
             v = v if isinstance(v, dict) else {"admin": bool(v)}
+            self.secrets.record("redash_api_key", k)
             self.api_keys[k] = {"admin": bool(v.get("admin", True)),
                                 "user": v.get("user", "user@example.com")}
         if data.get("replace_types"):
@@ -217,6 +220,7 @@ class RedashEmulator(Emulator):
                 "queue_name": ds.get("queue_name", "queries"),
                 "scheduled_queue_name": ds.get("scheduled_queue_name", "scheduled_queries"),
                 "groups": {str(self.default_group): False}}
+            self._record_secret_options(self.data_sources[did])
             created.append(did)
         return {"ids": created}
 
@@ -248,6 +252,13 @@ class RedashEmulator(Emulator):
                 "syntax": t.get("syntax", "sql"), "paused": ds["paused"],
                 "pause_reason": ds["pause_reason"],
                 "supports_auto_limit": bool(t.get("supports_auto_limit", False))}
+
+    def _record_secret_options(self, ds):
+        schema = (self.types.get(ds["type"]) or {}).get("configuration_schema") or {}
+        for k in schema.get("secret") or []:
+            v = ds["options"].get(k)
+            if v != PLACEHOLDER:
+                self.secrets.record("redash_option", v)
 
     def _masked(self, ds):
         schema = (self.types.get(ds["type"]) or {}).get("configuration_schema") or {}
@@ -401,6 +412,7 @@ class RedashEmulator(Emulator):
               "scheduled_queue_name": "scheduled_queries",
               "groups": {str(self.default_group): False}}
         self.data_sources[did] = ds
+        self._record_secret_options(ds)
         return json_response(200, self._long(ds))
 
     def _update(self, req, did):
@@ -428,6 +440,7 @@ class RedashEmulator(Emulator):
         ds["type"] = body["type"]
         ds["options"] = merged
         ds["name"] = body["name"]
+        self._record_secret_options(ds)
         return json_response(200, self._long(ds))
 
     # ------------------------------------------------------------------ test connection

@@ -27,13 +27,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class Emu:
-    def __init__(self, script):
+    def __init__(self, script, extra_args=()):
         self.dir = tempfile.mkdtemp(prefix="emu-")
         self.port_file = os.path.join(self.dir, "port")
         self.state_file = os.path.join(self.dir, "state.json")
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, script), "--port-file", self.port_file,
-             "--state-file", self.state_file],
+             "--state-file", self.state_file, *extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.time() + 30
         while not os.path.exists(self.port_file):
@@ -939,6 +939,53 @@ class ConsulTests(EmuCase):
         r = self.call("GET", "/v1/health/service/web?passing&index=%d&wait=5s" % idx)
         self.assertLess(time.time() - t0, 2)
         self.assertEqual(len(r.json()), 2)
+
+
+# ====================================================================================== secrets
+class SecretLogTests(unittest.TestCase):
+    """--artifacts-dir: what an emulator issued or accepted, for the suite's leak scan."""
+
+    def logged(self, emu):
+        out = []
+        secrets_dir = os.path.join(self.artifacts, "secrets")
+        for name in os.listdir(secrets_dir):
+            with open(os.path.join(secrets_dir, name)) as f:
+                out += [tuple(json.loads(line).values()) for line in f]
+        return out
+
+    def start(self, script):
+        self.artifacts = tempfile.mkdtemp(prefix="artifacts-")
+        emu = Emu(script, ["--artifacts-dir", self.artifacts])
+        self.addCleanup(emu.stop)
+        return emu
+
+    def test_vault_records_passwords_leases_tokens_values(self):
+        emu = self.start("vault.py")
+        creds = emu.call("GET", "/v1/database/creds/app", headers=ROOT).json()
+        self.assertRegex(creds["data"]["password"], r"^A1a-[A-Za-z0-9]{16}$")
+        emu.call("POST", "/v1/secret/data/app", {"data": {"pw": "kv-secret-1"}}, ROOT)
+        tok = emu.call("POST", "/v1/auth/token/create", {}, ROOT).json()["auth"]["client_token"]
+        self.assertTrue(tok.startswith("hvs."))
+        emu.call("GET", "/v1/auth/token/lookup-self", headers={"X-Vault-Token": "wrong-one"})
+        got = self.logged(emu)
+        for want in [("db_password", creds["data"]["password"]),
+                     ("lease_id", creds["lease_id"]), ("kv_value", "kv-secret-1"),
+                     ("vault_token", tok), ("vault_token", "root"),
+                     ("credential", "wrong-one")]:
+            self.assertIn(want, got)
+        self.assertEqual(len(got), len(set(got)))  # each once
+
+    def test_redash_records_keys_and_secret_options_not_placeholders(self):
+        emu = self.start("redash.py")
+        emu.call("POST", "/api/data_sources", {"name": "a", "type": "pg", "options": {
+            "dbname": "d", "password": "Pg-Pass-77"}}, {"Authorization": "Key admin-api-key"})
+        emu.call("POST", "/api/data_sources/1", {"name": "a", "type": "pg", "options": {
+            "dbname": "d", "password": "--------"}}, {"Authorization": "Key admin-api-key"})
+        got = self.logged(emu)
+        self.assertIn(("redash_option", "Pg-Pass-77"), got)
+        self.assertIn(("redash_api_key", "admin-api-key"), got)
+        self.assertNotIn("--------", [v for _, v in got])
+        self.assertNotIn("d", [v for _, v in got])
 
 
 if __name__ == "__main__":

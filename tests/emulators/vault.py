@@ -217,6 +217,7 @@ class VaultEmulator(Emulator):
         if "root" in tok["policies"] and not ttl:
             tok["renewable"] = False
         self.tokens[tid] = tok
+        self.secrets.record("vault_token", tid)
         return tok
 
     def seed(self, data):
@@ -263,6 +264,8 @@ class VaultEmulator(Emulator):
         sids = rconf.get("secret_ids", [])
         if isinstance(sids, list):
             sids = {s: {} for s in sids}
+        for sid in sids:
+            self.secrets.record("approle_secret_id", sid)
         self.approle_roles[rname] = {
             "role_id": rconf.get("role_id") or new_uuid(),
             "secret_ids": {k: {"num_uses": int((v or {}).get("num_uses", 0)),
@@ -287,6 +290,7 @@ class VaultEmulator(Emulator):
             self._kv2_write(m["path"], rel, value, None)
         else:
             self.kv[m["path"]][rel] = dict(value)
+            self.secrets.record_leaves("kv_value", value)
 
     def dump_state(self):
         now = self.now()
@@ -568,6 +572,7 @@ class VaultEmulator(Emulator):
             if not isinstance(body, dict) or not body:
                 raise err(400, "missing data fields")
             store[rel] = body
+            self.secrets.record_leaves("kv_value", body)
             return empty_response(204)
         if op == "DELETE":
             store.pop(rel, None)
@@ -605,6 +610,7 @@ class VaultEmulator(Emulator):
         if e["cas_required"] and cas is None:
             raise err(400, "check-and-set parameter required for this call")
         store[rel] = e
+        self.secrets.record_leaves("kv_value", data)
         v = e["current_version"] + 1
         e["current_version"] = v
         if e["oldest_version"] == 0:
@@ -812,8 +818,12 @@ class VaultEmulator(Emulator):
         ttl = int(min(ttl, max_ttl))
         suffix = rand62(20)
         username = ("v-%s-%s" % (rname, suffix))[:63]
-        password = rand62(8) + "-" + rand62(11)
+        # As Vault's credsutil.RandomAlphaNumeric(20, true): "A1a-" and 16 base62 characters.
+        password = "A1a-" + rand62(16)
         lease_id = "%screds/%s/%s" % (m["path"], rname, rand62(24))
+        self.secrets.record("db_username", username)
+        self.secrets.record("db_password", password)
+        self.secrets.record("lease_id", lease_id)
         lease = {"lease_id": lease_id, "mount": m["path"], "role": rname,
                  "username": username, "password": password, "issue_time": now,
                  "expire_time": now + ttl, "max_expire": now + max_ttl,
@@ -1118,6 +1128,7 @@ class VaultEmulator(Emulator):
         if m.group(2) == "secret-id" and op == "PUT":
             sid = new_uuid()
             role["secret_ids"][sid] = {"num_uses": 0, "expire_time": None}
+            self.secrets.record("approle_secret_id", sid)
             return self.ok(data={"secret_id": sid, "secret_id_accessor": new_uuid(),
                                  "secret_id_num_uses": 0, "secret_id_ttl": 0},
                            mount_type="approle")

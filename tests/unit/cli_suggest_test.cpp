@@ -1,44 +1,19 @@
 // The command line's "did you mean": edit distance, the closest option, and the binary's message.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
 #include <catch2/catch.hpp>
-#include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "app/cli_suggest.hpp"
+#include "tests/unit/test_support.hpp"
 
 using namespace templet;
+using templet::testing::run_shell;
+using templet::testing::ShellRun;
 
 namespace {
 
-struct Result {
-  int status;
-  std::string out;
-  std::string err;
-};
-
 // Runs the built templet with `args` (shell words), capturing stdout and stderr.
-Result run_binary(const std::string& args) {
-  std::string err_path = "/tmp/templet_cli_suggest_" + std::to_string(::getpid()) + ".err";
-  std::string cmd = std::string(TEMPLET_BINARY) + " " + args + " 2>" + err_path;
-  Result r{};
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream in(err_path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.err = ss.str();
-  std::remove(err_path.c_str());
-  return r;
+ShellRun run_binary(const std::string& args) {
+  return run_shell(std::string(TEMPLET_BINARY) + " " + args);
 }
 
 }  // namespace

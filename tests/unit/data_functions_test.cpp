@@ -1,6 +1,10 @@
 // consul-template's data functions rendered against a values file (tests/data/values.yaml) and
 // against raw API answers: exact outputs, placeholders, missing dependencies and taint.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -397,6 +401,53 @@ TEST_CASE("file reads local files, inside the sandbox when one is set", "[data][
   CHECK_THAT(error_of(R"({{ file ")" + kDataDir + R"(/nope" }})"),
              Catch::Contains("error calling file: file(" + kDataDir + "/nope): open " + kDataDir +
                              "/nope: no such file or directory"));
+}
+
+TEST_CASE("file resolves symlinks before the sandbox check", "[data][file]") {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/templet-sandbox-XXXXXX";
+  fs::path root = ::mkdtemp(tmpl);
+  fs::create_directories(root / "box" / "sub");
+  fs::create_directories(root / "outside");
+  std::ofstream(root / "box" / "sub" / "in.txt") << "inside";
+  std::ofstream(root / "outside" / "secret.txt") << "outside";
+  fs::create_symlink("sub/in.txt", root / "box" / "to-inside");
+  fs::create_symlink("../outside/secret.txt", root / "box" / "to-outside");
+  fs::create_symlink("../outside", root / "box" / "dir-outside");
+  fs::create_symlink("box", root / "box-link");
+  const std::string box = (root / "box").string();
+  auto file = [](const fs::path& p) { return "{{ file \"" + p.string() + "\" }}"; };
+
+  CHECK(run(file(root / "box" / "to-inside"), box).output == "inside");
+  // A sandbox named through a symlink is the directory it points to.
+  CHECK(run(file(root / "box" / "sub" / "in.txt"), (root / "box-link").string()).output ==
+        "inside");
+  for (const fs::path& escape :
+       {root / "box" / "to-outside", root / "box" / "dir-outside" / "secret.txt",
+        root / "box-link" / ".." / "outside" / "secret.txt"}) {
+    INFO(escape);
+    // Go cuts the node in the error context after 20 bytes.
+    std::string node = ("file \"" + escape.string() + "\"").substr(0, 20) + "...";
+    CHECK(error_of(file(escape), box) == "template: t:1:3: executing \"t\" at <" + node +
+                                             ">: error calling file: '" + escape.string() +
+                                             "' is outside of sandbox");
+  }
+  fs::remove_all(root);
+}
+
+TEST_CASE("the denylist can turn off plugin and writeToFile", "[data][denylist]") {
+  std::string target = "/tmp/templet-denied-" + std::to_string(::getpid());
+  for (const std::string& text : {std::string(R"({{ plugin "/bin/echo" "x" }})"),
+                                  R"({{ writeToFile ")" + target + R"(" "" "" "0644" "x" }})"}) {
+    INFO(text);
+    try {
+      run_with(text, values(), values().render_env(), {"plugin", "writeToFile"});
+      FAIL("no error");
+    } catch (const ExecError& e) {
+      CHECK_THAT(e.what(), Catch::EndsWith(": function is disabled"));
+    }
+  }
+  CHECK_FALSE(std::filesystem::exists(target));
 }
 
 TEST_CASE("scratch keeps values for one execution", "[data][scratch]") {

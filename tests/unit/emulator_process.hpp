@@ -1,5 +1,7 @@
 // Starts one of the Python emulators (tests/emulators/NAME.py) on a random port for a test and
 // stops it afterwards. `port` stays 0 when python3 or the script is missing: tests then skip.
+// With an artifacts directory (test_artifacts.hpp) the emulator records there every secret it
+// issues or accepts, for the leak scan.
 #pragma once
 
 #include <signal.h>
@@ -11,6 +13,9 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "tests/unit/test_artifacts.hpp"
 
 #ifndef TEMPLET_SOURCE_DIR
 #define TEMPLET_SOURCE_DIR "."
@@ -25,7 +30,8 @@ struct EmulatorProcess {
 
   // `seed_json`, when not empty, is written to a file and passed as --seed-file (applied at
   // start and on every /_emulator/reset).
-  explicit EmulatorProcess(const std::string& name, const std::string& seed_json = "") {
+  explicit EmulatorProcess(const std::string& name, const std::string& seed_json = "",
+                           const std::string& artifacts = artifacts_dir()) {
     using namespace std::chrono_literals;
     std::string script = std::string(TEMPLET_SOURCE_DIR) + "/tests/emulators/" + name + ".py";
     if (!std::filesystem::exists(script) || ::access("/usr/bin/python3", X_OK) != 0) return;
@@ -34,14 +40,15 @@ struct EmulatorProcess {
     std::string port_file = dir + "/port";
     std::string seed_file = dir + "/seed.json";
     if (!seed_json.empty()) std::ofstream(seed_file) << seed_json;
+    std::vector<std::string> args = {"python3", script, "--port-file", port_file};
+    if (!seed_json.empty()) args.insert(args.end(), {"--seed-file", seed_file});
+    if (!artifacts.empty()) args.insert(args.end(), {"--artifacts-dir", artifacts});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid = ::fork();
     if (pid == 0) {
-      if (seed_json.empty())
-        ::execl("/usr/bin/python3", "python3", script.c_str(), "--port-file", port_file.c_str(),
-                static_cast<char*>(nullptr));
-      else
-        ::execl("/usr/bin/python3", "python3", script.c_str(), "--port-file", port_file.c_str(),
-                "--seed-file", seed_file.c_str(), static_cast<char*>(nullptr));
+      ::execv("/usr/bin/python3", argv.data());
       ::_exit(127);
     }
     for (int i = 0; i < 100 && port == 0; ++i) {

@@ -4,13 +4,20 @@
 It prints what redash/cli/data_sources.py prints (http-apis.md section 1.14) and works on the
 Redash emulator named by REDASH_EMU_URL, through its API (admin key) and /_emulator/state
 (for unmasked options, as `ds list` shows them).
+
+Like the real one (a Flask CLI: click with auto_envvar_prefix "FLASK"), `--options` may instead
+come from FLASK_DS_NEW_OPTIONS / FLASK_DS_EDIT_OPTIONS; FAKE_MANAGE_IGNORE_ENV=1 plays a
+manage.py the variables do not reach (docker exec without -e). Without options, `new` prompts
+and, with no input, aborts; `edit` changes nothing. FAKE_MANAGE_ARGV_LOG names a file each
+argv is appended to, as a JSON line.
 """
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
 
-BASE = __import__("os").environ["REDASH_EMU_URL"]
+BASE = os.environ["REDASH_EMU_URL"]
 
 
 def call(method, path, body=None):
@@ -33,7 +40,17 @@ def opt(args, flag):
     return args[args.index(flag) + 1] if flag in args else None
 
 
+def options(cmd, args):
+    given = opt(args, "--options")
+    if given is None and not os.environ.get("FAKE_MANAGE_IGNORE_ENV"):
+        given = os.environ.get("FLASK_DS_%s_OPTIONS" % cmd.upper())
+    return None if given is None else json.loads(given)
+
+
 def main(argv):
+    if os.environ.get("FAKE_MANAGE_ARGV_LOG"):
+        with open(os.environ["FAKE_MANAGE_ARGV_LOG"], "a") as f:
+            f.write(json.dumps(argv) + "\n")
     if argv[:1] != ["ds"]:
         return 2
     cmd, args = argv[1], argv[2:]
@@ -47,8 +64,12 @@ def main(argv):
                   (d["id"], d["name"], d["type"], json.dumps(d["options"])))
         return 0
     if cmd == "new":
+        opts = options(cmd, args)
+        if opts is None:  # click.prompt with stdin at EOF
+            print("Aborted!", file=sys.stderr)
+            return 1
         st, out = call("POST", "/api/data_sources", {"name": args[0], "type": opt(args, "--type"),
-                                                     "options": json.loads(opt(args, "--options"))})
+                                                     "options": opts})
         if st != 200:
             print("Error: invalid configuration.")
             return 1
@@ -60,9 +81,12 @@ def main(argv):
         return 0 if cmd == "edit" else 1
     ds = found[0]
     if cmd == "edit":
+        opts = options(cmd, args)
+        if opts is None:
+            return 0
         st, _ = call("POST", "/api/data_sources/%d" % ds["id"],
                      {"name": ds["name"], "type": opt(args, "--type") or ds["type"],
-                      "options": json.loads(opt(args, "--options"))})
+                      "options": opts})
         if st != 200:
             print("Traceback (most recent call last):\nValidationError", file=sys.stderr)
             return 1

@@ -2,8 +2,6 @@
 // (tests/emulators/influxdb.py) on a random port: plan text, exact Flux stored, PATCH with flux
 // only, idempotence (no write the second time), paging past 500 tasks, duplicate names, prune
 // of templet's own tasks only, token rejection and partial failure.
-#include <sys/wait.h>
-
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -11,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hooks/influxdb.hpp"
-#include "tests/unit/emulator_process.hpp"
+#include "tests/unit/test_support.hpp"
 
 using namespace templet;
 using json = nlohmann::json;
@@ -446,18 +444,10 @@ struct Run {
   int code;
   std::string out;
 };
-// Runs a shell command line; stdout and stderr together.
+// Runs a shell command line; stdout and stderr together (both kept for the leak scan).
 Run sh(const std::string& command) {
-  std::string cmd = "{ " + command + "; } 2>&1";
-  Run r{-1, ""};
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  auto r = templet::testing::run_shell(command);
+  return {r.status, r.out + r.err};
 }
 }  // namespace
 

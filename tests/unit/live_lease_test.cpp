@@ -208,7 +208,7 @@ TEST_CASE("renewal retries of a restored lease never sleep past 4 x grace before
   CHECK(rig.http.calls_to("GET", "/v1/db/creds/ro").empty());
 }
 
-TEST_CASE("non-renewable secrets are re-read at 85-95 %, and unchanged data does not notify",
+TEST_CASE("non-renewable secrets are re-read at 85-95 % and unchanged data does not notify",
           "[live]") {
   VaultRig rig(0.0);
   rig.http.on("GET", "/v1/sys/internal/ui/mounts/secret/app", 200,

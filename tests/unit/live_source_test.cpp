@@ -81,7 +81,7 @@ TEST_CASE("one fetch per identity when 20 templates ask", "[live]") {
   CHECK(src.wait_for_change(src.generation(), 1ms) == src.generation());
 }
 
-TEST_CASE("a missing file is an error at once, and it recovers when the file appears", "[live]") {
+TEST_CASE("a missing file is an error at once and recovers when the file appears", "[live]") {
   Rig rig;
   std::string dir = temp_dir();
   std::string path = dir + "/f.txt";

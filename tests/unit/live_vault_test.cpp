@@ -92,7 +92,7 @@ TEST_CASE("Vault KV v2 is detected once per mount and reads are shimmed", "[live
   CHECK(http.calls()[0].target == "/v1/secret/data/foo?version=2");
 }
 
-TEST_CASE("Vault mounts 403 means the raw path, 404 means KV v1", "[live]") {
+TEST_CASE("Vault mounts: 403 means the raw path, 404 means KV v1", "[live]") {
   FakeClock clock;
   {
     FakeHttp http;
@@ -263,7 +263,7 @@ TEST_CASE("Token upkeep renews a renewable token on its TTL", "[live]") {
   CHECK_FALSE(root.maintain_token([] { return 0.0; }));
 }
 
-TEST_CASE("Lease renew reports capping, and revoke sends the lease id", "[live]") {
+TEST_CASE("Lease renew reports capping, revoke sends the lease id", "[live]") {
   FakeHttp http;
   FakeClock clock;
   http.on(

@@ -3,7 +3,6 @@
 // entries, readiness waiting, a rejected key, prune, the CLI, and that no pushed secret appears
 // in any output. Input parsing errors are checked without a server.
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -22,6 +21,7 @@
 using namespace templet;
 using json = nlohmann::json;
 using templet::testing::EmulatorProcess;
+using templet::testing::slurp;
 using templet::testing::TempDir;
 
 namespace {
@@ -104,7 +104,19 @@ RedashApplyConfig config_for(const EmulatorProcess& emu) {
   return c;
 }
 
+// The manage.py backend over tests/unit/fake_manage_py.py (REDASH_EMU_URL names the emulator).
+RedashApplyConfig manage_py_config() {
+  RedashApplyConfig cfg;
+  cfg.mode = "manage_py";
+  cfg.command = {"/usr/bin/python3",
+                 std::string(TEMPLET_SOURCE_DIR) + "/tests/unit/fake_manage_py.py"};
+  cfg.url = "redash-server";
+  return cfg;
+}
+
+// Also keeps the output for the suite's leak scan.
 void check_no_secret(const std::string& output) {
+  templet::testing::keep_output(output, "plan");
   for (const auto& s : kPushed) {
     INFO("secret " << s);
     CHECK(output.find(s) == std::string::npos);
@@ -277,6 +289,7 @@ TEST_CASE("redash: plan and apply against the emulator", "[redash][emulator]") {
 
   check_no_secret(all_output);
   CHECK(all_output.find("S3cret-Pass-X") == std::string::npos);
+  templet::testing::keep_state_modes(state.path, false);
 }
 
 TEST_CASE("redash: a rejected API key, a server still starting", "[redash][emulator]") {
@@ -355,6 +368,8 @@ TEST_CASE("redash: prune deletes only what templet created, and connection tests
   CHECK_FALSE(stored(emu.url(), 1).is_null());
   CHECK(out.find("Pw-") == std::string::npos);
   CHECK(ptext.find("Pw-") == std::string::npos);
+  templet::testing::keep_output(out + ptext, "plan");
+  templet::testing::keep_state_modes(state.path, false);
 }
 
 TEST_CASE("redash: templet apply redash FILE [--plan] exit codes", "[redash][emulator][cli]") {
@@ -365,16 +380,13 @@ TEST_CASE("redash: templet apply redash FILE [--plan] exit codes", "[redash][emu
   }
   TempDir dir;
   auto run = [&](const std::string& file, const std::string& extra) {
-    std::string out_file = dir.path.string() + "/out";
-    std::string cmd = "REDASH_URL=" + emu.url() + " MY_KEY=admin-api-key " +
-                      std::string(TEMPLET_BINARY) + " apply redash " + file +
-                      " --api-key-env MY_KEY --state-dir " + dir.path.string() + "/state " + extra +
-                      " >" + out_file + " 2>&1";
-    int status = std::system(cmd.c_str());
-    std::ifstream in(out_file);
-    std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto r = templet::testing::run_shell("REDASH_URL=" + emu.url() + " MY_KEY=admin-api-key " +
+                                         std::string(TEMPLET_BINARY) + " apply redash " + file +
+                                         " --api-key-env MY_KEY --state-dir " + dir.path.string() +
+                                         "/state " + extra);
+    std::string output = r.out + r.err;
     check_no_secret(output);
-    return std::make_pair(WEXITSTATUS(status), output);
+    return std::make_pair(r.status, output);
   };
   std::string mixed = dir.path.string() + "/mixed.yaml";
   std::ofstream(mixed) << kRendered;
@@ -414,11 +426,9 @@ TEST_CASE("redash: manage.py mode has the same plan and apply semantics", "[reda
   }
   ::setenv("REDASH_EMU_URL", emu.url().c_str(), 1);
   TempDir state;
-  RedashApplyConfig cfg;
-  cfg.mode = "manage_py";
-  cfg.command = {"/usr/bin/python3",
-                 std::string(TEMPLET_SOURCE_DIR) + "/tests/unit/fake_manage_py.py"};
-  cfg.url = "redash-server";
+  const std::string argv_log = (state.path / "argv.log").string();
+  ::setenv("FAKE_MANAGE_ARGV_LOG", argv_log.c_str(), 1);
+  RedashApplyConfig cfg = manage_py_config();
   auto hook = make_redash_hook(cfg, state.path);
   Plan plan = hook->plan(kRendered, "ds.yaml");
   std::string out = format_plan(plan);
@@ -458,6 +468,44 @@ TEST_CASE("redash: manage.py mode has the same plan and apply semantics", "[reda
       ++writes_without_bad_port;
   CHECK(writes_without_bad_port == 0);
   check_no_secret(out);
+  // The options went through the environment: no password on any manage.py command line.
+  std::string argvs = slurp(argv_log);
+  ::unsetenv("FAKE_MANAGE_ARGV_LOG");
+  ::remove(argv_log.c_str());
+  CHECK(argvs.find("[\"ds\", \"new\", \"New One\", \"--type\", \"pg\"]\n") != std::string::npos);
+  CHECK(argvs.find("[\"ds\", \"edit\", \"Prod DB (main)\", \"--type\", \"pg\"]\n") !=
+        std::string::npos);
+  CHECK(argvs.find("--options") == std::string::npos);
+  for (const auto& secret : kPushed) CHECK(argvs.find(secret) == std::string::npos);
+  templet::testing::keep_state_modes(state.path, false);
+}
+
+TEST_CASE("redash: manage.py that does not get the options fails loudly", "[redash][emulator]") {
+  EmulatorProcess emu("redash", kSeed);
+  if (emu.port == 0) {
+    WARN("redash emulator not available; skipped");
+    return;
+  }
+  ::setenv("REDASH_EMU_URL", emu.url().c_str(), 1);
+  ::setenv("FAKE_MANAGE_IGNORE_ENV", "1", 1);  // as docker exec without -e
+  TempDir state;
+  auto hook = make_redash_hook(manage_py_config(), state.path);
+  ApplyResult r = hook->apply(hook->plan(
+      "- {name: Prod DB (main), type: pg, options: {dbname: app, password: S3cret-Pass-1}}\n"
+      "- {name: Fresh, type: pg, options: {dbname: f, password: N3w-Pass-3}}\n",
+      "ds.yaml"));
+  ::unsetenv("FAKE_MANAGE_IGNORE_ENV");
+  const std::string hint =
+      "manage.py reads the options from FLASK_DS_NEW_OPTIONS and FLASK_DS_EDIT_OPTIONS; pass them "
+      "through to it (docker exec -e FLASK_DS_NEW_OPTIONS -e FLASK_DS_EDIT_OPTIONS ...)";
+  CHECK(format_result(r) ==
+        "  failed \"Prod DB (main)\": manage.py ds edit \"Prod DB (main)\" left the options "
+        "unchanged; " +
+            hint + "\n  failed \"Fresh\": manage.py ds new \"Fresh\" failed (exit 1: Aborted!); " +
+            hint + "\n");
+  CHECK_FALSE(r.ok());
+  CHECK(stored(emu.url(), 1)["options"]["password"] == "Old-Pass-0");
+  check_no_secret(format_result(r));
 }
 
 TEST_CASE(

@@ -1,6 +1,10 @@
 // What the integration tests share: temporary directories, file helpers, a `templet` child
 // process with its output captured, HTTP calls to the emulators' control API, polling, and the
 // Vault + Consul emulator pair. Header-only: each test file includes what it uses.
+//
+// Whatever templet prints through TempletProcess or run_shell, and the state_dir it used, is
+// kept in the artifacts directory for the leak scan (test_artifacts.hpp); a test that runs
+// templet another way must call keep_output itself.
 #pragma once
 
 #include <signal.h>
@@ -8,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <yaml-cpp/yaml.h>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -21,6 +27,7 @@
 
 #include "net/http_client.hpp"
 #include "tests/unit/emulator_process.hpp"
+#include "tests/unit/test_artifacts.hpp"
 
 #ifndef TEMPLET_BINARY
 #define TEMPLET_BINARY "templet"
@@ -60,18 +67,66 @@ inline unsigned mode_of(const std::filesystem::path& p) {
   return st.st_mode & 07777;
 }
 
-// One `templet` child process with its stdout and stderr in files.
+// The state_dir of a templet command line: `--state-dir DIR`, or the last `state_dir` of the
+// config files named by -c (a directory stands for its *.yaml files in name order).
+inline std::vector<std::filesystem::path> state_dirs_of(const std::vector<std::string>& args) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> dirs;
+  std::string from_config;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--state-dir") dirs.push_back(args[i + 1]);
+    if (args[i] != "-c" && args[i] != "--config") continue;
+    std::vector<fs::path> files;
+    std::error_code ec;
+    if (fs::is_directory(args[i + 1], ec)) {
+      for (const auto& e : fs::directory_iterator(args[i + 1], ec))
+        if (e.path().extension() == ".yaml") files.push_back(e.path());
+      std::sort(files.begin(), files.end());
+    } else {
+      files.push_back(args[i + 1]);
+    }
+    for (const auto& f : files) {
+      try {
+        YAML::Node n = YAML::LoadFile(f.string());
+        if (n.IsMap() && n["state_dir"]) from_config = n["state_dir"].as<std::string>();
+      } catch (const std::exception&) {
+        // A test of a broken config: templet will refuse it, so it keeps no state.
+      }
+    }
+  }
+  if (!from_config.empty()) dirs.push_back(from_config);
+  return dirs;
+}
+
+// The state_dirs of a command line, each with whether it existed before the command ran, and
+// their modes kept once it has (see keep_state_modes).
+struct StateDirsOf {
+  std::vector<std::pair<std::filesystem::path, bool>> dirs;
+  explicit StateDirsOf(const std::vector<std::string>& args) {
+    for (const auto& d : state_dirs_of(args)) dirs.emplace_back(d, std::filesystem::exists(d));
+  }
+  void keep() const {
+    for (const auto& [d, existed] : dirs) keep_state_modes(d, !existed);
+  }
+};
+
+// One `templet` child process with its stdout and stderr in files (in the artifacts directory
+// when there is one, else in `dir`).
 struct TempletProcess {
   pid_t pid = -1;
   int status = -1;
   std::filesystem::path out, err;
+  StateDirsOf state_dirs;
 
   TempletProcess(const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env, const std::filesystem::path& dir) {
+                 const std::map<std::string, std::string>& env, const std::filesystem::path& dir)
+      : state_dirs(args) {
     static int n = 0;
     ++n;
-    out = dir / ("stdout." + std::to_string(n));
-    err = dir / ("stderr." + std::to_string(n));
+    std::string kept = new_artifact("output").string();
+    if (kept.empty()) kept = (dir / std::to_string(n)).string();
+    out = kept + ".stdout";
+    err = kept + ".stderr";
     std::vector<std::string> envs;
     for (char** e = environ; *e; ++e) {
       std::string s = *e;
@@ -102,6 +157,7 @@ struct TempletProcess {
     if (pid > 0 && status == -1) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
+      state_dirs.keep();
     }
   }
   // The exit status, or -1 when still running after `limit`.
@@ -112,6 +168,7 @@ struct TempletProcess {
       int st = 0;
       if (::waitpid(pid, &st, WNOHANG) == pid) {
         status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        state_dirs.keep();
         return status;
       }
       std::this_thread::sleep_for(20ms);
@@ -122,6 +179,41 @@ struct TempletProcess {
   std::string stdout_text() const { return slurp(out); }
   std::string stderr_text() const { return slurp(err); }
 };
+
+// The result of a shell command line: its exit status, stdout and stderr.
+struct ShellRun {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs `command` with /bin/sh (typically the built templet with some arguments) and captures
+// stdout and stderr apart; both are kept for the leak scan, and so is the state_dir a
+// `--state-dir DIR` or `-c FILE` among its words names.
+inline ShellRun run_shell(const std::string& command) {
+  std::vector<std::string> words;
+  std::istringstream split(command);
+  for (std::string w; split >> w;) words.push_back(w);
+  StateDirsOf state_dirs(words);
+  char err_path[] = "/tmp/templet-shell-err-XXXXXX";
+  int fd = ::mkstemp(err_path);
+  if (fd >= 0) ::close(fd);
+  ShellRun r;
+  std::fflush(stdout);
+  FILE* p = ::popen((command + " 2>" + err_path).c_str(), "r");
+  if (p != nullptr) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int st = ::pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  }
+  r.err = slurp(err_path);
+  std::remove(err_path);
+  keep_output(r.out, "stdout");
+  keep_output(r.err, "stderr");
+  state_dirs.keep();
+  return r;
+}
 
 // One HTTP exchange with an emulator (its control API or the emulated one).
 inline templet::HttpResponse call(const EmulatorProcess& e, const std::string& method,

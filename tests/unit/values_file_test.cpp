@@ -1,17 +1,11 @@
 // The values file: its answers as API bodies, its errors, and `templet preview --values` end to
 // end (the built binary, exact stdout/stderr and exit status).
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
 #include <catch2/catch.hpp>
-#include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "functions/values_file.hpp"
+#include "tests/unit/test_support.hpp"
 
 using namespace templet;
 
@@ -28,34 +22,10 @@ std::string parse_error(const std::string& yaml) {
   return "(no error)";
 }
 
-struct Run {
-  int status;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using Run = templet::testing::ShellRun;
 
 Run run_templet(const std::string& args) {
-  static int counter = 0;
-  std::string err_path = "/tmp/templet_values_test_" + std::to_string(::getpid()) + "_" +
-                         std::to_string(++counter) + ".err";
-  std::string cmd = std::string(TEMPLET_BINARY) + " " + args + " 2>" + err_path;
-  Run r{};
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.err = slurp(err_path);
-  std::remove(err_path.c_str());
-  return r;
+  return templet::testing::run_shell(std::string(TEMPLET_BINARY) + " " + args);
 }
 
 }  // namespace
