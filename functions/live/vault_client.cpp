@@ -340,8 +340,10 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   const double u = random ? random() : 0.0;
   if (settings_.approle()) {
     bool need_login;
+    std::string seen;  // the token judged; another one by the time we may log in is fresh
     {
       std::lock_guard<std::mutex> lock(mu_);
+      seen = token_;
       long long left =
           token_expiry_.time_since_epoch().count() == 0
               ? 0
@@ -355,7 +357,13 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
     }
     if (need_login) {
       std::lock_guard<std::mutex> login(login_mu_);
-      login_locked();
+      bool fresh;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        fresh = token_from_login_ && !token_.empty() && token_ != seen;
+      }
+      // A watcher that found no token logged in meanwhile (at start both race): one login.
+      if (!fresh) login_locked();
       std::lock_guard<std::mutex> lock(mu_);
       if (token_ttl_ <= 0) return std::nullopt;
       Ms ttl(token_ttl_ * 1000);
