@@ -170,7 +170,8 @@ std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const Config& c) {
     if (c.consul.ssl.ca_cert) tls.ca_cert = *c.consul.ssl.ca_cert;
     tls.verify = c.consul.ssl.verify.value_or(true);
     auto pool = std::make_shared<HttpPool>([tls] { return make_curl_client(tls); });
-    ctx.consul = std::make_shared<ConsulClient>(ConsulSettings::from(c.consul), pool);
+    ctx.consul =
+        std::make_shared<ConsulClient>(ConsulSettings::from(c.consul, c.block_query_wait), pool);
   }
   if (c.state_dir && !c.state_dir->empty()) ctx.leases = std::make_shared<LeaseStore>(*c.state_dir);
   ctx.vault_retry = RetryPolicy::from(c.retry);

@@ -80,6 +80,7 @@ VaultSettings VaultSettings::from(const VaultConfig& c) {
   if (c.approle_secret_id_file) s.secret_id_file = *c.approle_secret_id_file;
   // consul-template: no renewal of an agent-managed token file (#1189) or of no token (#1297).
   s.renew_token = c.renew_token.value_or(true) && s.token_file.empty();
+  if (c.timeout) s.timeout = *c.timeout;
   return s;
 }
 
@@ -193,12 +194,12 @@ VaultClient::Answer VaultClient::send(const std::string& method, const std::stri
     if (!settings_.namespace_.empty())
       req.headers.emplace_back("X-Vault-Namespace", settings_.namespace_);
     if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    std::string described = describe_request(method, req.url);
+    std::string described = describe_request_at(method, req.url);
     HttpResponse resp;
     try {
       resp = http_->send(req);
     } catch (const HttpTransportError& e) {
-      throw VaultError(std::string("vault: ") + e.what(), 0, e.what(), true);
+      throw VaultError("vault: " + described + ": " + e.reason, 0, e.reason, true);
     }
     // A 403 on a token we minted: it expired or was revoked. Log in again once and retry.
     if (resp.status == 403 && with_token && attempt == 0 && settings_.approle()) {
@@ -208,7 +209,9 @@ VaultClient::Answer VaultClient::send(const std::string& method, const std::stri
         ours = token_from_login_ || token_.empty();
       }
       if (ours) {
-        spdlog::warn("vault: {}: 403 with {}; logging in again", described, mask_token(used));
+        std::string msg = error_text(resp.body);
+        spdlog::warn("vault: {}: status 403{} with {}; logging in again", described,
+                     msg.empty() ? "" : ": " + msg, mask_token(used));
         invalidate(used);
         continue;
       }

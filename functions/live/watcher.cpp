@@ -102,8 +102,10 @@ TimePoint Watcher::consul_step(TimePoint now) {
   now = ctx_.clock->now();
   Ms gap = ctx_.rate_limit + Ms(static_cast<long long>(ctx_.rate_limit.count() * 0.2 * rand()));
   if (ans.index < index_) {
-    // The index went backwards (snapshot restore, deleted keys): start over without blocking.
-    spdlog::debug("{}: index went backwards ({} -> {}); re-querying", dep_.id, index_, ans.index);
+    // The index went backwards (snapshot restore, deleted keys): start over without blocking,
+    // or the next query would wait for an index the server may not reach for a long time.
+    spdlog::info("{}: consul index went backwards ({} -> {}); restarting at index 0", dep_.id,
+                 index_, ans.index);
     index_ = 0;
     return now;
   }
@@ -224,14 +226,13 @@ TimePoint Watcher::vault_renew(TimePoint now) {
   } catch (const VaultError& e) {
     if (!e.retryable()) {
       spdlog::warn("{}: renewal of {} refused ({}); fetching new credentials ({}s left)", dep_.id,
-                   mask_lease_id(rec.lease_id), e.message.empty() ? e.what() : e.message,
-                   secs(remaining));
+                   mask_lease_id(rec.lease_id), e.what(), secs(remaining));
       action_ = Action::Fetch;
       return vault_fetch(now);
     }
     if (renewal_exhausted(remaining, grace_)) {
-      spdlog::warn("{}: renewal of {} failed with {}s left; fetching new credentials", dep_.id,
-                   mask_lease_id(rec.lease_id), secs(remaining));
+      spdlog::warn("{}: renewal of {} failed ({}) with {}s left; fetching new credentials", dep_.id,
+                   mask_lease_id(rec.lease_id), e.what(), secs(remaining));
       action_ = Action::Fetch;
       return vault_fetch(now);
     }
