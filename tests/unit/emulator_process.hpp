@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #ifndef TEMPLET_SOURCE_DIR
 #define TEMPLET_SOURCE_DIR "."
@@ -24,8 +25,10 @@ struct EmulatorProcess {
   std::string dir;
 
   // `seed_json`, when not empty, is written to a file and passed as --seed-file (applied at
-  // start and on every /_emulator/reset).
-  explicit EmulatorProcess(const std::string& name, const std::string& seed_json = "") {
+  // start and on every /_emulator/reset). `fixed_port` > 0 binds that port instead of a random
+  // one (a test that starts templet before the server listens picks it beforehand).
+  explicit EmulatorProcess(const std::string& name, const std::string& seed_json = "",
+                           int fixed_port = 0) {
     using namespace std::chrono_literals;
     std::string script = std::string(TEMPLET_SOURCE_DIR) + "/tests/emulators/" + name + ".py";
     if (!std::filesystem::exists(script) || ::access("/usr/bin/python3", X_OK) != 0) return;
@@ -33,15 +36,18 @@ struct EmulatorProcess {
     dir = ::mkdtemp(tmpl);
     std::string port_file = dir + "/port";
     std::string seed_file = dir + "/seed.json";
-    if (!seed_json.empty()) std::ofstream(seed_file) << seed_json;
+    std::vector<std::string> args = {"python3", script, "--port-file", port_file};
+    if (!seed_json.empty()) {
+      std::ofstream(seed_file) << seed_json;
+      args.insert(args.end(), {"--seed-file", seed_file});
+    }
+    if (fixed_port > 0) args.insert(args.end(), {"--port", std::to_string(fixed_port)});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid = ::fork();
     if (pid == 0) {
-      if (seed_json.empty())
-        ::execl("/usr/bin/python3", "python3", script.c_str(), "--port-file", port_file.c_str(),
-                static_cast<char*>(nullptr));
-      else
-        ::execl("/usr/bin/python3", "python3", script.c_str(), "--port-file", port_file.c_str(),
-                "--seed-file", seed_file.c_str(), static_cast<char*>(nullptr));
+      ::execv("/usr/bin/python3", argv.data());
       ::_exit(127);
     }
     for (int i = 0; i < 100 && port == 0; ++i) {
