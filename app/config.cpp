@@ -361,12 +361,13 @@ Config parse_config(const std::string& yaml, const std::string& file) {
   Config c;
   if (root.IsNull()) return c;
   Block top(root, file, "config");
-  top.check_keys(
-      {"vault", "consul", "wait", "retry", "state_dir", "log_level", "templates", "template"});
+  top.check_keys({"vault", "consul", "wait", "retry", "block_query_wait", "state_dir", "log_level",
+                  "templates", "template"});
   if (top.has("vault")) {
     Block v = top.sub("vault");
     v.check_keys({"address", "token", "token_file", "namespace", "renew_token", "ssl", "auth",
-                  "default_lease_duration", "lease_renewal_threshold", "revoke_superseded"});
+                  "default_lease_duration", "lease_renewal_threshold", "revoke_superseded",
+                  "timeout"});
     v.str("address", c.vault.address);
     v.str("token", c.vault.token);
     v.str("token_file", c.vault.token_file);
@@ -390,14 +391,20 @@ Config parse_config(const std::string& yaml, const std::string& file) {
       v.fail(v.get("lease_renewal_threshold"),
              "vault.lease_renewal_threshold must be between 0 and 1");
     v.boolean("revoke_superseded", c.vault.revoke_superseded);
+    v.duration("timeout", c.vault.timeout);
+    if (c.vault.timeout && c.vault.timeout->count() <= 0)
+      v.fail(v.get("timeout"), "vault.timeout must be positive");
   }
   if (top.has("consul")) {
     Block k = top.sub("consul");
-    k.check_keys({"address", "token", "token_file", "ssl"});
+    k.check_keys({"address", "token", "token_file", "ssl", "timeout"});
     k.str("address", c.consul.address);
     k.str("token", c.consul.token);
     k.str("token_file", c.consul.token_file);
     if (k.has("ssl")) parse_ssl(k.sub("ssl"), c.consul.ssl);
+    k.duration("timeout", c.consul.timeout);
+    if (c.consul.timeout && c.consul.timeout->count() <= 0)
+      k.fail(k.get("timeout"), "consul.timeout must be positive");
   }
   if (top.has("wait")) parse_wait(top.sub("wait"), c.wait);
   if (top.has("retry")) {
@@ -407,6 +414,11 @@ Config parse_config(const std::string& yaml, const std::string& file) {
     r.duration("backoff", c.retry.backoff);
     r.duration("max_backoff", c.retry.max_backoff);
   }
+  top.duration("block_query_wait", c.block_query_wait);
+  // Consul caps a blocking wait at 10m; a longer one would only hide the cap.
+  if (c.block_query_wait &&
+      (c.block_query_wait->count() <= 0 || *c.block_query_wait > std::chrono::minutes(10)))
+    top.fail(top.get("block_query_wait"), "block_query_wait must be between 1ms and 10m");
   top.str("state_dir", c.state_dir);
   top.str("log_level", c.log_level);
   for (const char* key : {"templates", "template"}) {
@@ -433,15 +445,18 @@ void merge_config(Config& a, const Config& b) {
   over(a.vault.default_lease_duration, b.vault.default_lease_duration);
   over(a.vault.lease_renewal_threshold, b.vault.lease_renewal_threshold);
   over(a.vault.revoke_superseded, b.vault.revoke_superseded);
+  over(a.vault.timeout, b.vault.timeout);
   over(a.consul.address, b.consul.address);
   over(a.consul.token, b.consul.token);
   over(a.consul.token_file, b.consul.token_file);
   merge_ssl(a.consul.ssl, b.consul.ssl);
+  over(a.consul.timeout, b.consul.timeout);
   over(a.wait.min, b.wait.min);
   over(a.wait.max, b.wait.max);
   over(a.retry.attempts, b.retry.attempts);
   over(a.retry.backoff, b.retry.backoff);
   over(a.retry.max_backoff, b.retry.max_backoff);
+  over(a.block_query_wait, b.block_query_wait);
   over(a.state_dir, b.state_dir);
   over(a.log_level, b.log_level);
   a.templates.insert(a.templates.end(), b.templates.begin(), b.templates.end());
@@ -507,6 +522,9 @@ void finalize_config(Config& c, const std::map<std::string, std::string>* env_in
   if (!c.vault.default_lease_duration) c.vault.default_lease_duration = std::chrono::minutes(5);
   if (!c.vault.lease_renewal_threshold) c.vault.lease_renewal_threshold = 0.9;
   if (!c.vault.revoke_superseded) c.vault.revoke_superseded = false;
+  if (!c.vault.timeout) c.vault.timeout = std::chrono::seconds(60);
+  if (!c.consul.timeout) c.consul.timeout = std::chrono::seconds(10);
+  if (!c.block_query_wait) c.block_query_wait = std::chrono::seconds(60);
   if (!c.wait.min) c.wait.min = Duration(0);
   if (!c.wait.max) c.wait.max = *c.wait.min * 4;
   if (!c.retry.attempts) c.retry.attempts = 0;

@@ -45,6 +45,7 @@ struct VaultConfig {
   std::optional<Duration> default_lease_duration;
   std::optional<double> lease_renewal_threshold;
   std::optional<bool> revoke_superseded;
+  std::optional<Duration> timeout;  // one request, connect to last byte
 };
 
 struct ConsulConfig {
@@ -52,6 +53,7 @@ struct ConsulConfig {
   std::optional<std::string> token;
   std::optional<std::string> token_file;
   SslConfig ssl;
+  std::optional<Duration> timeout;  // one request beyond its blocking wait
 };
 
 struct WaitConfig {
@@ -119,6 +121,7 @@ struct Config {
   ConsulConfig consul;
   WaitConfig wait;
   RetryConfig retry;
+  std::optional<Duration> block_query_wait;  // Consul blocking queries
   std::optional<std::string> state_dir;
   std::optional<std::string> log_level;
   std::vector<TemplateConfig> templates;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <mutex>
 
 namespace templet {
@@ -36,6 +37,38 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     headers->clear();  // a new response (after 100 Continue or a redirect)
   }
   return size * n;
+}
+
+std::string format_limit(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+}
+
+// Why no answer came, in the words an operator searches logs for. Curl's own texts ("Couldn't
+// connect to server", "Timeout was reached") do not say which limit or which failure it was.
+std::string transport_reason(CURL* h, CURLcode rc, const std::string& detail,
+                             const HttpRequest& req) {
+  long os_errno = 0;
+  curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+  switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+      if (os_errno == ECONNREFUSED) return "connection refused";
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      // Curl words a connect-phase timeout "Connection timed out after N milliseconds".
+      if (detail.rfind("Connection timed out", 0) == 0 && req.connect_timeout < req.timeout)
+        return "connect timed out after " + format_limit(req.connect_timeout);
+      return "timed out after " + format_limit(req.timeout);
+    case CURLE_GOT_NOTHING:
+      return "connection closed without an answer";
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+      if (os_errno == ECONNRESET) return "connection reset";
+      break;
+    default:
+      break;
+  }
+  return detail.empty() ? curl_easy_strerror(rc) : detail;
 }
 
 class CurlClient : public HttpClient {
@@ -74,10 +107,14 @@ class CurlClient : public HttpClient {
     for (const auto& [k, v] : req.headers)
       headers = curl_slist_append(headers, (k + ": " + v).c_str());
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    char detail[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
     CURLcode rc = curl_easy_perform(h);
     curl_slist_free_all(headers);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // `detail` dies with this call
     if (rc != CURLE_OK) {
-      HttpTransportError err(describe_request(req.method, req.url) + ": " + curl_easy_strerror(rc));
+      std::string reason = transport_reason(h, rc, detail, req);
+      HttpTransportError err(describe_request(req.method, req.url) + ": " + reason, reason);
       err.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
       err.refused = rc == CURLE_COULDNT_CONNECT;
       throw err;
@@ -108,6 +145,21 @@ std::string describe_request(const std::string& method, const std::string& url) 
   auto q = path.find('?');
   if (q != std::string::npos) path.resize(q);
   return method + " " + path;
+}
+
+std::string describe_request_at(const std::string& method, const std::string& url) {
+  std::string server;
+  auto scheme = url.find("://");
+  if (scheme != std::string::npos) {
+    auto slash = url.find('/', scheme + 3);
+    std::string authority =
+        url.substr(scheme + 3, slash == std::string::npos ? std::string::npos : slash - scheme - 3);
+    auto at = authority.rfind('@');
+    if (at != std::string::npos) authority = authority.substr(at + 1);
+    server = url.substr(0, scheme + 3) + authority;
+  }
+  std::string described = describe_request(method, url);
+  return described.substr(0, method.size() + 1) + server + described.substr(method.size() + 1);
 }
 
 std::string url_escape(const std::string& s) {

@@ -36,8 +36,12 @@ struct HttpResponse {
 };
 
 // The request never reached an answer: refused, timed out, TLS failure...
+// what() is "GET /path: REASON"; `reason` alone is "connection refused", "timed out after 2s",
+// "connection reset", "connection closed without an answer", or curl's own description.
 struct HttpTransportError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit HttpTransportError(const std::string& what, std::string reason = "")
+      : std::runtime_error(what), reason(reason.empty() ? what : std::move(reason)) {}
+  std::string reason;
   bool timed_out = false;
   bool refused = false;
 };
@@ -58,6 +62,9 @@ std::unique_ptr<HttpClient> make_curl_client(TlsOptions tls = {});
 
 // "GET /v1/secret/data/x" with the query string dropped (queries can carry tokens).
 std::string describe_request(const std::string& method, const std::string& url);
+// "GET http://127.0.0.1:8200/v1/secret/data/x": the server as well, still without the query
+// string, and without user info (it can hold a password).
+std::string describe_request_at(const std::string& method, const std::string& url);
 
 // Percent-encodes a path segment or query value (RFC 3986 unreserved characters kept).
 std::string url_escape(const std::string& s);

@@ -41,12 +41,15 @@ std::string first_line(const std::string& body) {
 
 }  // namespace
 
-ConsulSettings ConsulSettings::from(const ConsulConfig& c) {
+ConsulSettings ConsulSettings::from(const ConsulConfig& c,
+                                    std::optional<Duration> block_query_wait) {
   ConsulSettings s;
   if (c.address && !c.address->empty()) s.address = normalize_address(*c.address);
   while (!s.address.empty() && s.address.back() == '/') s.address.pop_back();
   if (c.token) s.token = *c.token;
   if (c.token_file) s.token_file = *c.token_file;
+  if (c.timeout) s.timeout = *c.timeout;
+  if (block_query_wait) s.wait = *block_query_wait;
   return s;
 }
 
@@ -69,18 +72,13 @@ std::string ConsulClient::local_node() {
   }
   HttpRequest req;
   req.url = settings_.address + "/v1/agent/self";
+  req.timeout = request_timeout(0);
   std::string t = token();
   if (!t.empty()) req.headers.emplace_back("X-Consul-Token", t);
-  HttpResponse resp;
-  try {
-    resp = http_->send(req);
-  } catch (const HttpTransportError& e) {
-    throw ConsulError(std::string("consul: ") + e.what(), 0, true);
-  }
+  HttpResponse resp = send(req);
   if (resp.status != 200)
-    throw ConsulError("consul: GET /v1/agent/self: status " + std::to_string(resp.status) + ": " +
-                          first_line(resp.body),
-                      resp.status, false);
+    throw ConsulError("consul: " + describe_request_at("GET", req.url) + ": status 404", 404,
+                      false);
   nlohmann::json j = nlohmann::json::parse(resp.body, nullptr, false);
   std::string name;
   if (j.is_object() && j.contains("Config") && j["Config"].is_object())
@@ -140,23 +138,28 @@ std::string ConsulClient::request_target(const Dependency& d, std::uint64_t inde
   return target;
 }
 
-ConsulAnswer ConsulClient::query(const Dependency& d, std::uint64_t index) {
-  HttpRequest req;
-  req.url = settings_.address + request_target(d, index);
-  req.timeout = request_timeout();
-  std::string t = token();
-  if (!t.empty()) req.headers.emplace_back("X-Consul-Token", t);
+HttpResponse ConsulClient::send(const HttpRequest& req) {
+  std::string described = describe_request_at(req.method, req.url);
   HttpResponse resp;
   try {
     resp = http_->send(req);
   } catch (const HttpTransportError& e) {
-    throw ConsulError(std::string("consul: ") + e.what(), 0, true);
+    throw ConsulError("consul: " + described + ": " + e.reason, 0, true);
   }
   if (resp.status != 200 && resp.status != 404)
-    throw ConsulError("consul: " + describe_request("GET", req.url) + ": status " +
-                          std::to_string(resp.status) +
+    throw ConsulError("consul: " + described + ": status " + std::to_string(resp.status) +
                           (resp.body.empty() ? "" : ": " + first_line(resp.body)),
                       resp.status, false);
+  return resp;
+}
+
+ConsulAnswer ConsulClient::query(const Dependency& d, std::uint64_t index) {
+  HttpRequest req;
+  req.url = settings_.address + request_target(d, index);
+  req.timeout = request_timeout(index);
+  std::string t = token();
+  if (!t.empty()) req.headers.emplace_back("X-Consul-Token", t);
+  HttpResponse resp = send(req);
   std::uint64_t got = 1;
   if (const std::string* h = resp.header("x-consul-index")) {
     try {

@@ -2,12 +2,14 @@
 //
 // `index` > 0 makes a blocking query (`index`, `wait`, `stale`); the answer carries
 // X-Consul-Index (never below 1). A 404 is an answer ("absent"), not an error. The HTTP timeout
-// is wait * 17/16 + 10 s, above Consul's wait/16 jitter.
+// of a blocking query is wait * 17/16 (Consul's jitter is up to wait/16) plus `timeout` (10 s by
+// default); a query that does not block gets `timeout` alone, so a hung server is noticed soon.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "app/config.hpp"
@@ -22,10 +24,11 @@ struct ConsulSettings {
   std::string address = "http://127.0.0.1:8500";
   std::string token;
   std::string token_file;  // read on each request when set; wins over `token`
-  Ms wait{60000};          // blocking wait (tests shorten it)
+  Ms wait{60000};          // blocking wait (block_query_wait)
+  Ms timeout{10000};       // the answer's allowance beyond the wait (consul.timeout)
   bool stale = true;       // consul-template's default max_stale of 2 s allows stale reads
 
-  static ConsulSettings from(const ConsulConfig& c);
+  static ConsulSettings from(const ConsulConfig& c, std::optional<Duration> block_query_wait = {});
 };
 
 struct ConsulError : FetchError {
@@ -49,10 +52,16 @@ class ConsulClient {
 
   // "/v1/kv/foo?stale&index=5&wait=60000ms": the path and query sent for `d`.
   std::string request_target(const Dependency& d, std::uint64_t index);
-  Ms request_timeout() const { return settings_.wait * 17 / 16 + Ms(10000); }
+  // The HTTP timeout of a query at `index` (0: not blocking).
+  Ms request_timeout(std::uint64_t index = 1) const {
+    return index > 0 ? settings_.wait * 17 / 16 + settings_.timeout : settings_.timeout;
+  }
   const ConsulSettings& settings() const { return settings_; }
 
  private:
+  // Sends; a transport failure or a status other than 200 and 404 throws ConsulError naming the
+  // server, the request without its query string, and the status with Consul's message.
+  HttpResponse send(const HttpRequest& req);
   std::string token() const;
   std::string local_node();
 

@@ -178,7 +178,7 @@ std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const Config& c) {
     TlsOptions tls;
     if (c.consul.ssl.ca_cert) tls.ca_cert = *c.consul.ssl.ca_cert;
     tls.verify = c.consul.ssl.verify.value_or(true);
-    auto settings = ConsulSettings::from(c.consul);
+    auto settings = ConsulSettings::from(c.consul, c.block_query_wait);
     if (!tls.verify) warn_tls_off("consul", settings.address);
     auto pool = std::make_shared<HttpPool>([tls] { return make_curl_client(tls); });
     ctx.consul = std::make_shared<ConsulClient>(settings, pool);

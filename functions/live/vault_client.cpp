@@ -87,6 +87,7 @@ VaultSettings VaultSettings::from(const VaultConfig& c) {
   if (c.approle_secret_id_file) s.secret_id_file = *c.approle_secret_id_file;
   // consul-template: no renewal of an agent-managed token file (#1189) or of no token (#1297).
   s.renew_token = c.renew_token.value_or(true) && s.token_file.empty();
+  if (c.timeout) s.timeout = *c.timeout;
   return s;
 }
 
@@ -200,12 +201,12 @@ VaultClient::Answer VaultClient::send(const std::string& method, const std::stri
     if (!settings_.namespace_.empty())
       req.headers.emplace_back("X-Vault-Namespace", settings_.namespace_);
     if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    std::string described = describe_request(method, req.url);
+    std::string described = describe_request_at(method, req.url);
     HttpResponse resp;
     try {
       resp = http_->send(req);
     } catch (const HttpTransportError& e) {
-      throw VaultError(std::string("vault: ") + e.what(), 0, e.what(), true);
+      throw VaultError("vault: " + described + ": " + e.reason, 0, e.reason, true);
     }
     // A 403 on a token we minted: it expired or was revoked. Log in again once and retry.
     if (resp.status == 403 && with_token && attempt == 0 && settings_.approle()) {
@@ -215,7 +216,9 @@ VaultClient::Answer VaultClient::send(const std::string& method, const std::stri
         ours = token_from_login_ || token_.empty();
       }
       if (ours) {
-        spdlog::warn("vault: {}: 403 with {}; logging in again", described, mask_token(used));
+        std::string msg = error_text(resp.body);
+        spdlog::warn("vault: {}: status 403{} with {}; logging in again", described,
+                     msg.empty() ? "" : ": " + msg, mask_token(used));
         invalidate(used);
         continue;
       }
@@ -347,8 +350,10 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   const double u = random ? random() : 0.0;
   if (settings_.approle()) {
     bool need_login;
+    std::string seen;  // the token judged; another one by the time we may log in is fresh
     {
       std::lock_guard<std::mutex> lock(mu_);
+      seen = token_;
       long long left =
           token_expiry_.time_since_epoch().count() == 0
               ? 0
@@ -362,7 +367,13 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
     }
     if (need_login) {
       std::lock_guard<std::mutex> login(login_mu_);
-      login_locked();
+      bool fresh;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        fresh = token_from_login_ && !token_.empty() && token_ != seen;
+      }
+      // A watcher that found no token logged in meanwhile (at start both race): one login.
+      if (!fresh) login_locked();
       std::lock_guard<std::mutex> lock(mu_);
       if (token_ttl_ <= 0) return std::nullopt;
       Ms ttl(token_ttl_ * 1000);

@@ -28,7 +28,7 @@ struct VaultSettings {
   std::string namespace_;  // X-Vault-Namespace
   std::string role_id_file, secret_id_file;  // AppRole: both set enables login and re-login
   bool renew_token = true;                   // renew-self a static token when renewable
-  Ms timeout{60000};
+  Ms timeout{60000};                         // one request (vault.timeout)
 
   static VaultSettings from(const VaultConfig& c);
   bool approle() const { return !role_id_file.empty() && !secret_id_file.empty(); }
@@ -85,7 +85,7 @@ class VaultClient {
   struct Answer {
     long status;
     std::string body;
-    std::string described;  // "GET /v1/x"
+    std::string described;  // "GET http://127.0.0.1:8200/v1/x"
   };
   Answer send(const std::string& method, const std::string& path,
               const std::vector<std::pair<std::string, std::string>>& query,

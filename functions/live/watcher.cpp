@@ -70,7 +70,10 @@ TimePoint Watcher::step() {
   }
 }
 
-TimePoint Watcher::failed(TimePoint now, const std::string& message, const RetryPolicy& policy) {
+TimePoint Watcher::failed(const std::string& message, const RetryPolicy& policy) {
+  // Measured from now, after the failed request: a request that timed out after 60 s must not
+  // have used up the backoff, or a slow server would be retried back to back.
+  const TimePoint now = ctx_.clock->now();
   ++failures_;
   bool gave_up = policy.exhausted(failures_);
   Ms delay = policy.delay(failures_ - 1, ctx_.random);
@@ -93,14 +96,16 @@ TimePoint Watcher::consul_step(TimePoint now) {
   try {
     ans = ctx_.consul->query(dep_, index_);
   } catch (const FetchError& e) {
-    return failed(now, e.what(), ctx_.consul_retry);
+    return failed(e.what(), ctx_.consul_retry);
   }
   failures_ = 0;
   now = ctx_.clock->now();
   Ms gap = ctx_.rate_limit + Ms(static_cast<long long>(ctx_.rate_limit.count() * 0.2 * rand()));
   if (ans.index < index_) {
-    // The index went backwards (snapshot restore, deleted keys): start over without blocking.
-    spdlog::debug("{}: index went backwards ({} -> {}); re-querying", dep_.id, index_, ans.index);
+    // The index went backwards (snapshot restore, deleted keys): start over without blocking,
+    // or the next query would wait for an index the server may not reach for a long time.
+    spdlog::info("{}: consul index went backwards ({} -> {}); restarting at index 0", dep_.id,
+                 index_, ans.index);
     index_ = 0;
     return now;
   }
@@ -138,7 +143,7 @@ TimePoint Watcher::vault_fetch(TimePoint now) {
   try {
     resp = dep_.type == DepType::VaultWrite ? ctx_.vault->write(dep_) : ctx_.vault->read(dep_);
   } catch (const FetchError& e) {
-    TimePoint next = failed(now, e.what(), ctx_.vault_retry);
+    TimePoint next = failed(e.what(), ctx_.vault_retry);
     std::lock_guard<std::mutex> lock(lease_mu_);
     if (lease_ && lease_->expires_at > now)
       spdlog::warn("{}: still serving {} ({}s left)", dep_.id, mask_lease_id(lease_->lease_id),
@@ -151,7 +156,7 @@ TimePoint Watcher::vault_fetch(TimePoint now) {
   try {
     wait = nonrenewable_wait(j, now, ctx_.timing, rand());
   } catch (const FetchError& e) {
-    return failed(now, e.what(), ctx_.vault_retry);
+    return failed(e.what(), ctx_.vault_retry);
   }
   failures_ = 0;
   if (j.is_object() && j.contains("warnings") && j["warnings"].is_array())
@@ -221,18 +226,17 @@ TimePoint Watcher::vault_renew(TimePoint now) {
   } catch (const VaultError& e) {
     if (!e.retryable()) {
       spdlog::warn("{}: renewal of {} refused ({}); fetching new credentials ({}s left)", dep_.id,
-                   mask_lease_id(rec.lease_id), e.message.empty() ? e.what() : e.message,
-                   secs(remaining));
+                   mask_lease_id(rec.lease_id), e.what(), secs(remaining));
       action_ = Action::Fetch;
       return vault_fetch(now);
     }
     if (renewal_exhausted(remaining, grace_)) {
-      spdlog::warn("{}: renewal of {} failed with {}s left; fetching new credentials", dep_.id,
-                   mask_lease_id(rec.lease_id), secs(remaining));
+      spdlog::warn("{}: renewal of {} failed ({}) with {}s left; fetching new credentials", dep_.id,
+                   mask_lease_id(rec.lease_id), e.what(), secs(remaining));
       action_ = Action::Fetch;
       return vault_fetch(now);
     }
-    TimePoint next = failed(now, e.what(), ctx_.vault_retry);
+    TimePoint next = failed(e.what(), ctx_.vault_retry);
     // Never sleep past the point where new credentials must be fetched.
     return std::min(next, rec.expires_at - grace_ * 4);
   }
@@ -273,7 +277,7 @@ TimePoint Watcher::vault_list_step(TimePoint now) {
   try {
     resp = ctx_.vault->list(dep_);
   } catch (const FetchError& e) {
-    return failed(now, e.what(), ctx_.vault_retry);
+    return failed(e.what(), ctx_.vault_retry);
   }
   failures_ = 0;
   sink_.put(dep_.id, resp);

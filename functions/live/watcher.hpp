@@ -76,7 +76,7 @@ class Watcher {
   TimePoint vault_renew(TimePoint now);
   TimePoint vault_list_step(TimePoint now);
   TimePoint file_step(TimePoint now);
-  TimePoint failed(TimePoint now, const std::string& message, const RetryPolicy& policy);
+  TimePoint failed(const std::string& message, const RetryPolicy& policy);
   double rand() const { return ctx_.random ? ctx_.random() : 0.0; }
   void persist();
 

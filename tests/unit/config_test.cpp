@@ -40,9 +40,11 @@ vault:
   default_lease_duration: 10m
   lease_renewal_threshold: 0.8
   revoke_superseded: true
-consul: {address: "https://consul:8501", token_file: /t}
+  timeout: 20s
+consul: {address: "https://consul:8501", token_file: /t, timeout: 3s}
 wait: {min: 2s, max: 10s}
 retry: {attempts: 5, backoff: 100ms, max_backoff: 30s}
+block_query_wait: 5m
 state_dir: /tmp/state
 templates:
   - source: /a.tmpl
@@ -67,13 +69,16 @@ templates:
   CHECK(*c.vault.default_lease_duration == 600000ms);
   CHECK(*c.vault.lease_renewal_threshold == 0.8);
   CHECK(*c.vault.revoke_superseded);
+  CHECK(*c.vault.timeout == 20000ms);
   CHECK(*c.consul.address == "https://consul:8501");
+  CHECK(*c.consul.timeout == 3000ms);
+  CHECK(*c.block_query_wait == 300000ms);
   CHECK(*c.wait.min == 2000ms);
   CHECK(*c.retry.attempts == 5);
   CHECK(*c.state_dir == "/tmp/state");
   REQUIRE(c.templates.size() == 2);
   const auto& a = c.templates[0];
-  CHECK(a.origin == "t.yaml:15");
+  CHECK(a.origin == "t.yaml:17");
   CHECK(*a.perms == 0600);
   CHECK(a.command == std::vector<std::string>{"/bin/sh", "-c", "systemctl reload x"});
   REQUIRE(a.redash);
@@ -102,6 +107,10 @@ TEST_CASE("defaults follow consul-template, except retry never gives up", "[conf
   CHECK(*c.retry.attempts == 0);
   CHECK(*c.retry.backoff == 250ms);
   CHECK(*c.retry.max_backoff == 60000ms);
+  // Vault's Go client allows a request 60 s; Consul gets its blocking wait plus 10 s.
+  CHECK(*c.vault.timeout == 60000ms);
+  CHECK(*c.consul.timeout == 10000ms);
+  CHECK(*c.block_query_wait == 60000ms);
   CHECK(*c.state_dir == "/var/lib/templet");
   CHECK(*c.wait.min == 0ms);
   CHECK(*c.templates[0].create_dest_dirs);
@@ -134,10 +143,18 @@ TEST_CASE("the environment fills what the config leaves unset, and the config wi
 
 TEST_CASE("later files win for settings and templates accumulate", "[config]") {
   Config a = parse_config(
-      "log_level: debug\nwait: {min: 1s}\ntemplates: [{source: a, destination: b}]", "a.yaml");
-  Config b = parse_config("wait: {min: 3s}\ntemplates: [{source: c, destination: d}]", "b.yaml");
+      "log_level: debug\nwait: {min: 1s}\nconsul: {timeout: 2s}\nvault: {timeout: 4s}\n"
+      "templates: [{source: a, destination: b}]",
+      "a.yaml");
+  Config b = parse_config(
+      "wait: {min: 3s}\nvault: {timeout: 5s}\nblock_query_wait: 3s\n"
+      "templates: [{source: c, destination: d}]",
+      "b.yaml");
   merge_config(a, b);
   CHECK(*a.log_level == "debug");
+  CHECK(*a.consul.timeout == 2000ms);
+  CHECK(*a.vault.timeout == 5000ms);
+  CHECK(*a.block_query_wait == 3000ms);
   CHECK(*a.wait.min == 3000ms);
   REQUIRE(a.templates.size() == 2);
   CHECK(*a.templates[1].source == "c");
@@ -161,6 +178,10 @@ TEST_CASE("config errors name the file and line", "[config]") {
            Case{"vault: [1, 2]\n", "bad.yaml:1: config.vault must be a mapping"},
            Case{"templates:\n  - {source: a, destination: b, apply: {redash: {mode: cli}}}\n",
                 "bad.yaml:2: apply.redash.mode must be \"api\" or \"manage_py\""},
+           Case{"vault: {timeout: 0s}\n", "bad.yaml:1: vault.timeout must be positive"},
+           Case{"consul:\n  timeout: -1s\n", "bad.yaml:2: consul.timeout must be positive"},
+           Case{"block_query_wait: 11m\n",
+                "bad.yaml:1: block_query_wait must be between 1ms and 10m"},
            Case{"vault: {address: [}\n", "bad.yaml:1: unknown"},
        }) {
     INFO(c.yaml);

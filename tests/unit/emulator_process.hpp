@@ -29,9 +29,10 @@ struct EmulatorProcess {
   std::string dir;
 
   // `seed_json`, when not empty, is written to a file and passed as --seed-file (applied at
-  // start and on every /_emulator/reset).
+  // start and on every /_emulator/reset). `fixed_port` > 0 binds that port instead of a random
+  // one (a test that starts templet before the server listens picks it beforehand).
   explicit EmulatorProcess(const std::string& name, const std::string& seed_json = "",
-                           const std::string& artifacts = artifacts_dir()) {
+                           int fixed_port = 0, const std::string& artifacts = artifacts_dir()) {
     using namespace std::chrono_literals;
     std::string script = std::string(TEMPLET_SOURCE_DIR) + "/tests/emulators/" + name + ".py";
     if (!std::filesystem::exists(script) || ::access("/usr/bin/python3", X_OK) != 0) return;
@@ -39,9 +40,12 @@ struct EmulatorProcess {
     dir = ::mkdtemp(tmpl);
     std::string port_file = dir + "/port";
     std::string seed_file = dir + "/seed.json";
-    if (!seed_json.empty()) std::ofstream(seed_file) << seed_json;
     std::vector<std::string> args = {"python3", script, "--port-file", port_file};
-    if (!seed_json.empty()) args.insert(args.end(), {"--seed-file", seed_file});
+    if (!seed_json.empty()) {
+      std::ofstream(seed_file) << seed_json;
+      args.insert(args.end(), {"--seed-file", seed_file});
+    }
+    if (fixed_port > 0) args.insert(args.end(), {"--port", std::to_string(fixed_port)});
     if (!artifacts.empty()) args.insert(args.end(), {"--artifacts-dir", artifacts});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

@@ -72,7 +72,7 @@ TEST_CASE("secret scan: state_dir modes", "[leaks]") {
 TEST_CASE("secret scan: an emulator records what it issues in the artifacts directory",
           "[leaks][emulator]") {
   TempDir artifacts;
-  EmulatorProcess vault("vault", "", artifacts.path.string());
+  EmulatorProcess vault("vault", "", 0, artifacts.path.string());
   if (vault.port == 0) {
     WARN("emulators not available; skipped");
     return;

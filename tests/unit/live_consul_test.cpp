@@ -43,11 +43,16 @@ TEST_CASE("Consul request targets and timeout", "[live]") {
         "/v1/health/service/web?tag=prod&stale");
   CHECK(c.request_target(parse_catalog_services(""), 0) == "/v1/catalog/services?stale");
   CHECK(c.request_target(parse_catalog_nodes("~n1"), 0) == "/v1/catalog/nodes?near=n1&stale");
-  CHECK(c.request_timeout() == 60000ms * 17 / 16 + 10000ms);
+  // A blocking query may last the wait plus Consul's jitter (wait/16) plus the timeout; one that
+  // does not block gets the timeout alone, so a hung server is noticed in seconds.
+  CHECK(c.request_timeout(7) == 60000ms * 17 / 16 + 10000ms);
+  CHECK(c.request_timeout(0) == 10000ms);
   http.on("GET", "/v1/kv/foo", 200, kFoo, idx("5"));
   c.query(parse_kv_get("foo"), 0);
+  c.query(parse_kv_get("foo"), 5);
   CHECK(http.calls()[0].header("X-Consul-Token") == "c-tok");
-  CHECK(http.calls()[0].timeout == 73750ms);
+  CHECK(http.calls()[0].timeout == 10000ms);
+  CHECK(http.calls()[1].timeout == 73750ms);
 }
 
 TEST_CASE("Consul watcher: same index no news, backwards resets, index 0 is 1", "[live]") {
@@ -112,6 +117,8 @@ TEST_CASE("Consul 404: an absent answer for key lookups, keep waiting for a bloc
   CHECK(ConsulClient(ConsulSettings{}, http.pool()).query(parse_kv_get("zero"), 0).index == 1);
   http.on("GET", "/v1/kv/err", 403, "Permission denied: token lacks key:read", idx("1"));
   ConsulClient c(ConsulSettings{}, http.pool());
-  CHECK_THROWS_WITH(c.query(parse_kv_get("err"), 0),
-                    "consul: GET /v1/kv/err: status 403: Permission denied: token lacks key:read");
+  CHECK_THROWS_WITH(
+      c.query(parse_kv_get("err"), 0),
+      "consul: GET http://127.0.0.1:8500/v1/kv/err: status 403: Permission denied: token lacks "
+      "key:read");
 }

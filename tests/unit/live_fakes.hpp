@@ -6,6 +6,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,7 +56,11 @@ class FakeHttp {
     routes_.erase(method + " " + path);
   }
 
+  // Runs inside every request, e.g. to advance a fake clock by how long a slow server took.
+  std::function<void()> during_send;
+
   HttpResponse send(const HttpRequest& req) {
+    if (during_send) during_send();
     std::lock_guard<std::mutex> lock(mu_);
     std::string target = path_of(req.url);
     calls_.push_back(Call{req.method, target, req.headers, req.body, req.timeout});
@@ -72,7 +77,11 @@ class FakeHttp {
       it->second.queue.pop_front();
     else
       it->second.served_last = true;
-    if (r.status == 0) throw HttpTransportError(req.method + " " + path + ": connection refused");
+    if (r.status == 0) {
+      HttpTransportError e(req.method + " " + path + ": connection refused", "connection refused");
+      e.refused = true;
+      throw e;
+    }
     return r;
   }
 

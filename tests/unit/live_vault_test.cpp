@@ -123,7 +123,8 @@ TEST_CASE("Vault mounts: 403 means the raw path, 404 means KV v1", "[live]") {
     VaultClient vault(settings(), http.pool(), clock);
     CHECK_THROWS_WITH(
         vault.read(parse_vault_read("secret/foo")),
-        "vault: GET /v1/sys/internal/ui/mounts/secret/foo: status 503: Vault is sealed");
+        "vault: GET http://vault:8200/v1/sys/internal/ui/mounts/secret/foo: status 503: Vault is "
+        "sealed");
   }
 }
 
@@ -143,7 +144,8 @@ TEST_CASE("Vault writes wrap KV v2 bodies and lists go to metadata", "[live]") {
   CHECK(http.calls_to("LIST", "/v1/secret/metadata").size() == 1);
 }
 
-TEST_CASE("Vault errors name method, path, status and message, never the token", "[live]") {
+TEST_CASE("Vault errors name the server, method, path, status and message, never the token",
+          "[live]") {
   FakeHttp http;
   FakeClock clock;
   http.on("GET", "/v1/sys/internal/ui/mounts/db/creds/ro", 200, mounts_body("db/", "database", ""));
@@ -154,7 +156,8 @@ TEST_CASE("Vault errors name method, path, status and message, never the token",
     vault.read(parse_vault_read("db/creds/ro"));
     FAIL("no error");
   } catch (const VaultError& e) {
-    CHECK(std::string(e.what()) == "vault: GET /v1/db/creds/ro: status 403: permission denied");
+    CHECK(std::string(e.what()) ==
+          "vault: GET http://vault:8200/v1/db/creds/ro: status 403: permission denied");
     CHECK(e.status == 403);
     CHECK_FALSE(e.retryable());
   }
