@@ -285,6 +285,7 @@ class Loop {
     if (!opt_.make_hooks) return;
     s.apply_pending = false;
     for (auto& hook : opt_.make_hooks(s.cfg)) {
+      hook->set_rendered_secrets(secrets);
       Plan plan = hook->plan(output, dest);
       std::string plan_text = mask_secrets(format_plan(plan), secrets);
       if (opt_.dry_run) {

@@ -62,6 +62,10 @@ class ApplyHook {
   virtual Plan plan(const std::string& rendered, const std::string& file) = 0;
   // Carries out the plan's create/update/delete entries.
   virtual ApplyResult apply(const Plan& plan) = 0;
+  // The secret strings (from Vault) in the next file to plan. A hook treats whatever holds one
+  // as a secret, whatever the server's schema says, so a plan never shows the value it replaces
+  // (a rotated-away Vault username, say), which no masking of the new file would catch.
+  virtual void set_rendered_secrets(const std::vector<std::string>& secrets) { (void)secrets; }
 };
 
 // Human-readable plan and result, one line per entry, as `templet plan`/`apply` print them.

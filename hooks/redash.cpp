@@ -41,6 +41,33 @@ std::string RedashHook::masked(const std::string& s) const {
   return mask_secrets(s, secrets_);
 }
 
+void RedashHook::set_rendered_secrets(const std::vector<std::string>& secrets) {
+  rendered_secrets_.clear();
+  for (const auto& s : secrets) {
+    rendered_secrets_.push_back(s);
+    // A template that quotes with toJSON prints the secret as a JSON string; the option's
+    // value is what that string decodes to.
+    json decoded = json::parse(s, nullptr, false);
+    if (decoded.is_string()) rendered_secrets_.push_back(decoded.get<std::string>());
+  }
+}
+
+// The type's secret options, and any option whose rendered value holds a Vault secret.
+std::set<std::string> RedashHook::secret_keys(const RedashEntry& e, const json& schema) const {
+  std::set<std::string> keys = redash_secret_keys(e.type, schema, e.options);
+  for (auto it = e.options.begin(); it != e.options.end(); ++it) {
+    if (!it->is_string()) continue;
+    const std::string& value = it->get_ref<const std::string&>();
+    for (const auto& secret : rendered_secrets_) {
+      if (!secret.empty() && value.find(secret) != std::string::npos) {
+        keys.insert(it.key());
+        break;
+      }
+    }
+  }
+  return keys;
+}
+
 PlanEntry RedashHook::plan_entry(const RedashEntry& e, const std::vector<RemoteDatasource>& remote,
                                  const std::optional<json>& schemas, const RedashState& st,
                                  Prepared& prep) {
@@ -167,17 +194,17 @@ Plan RedashHook::plan(const std::string& rendered, const std::string& file) {
   // answers are masked; refined with the server's schemas below.
   secrets_.clear();
   for (const auto& e : entries) {
-    auto v = redash_secret_values(e.options, redash_secret_keys(e.type, json(), e.options));
+    auto v = redash_secret_values(e.options, secret_keys(e, json()));
     secrets_.insert(secrets_.end(), v.begin(), v.end());
   }
   backend_->set_secrets(secrets_);
   try {
     std::vector<RemoteDatasource> remote = backend_->list();
     std::optional<json> schemas = backend_->schemas();
-    std::vector<std::set<std::string>> secret_keys;
+    std::vector<std::set<std::string>> entry_secret_keys;
     for (const auto& e : entries) {
-      secret_keys.push_back(redash_secret_keys(e.type, schema_for(schemas, e.type), e.options));
-      auto v = redash_secret_values(e.options, secret_keys.back());
+      entry_secret_keys.push_back(secret_keys(e, schema_for(schemas, e.type)));
+      auto v = redash_secret_values(e.options, entry_secret_keys.back());
       secrets_.insert(secrets_.end(), v.begin(), v.end());
     }
     backend_->set_secrets(secrets_);
@@ -185,7 +212,7 @@ Plan RedashHook::plan(const std::string& rendered, const std::string& file) {
     for (size_t i = 0; i < entries.size(); ++i) {
       Prepared prep;
       prep.entry = entries[i];
-      prep.secret_keys = secret_keys[i];
+      prep.secret_keys = entry_secret_keys[i];
       p.entries.push_back(plan_entry(entries[i], remote, schemas, st, prep));
       prepared_.push_back(std::move(prep));
     }

@@ -39,6 +39,7 @@ class RedashHook : public ApplyHook {
   RedashHook(RedashHookSettings settings, std::unique_ptr<RedashBackend> backend);
   Plan plan(const std::string& rendered, const std::string& file) override;
   ApplyResult apply(const Plan& plan) override;
+  void set_rendered_secrets(const std::vector<std::string>& secrets) override;
 
  private:
   struct Prepared {
@@ -50,6 +51,7 @@ class RedashHook : public ApplyHook {
                        const std::optional<nlohmann::json>& schemas, const RedashState& st,
                        Prepared& prep);
   std::string masked(const std::string& s) const;
+  std::set<std::string> secret_keys(const RedashEntry& e, const nlohmann::json& schema) const;
 
   RedashHookSettings settings_;
   std::unique_ptr<RedashBackend> backend_;
@@ -57,6 +59,7 @@ class RedashHook : public ApplyHook {
   std::vector<Prepared> prepared_;  // parallel to the last plan's entries
   std::string prepared_file_;
   std::vector<std::string> secrets_;
+  std::vector<std::string> rendered_secrets_;
 };
 
 // The hook for a template's apply.redash (already finalized: url, defaults). The API key comes

@@ -292,6 +292,44 @@ TEST_CASE("redash: plan and apply against the emulator", "[redash][emulator]") {
   templet::testing::keep_state_modes(state.path, false);
 }
 
+TEST_CASE("redash: an option holding a rendered Vault secret is planned as a secret",
+          "[redash][emulator]") {
+  // Redash's pg schema marks only the password secret, but the user is a Vault-issued one too:
+  // the plan must not show the rotated-away user it replaces.
+  EmulatorProcess emu("redash", R"X({"data_sources": [{"id": 1, "name": "QA", "type": "pg",
+      "options": {"dbname": "app", "user": "v-ro-Old8f3kQ", "password": "Old-Pass-0"}}]})X");
+  if (emu.port == 0) {
+    WARN("redash emulator not available; skipped");
+    return;
+  }
+  ::setenv(kKeyEnv, "admin-api-key", 1);
+  TempDir state;
+  const std::string rendered =
+      "- {name: QA, type: pg, options: {dbname: app, user: v-ro-New2Zp9x, password: Pw-New-7}}\n";
+  const std::string head = "redash plan for ds.yaml -> " + emu.url() + "\n  update \"QA\"\n";
+
+  auto plain = make_redash_hook(config_for(emu), state.path);
+  CHECK(format_plan(plain->plan(rendered, "ds.yaml")) ==
+        head +
+            "      password: (secret) unknown\n"
+            "      user: \"v-ro-Old8f3kQ\" -> \"v-ro-New2Zp9x\"\n");
+
+  auto hook = make_redash_hook(config_for(emu), state.path);
+  hook->set_rendered_secrets({"Pw-New-7", "v-ro-New2Zp9x"});
+  Plan plan = hook->plan(rendered, "ds.yaml");
+  CHECK(format_plan(plan) == head +
+                                 "      password: (secret) unknown\n"
+                                 "      user: (secret) changed\n");
+  ApplyResult result = hook->apply(plan);
+  CHECK(result.ok());
+  CHECK(stored(emu.url(), 1)["options"]["user"] == "v-ro-New2Zp9x");
+  // Its digest is kept like the password's: the next plan knows it is unchanged.
+  auto again = make_redash_hook(config_for(emu), state.path);
+  again->set_rendered_secrets({"Pw-New-7", "v-ro-New2Zp9x"});
+  CHECK(format_plan(again->plan(rendered, "ds.yaml")) ==
+        "redash plan for ds.yaml -> " + emu.url() + "\n  unchanged \"QA\"\n");
+}
+
 TEST_CASE("redash: a rejected API key, a server still starting", "[redash][emulator]") {
   EmulatorProcess emu("redash", R"({"ready_after_s": 1.5})");
   if (emu.port == 0) {
@@ -509,7 +547,7 @@ TEST_CASE("redash: manage.py that does not get the options fails loudly", "[reda
 }
 
 TEST_CASE(
-    "redash: state digests are HMACs under a per-state_dir key; plain SHA-256 ones are "
+    "redash: state digests are HMACs under a per-state_dir key, and plain SHA-256 ones are "
     "unknown once",
     "[redash][emulator]") {
   EmulatorProcess emu("redash");

@@ -150,9 +150,10 @@ TEST_CASE(
                                 "      host: \"pg-old.qa.internal\" -> \"pg-app.qa.internal\"\n"
                                 "      password: (secret) unknown\n"
                                 "      sslmode: \"prefer\" -> \"require\"\n"
-                                "      user: \"v-readonly-old\" -> ********\n"
+                                "      user: (secret) changed\n"
                                 "  " +
                                 type_refusal;
+  INFO(plan_out);
   CHECK(plan_out.find(plan_text) != std::string::npos);
   CHECK(redash_writes(redash) == 0);
   CHECK_FALSE(fs::exists(p / "datasources.yaml"));
@@ -188,7 +189,7 @@ TEST_CASE(
   CHECK(prod_plan_out.find("  create \"App Production\"\n"
                            "      type: pg\n"
                            "      options: dbname, host, password (secret), port, sslmode, "
-                           "user\n") != std::string::npos);
+                           "user (secret)\n") != std::string::npos);
   CHECK(redash_writes(redash) == 0);
   auto [prod_status, prod_out, prod_err] = run("data-prod", {"run", "--once"});
   INFO(prod_err);
