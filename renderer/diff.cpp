@@ -65,13 +65,15 @@ class ChangeFinder {
   }
 
   // Marks changed lines of a in ca and of b in cb (both pre-sized to the lengths of a and b).
-  void run(std::vector<char>& ca, std::vector<char>& cb) {
+  // Returns the number of diagonal steps the search took (DiffStats).
+  long run(std::vector<char>& ca, std::vector<char>& cb) {
     ca_ = &ca;
     cb_ = &cb;
     size_t diags = a_.size() + b_.size() + 3;
     fwd_.assign(diags, 0);
     bwd_.assign(diags, 0);
     compare(0, static_cast<int>(a_.size()), 0, static_cast<int>(b_.size()));
+    return steps_;
   }
 
  private:
@@ -118,6 +120,7 @@ class ChangeFinder {
       } else {
         --fhi;
       }
+      steps_ += (fhi - flo) / 2 + 1;
       for (int k = fhi; k >= flo; k -= 2) {
         int left = fwd(k - 1), up = fwd(k + 1);
         int x = left < up ? up : left + 1;
@@ -138,6 +141,7 @@ class ChangeFinder {
       } else {
         --bhi;
       }
+      steps_ += (bhi - blo) / 2 + 1;
       for (int k = bhi; k >= blo; k -= 2) {
         int down = bwd(k - 1), right = bwd(k + 1);
         int x = down < right ? down : right - 1;
@@ -170,6 +174,7 @@ class ChangeFinder {
   std::vector<char>* cb_ = nullptr;
   std::vector<int> fwd_, bwd_;
   int cost_limit_ = 0;
+  long steps_ = 0;
 };
 
 // Changed flags with a false sentinel on each side: index i of the file is flag[i + 1].
@@ -252,7 +257,7 @@ std::vector<std::string_view> split_lines(std::string_view text) {
 // run of changes can slide, and so exactly which of several equally small diffs is printed.
 void find_changed_lines(const std::vector<std::string_view>& old_lines,
                         const std::vector<std::string_view>& new_lines, long horizon, Flags& ca,
-                        Flags& cb) {
+                        Flags& cb, DiffStats& stats) {
   const long n = static_cast<long>(old_lines.size()), m = static_cast<long>(new_lines.size());
   long prefix = 0, suffix = 0;
   while (prefix < n && prefix < m && old_lines[prefix] == new_lines[prefix]) ++prefix;
@@ -298,7 +303,7 @@ void find_changed_lines(const std::vector<std::string_view>& old_lines,
     }
   }
   std::vector<char> kca(ka.size(), 0), kcb(kb.size(), 0);
-  ChangeFinder(ka, kb).run(kca, kcb);
+  stats.search_steps += ChangeFinder(ka, kb).run(kca, kcb);
   for (size_t i = 0; i < ka.size(); ++i) wa[ka_at[i]] = kca[i];
   for (size_t j = 0; j < kb.size(); ++j) wb[kb_at[j]] = kcb[j];
 
@@ -309,10 +314,11 @@ void find_changed_lines(const std::vector<std::string_view>& old_lines,
 }
 
 std::vector<Change> find_changes(const std::vector<std::string_view>& old_lines,
-                                 const std::vector<std::string_view>& new_lines, long horizon) {
+                                 const std::vector<std::string_view>& new_lines, long horizon,
+                                 DiffStats& stats) {
   const long n = static_cast<long>(old_lines.size()), m = static_cast<long>(new_lines.size());
   Flags ca(old_lines.size()), cb(new_lines.size());
-  find_changed_lines(old_lines, new_lines, horizon, ca, cb);
+  find_changed_lines(old_lines, new_lines, horizon, ca, cb, stats);
 
   std::vector<Change> changes;
   long i = 0, j = 0;
@@ -421,12 +427,14 @@ std::string mask_secrets(std::string_view text, const std::vector<std::string>& 
 
 std::string unified_diff(std::string_view old_text, std::string_view new_text,
                          const std::string& old_label, const std::string& new_label,
-                         const std::vector<std::string>& secrets, int context) {
+                         const std::vector<std::string>& secrets, int context, DiffStats* stats) {
+  DiffStats local;
+  DiffStats& st = stats ? *stats : local;
   if (old_text == new_text) return "";
   if (context < 0) context = 0;
   const std::vector<std::string_view> old_lines = split_lines(old_text);
   const std::vector<std::string_view> new_lines = split_lines(new_text);
-  const std::vector<Change> changes = find_changes(old_lines, new_lines, context);
+  const std::vector<Change> changes = find_changes(old_lines, new_lines, context, st);
   const std::vector<std::string> masked = line_secrets(secrets);
   const long n = static_cast<long>(old_lines.size());
 

@@ -32,8 +32,17 @@ std::string mask_secrets(std::string_view text, const std::vector<std::string>& 
 // context around changes. Returns "" when the texts are equal. Labels and every printed line are
 // masked as described above. A secret spanning several lines is masked line by line: each of
 // its non-empty lines is treated as a secret of its own.
+//
+// The search for changes is bounded: past a budget of edit steps per region it settles for a
+// correct but not minimal diff, so no input costs the quadratic time of a full Myers search.
+// `stats`, when given, receives how much searching was done, which tests use to pin that bound
+// without timing it.
+struct DiffStats {
+  long search_steps = 0;  // diagonals extended by the Myers search, summed over all regions
+};
 std::string unified_diff(std::string_view old_text, std::string_view new_text,
                          const std::string& old_label, const std::string& new_label,
-                         const std::vector<std::string>& secrets, int context = 3);
+                         const std::vector<std::string>& secrets, int context = 3,
+                         DiffStats* stats = nullptr);
 
 }  // namespace templet
