@@ -111,7 +111,9 @@ struct StateDirsOf {
 };
 
 // One `templet` child process with its stdout and stderr in files (in the artifacts directory
-// when there is one, else in `dir`).
+// when there is one, else in `dir`). `launcher`, when given, is a command (absolute path first)
+// that runs templet in its place, e.g. nsenter into a namespace; it must exec templet so that
+// `pid` is templet's.
 struct TempletProcess {
   pid_t pid = -1;
   int status = -1;
@@ -119,7 +121,8 @@ struct TempletProcess {
   StateDirsOf state_dirs;
 
   TempletProcess(const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env, const std::filesystem::path& dir)
+                 const std::map<std::string, std::string>& env, const std::filesystem::path& dir,
+                 const std::vector<std::string>& launcher = {})
       : state_dirs(args) {
     static int n = 0;
     ++n;
@@ -134,7 +137,8 @@ struct TempletProcess {
       envs.push_back(s);
     }
     for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-    std::vector<std::string> argv = {TEMPLET_BINARY};
+    std::vector<std::string> argv = launcher;
+    argv.push_back(TEMPLET_BINARY);
     argv.insert(argv.end(), args.begin(), args.end());
     std::fflush(stdout);  // or the child's exit would print the parent's buffered output again
     std::fflush(stderr);
