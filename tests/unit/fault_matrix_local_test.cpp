@@ -133,47 +133,6 @@ void check_no_secret(const std::string& output, const std::vector<std::string>& 
   }
 }
 
-// Reads a file over and over on its own thread for as long as it lives, counting the samples
-// that `valid` rejects (a missing file counts as bad too: a destination never disappears).
-class Sampler {
- public:
-  Sampler(fs::path path, std::function<bool(const std::string&)> valid)
-      : path_(std::move(path)), valid_(std::move(valid)), thread_([this] { loop(); }) {}
-  ~Sampler() { stop(); }
-  void stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  long samples() const { return samples_; }
-  long bad() const { return bad_; }
-  std::string first_bad() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return first_bad_;
-  }
-
- private:
-  void loop() {
-    while (!stop_) {
-      std::string text = fs::exists(path_) ? slurp(path_) : "(missing)";
-      ++samples_;
-      if (!valid_(text)) {
-        ++bad_;
-        std::lock_guard<std::mutex> lock(mu_);
-        if (first_bad_.empty())
-          first_bad_ = text.substr(0, 200) + "... (" + std::to_string(text.size()) + " bytes)";
-      }
-      std::this_thread::sleep_for(1ms);
-    }
-  }
-  fs::path path_;
-  std::function<bool(const std::string&)> valid_;
-  std::atomic<bool> stop_{false};
-  std::atomic<long> samples_{0}, bad_{0};
-  std::mutex mu_;
-  std::string first_bad_;
-  std::thread thread_;
-};
-
 // inotify on one directory: tells when a file whose name starts with a prefix is created or
 // renamed into place, to the microsecond, so a signal can be aimed at a write in progress.
 class DirWatch {
@@ -424,7 +383,7 @@ TEST_CASE("faults: Redash 502 on one datasource mid-apply: the rest applied, the
   REQUIRE(eventually([&] { return fs::exists(dest); }, 20s));
   const std::string rendered = slurp(dest);
   CHECK(occurrences(rendered, "  - name: ds-") == 5);
-  Sampler sampler(dest, [&](const std::string& text) { return text == rendered; });
+  DestinationSampler sampler(dest);
   const std::string failure = "failed \"ds-b\": POST /api/data_sources/2: Redash at " +
                               redash.url() +
                               " answered 502 until the ready timeout (500ms): upstream prematurely "
@@ -463,9 +422,8 @@ TEST_CASE("faults: Redash 502 on one datasource mid-apply: the rest applied, the
   TempletProcess again({"plan", "-c", (p / "templet.yaml").string()}, env, p);
   REQUIRE(again.wait(20s) == 0);
   CHECK(occurrences(again.stdout_text(), "  unchanged \"ds-") == 5);
-  sampler.stop();
-  CHECK(sampler.bad() == 0);
-  CHECK(sampler.samples() > 50);
+  check_never_torn(sampler, one_of({rendered}));
+  CHECK(sampler.absences() == 0);
 
   t.signal(SIGKILL);
   t.wait(5s);
@@ -628,7 +586,7 @@ TEST_CASE("faults: SIGTERM during a write: exit 0, the whole new file, no tempor
   boot.signal(SIGKILL);
   boot.wait(5s);
 
-  Sampler sampler(dest, [&](const std::string& text) { return versions.of(text).has_value(); });
+  DestinationSampler sampler(dest);
   std::mt19937 rng(std::random_device{}());
   std::string outputs;
   for (int round = 2; round <= 3; ++round) {
@@ -647,10 +605,8 @@ TEST_CASE("faults: SIGTERM during a write: exit 0, the whole new file, no tempor
     CHECK(occurrences(t.stderr_text(), "stopping on SIGTERM") == 1);
     outputs += t.stdout_text() + t.stderr_text();
   }
-  sampler.stop();
-  INFO(sampler.first_bad());
-  CHECK(sampler.bad() == 0);
-  CHECK(sampler.samples() > 50);
+  check_never_torn(sampler, [&](const std::string& text) { return versions.of(text).has_value(); });
+  CHECK(sampler.absences() == 0);
   CHECK(names_in(p / "out") == std::vector<std::string>{"app.conf"});
   check_no_secret(outputs + boot.stderr_text(), {password});
 }
@@ -688,7 +644,7 @@ TEST_CASE("faults: SIGKILL during a write: old or new file, never a mix, stale t
   Versions versions(password, blocks);
   REQUIRE(versions.of(slurp(dest)) == "1");
 
-  Sampler sampler(dest, [&](const std::string& text) { return versions.of(text).has_value(); });
+  DestinationSampler sampler(dest);
   auto seed = std::random_device{}();
   std::mt19937 rng(seed);
   INFO("random seed " << seed << ", write window " << window.count() << " us");
@@ -728,10 +684,8 @@ TEST_CASE("faults: SIGKILL during a write: old or new file, never a mix, stale t
           2s));
     current = next;
   }
-  sampler.stop();
-  INFO(sampler.first_bad());
-  CHECK(sampler.bad() == 0);
-  CHECK(sampler.samples() > 50);
+  check_never_torn(sampler, [&](const std::string& text) { return versions.of(text).has_value(); });
+  CHECK(sampler.absences() == 0);
   // A kill inside the write leaves its temporary file for the next start to remove.
   CHECK(leftovers >= 1);
 
@@ -801,8 +755,7 @@ void run_file_system_fault(const FileSystemFault& fault) {
   REQUIRE(eventually([&] { return slurp(box.outside("app.conf")) == v1; }, 5s));
 
   fault.inject(box, p);
-  Sampler sampler(box.outside("app.conf"),
-                  [&](const std::string& text) { return versions.of(text).has_value(); });
+  DestinationSampler sampler(box.outside("app.conf"));
   s.put_key("big/v", "2");
   const std::string line = fault.line(box);
   REQUIRE(eventually([&] { return t.stderr_text().find(line) != std::string::npos; }, 10s));
@@ -819,10 +772,8 @@ void run_file_system_fault(const FileSystemFault& fault) {
   CHECK(eventually(
       [&] { return t.stderr_text().find("recovered from the failure above") != std::string::npos; },
       5s));
-  sampler.stop();
-  INFO(sampler.first_bad());
-  CHECK(sampler.bad() == 0);
-  CHECK(sampler.samples() > 50);
+  check_never_torn(sampler, [&](const std::string& text) { return versions.of(text).has_value(); });
+  CHECK(sampler.absences() == 0);
   CHECK(names_in(box.outside()) == std::vector<std::string>{"app.conf"});
   t.signal(SIGTERM);
   CHECK(t.wait(10s) == 0);
