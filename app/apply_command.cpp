@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "app/config.hpp"
 #include "hooks/redash.hpp"
 #include "sys/private_files.hpp"
 
@@ -31,6 +32,19 @@ int run_apply_redash(const ApplyRedashOptions& o) {
   cfg.url = url;
   cfg.api_key_env = o.api_key_env.empty() ? "REDASH_API_KEY" : o.api_key_env;
   std::string state_dir = o.state_dir.empty() ? "/var/lib/templet" : o.state_dir;
+  auto duration = [](const char* flag, const std::string& text, std::optional<Duration>& out) {
+    if (text.empty()) return true;
+    try {
+      out = parse_duration(text);
+      return true;
+    } catch (const ConfigError& e) {
+      std::cerr << "templet: apply redash: " << flag << ": " << e.what() << "\n";
+      return false;
+    }
+  };
+  if (!duration("--ready-timeout", o.ready_timeout, cfg.ready_timeout) ||
+      !duration("--request-timeout", o.request_timeout, cfg.request_timeout))
+    return 2;
   if (std::string w = open_state_dir_warning(state_dir); !w.empty())
     std::cerr << "templet: warning: " << w << "\n";
 

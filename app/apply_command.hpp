@@ -11,9 +11,11 @@ namespace templet {
 
 struct ApplyRedashOptions {
   std::string file;
-  std::string url;          // else REDASH_URL
-  std::string api_key_env;  // default REDASH_API_KEY
-  std::string state_dir;    // default /var/lib/templet
+  std::string url;              // else REDASH_URL
+  std::string api_key_env;      // default REDASH_API_KEY
+  std::string state_dir;        // default /var/lib/templet
+  std::string ready_timeout;    // e.g. "30s"; empty: 2m
+  std::string request_timeout;  // e.g. "10s"; empty: 30s
   bool plan_only = false;
 };
 

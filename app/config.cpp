@@ -292,7 +292,8 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
     if (apply.has("redash")) {
       Block r = apply.sub("redash");
       r.check_keys({"url", "api_key_env", "api_key_file", "list_key", "mode", "command",
-                    "create_missing", "prune", "test_after_apply", "ready_timeout"});
+                    "create_missing", "prune", "test_after_apply", "ready_timeout",
+                    "request_timeout"});
       RedashApplyConfig rc;
       r.str("url", rc.url);
       r.str("api_key_env", rc.api_key_env);
@@ -306,6 +307,7 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
       r.boolean("prune", rc.prune);
       r.boolean("test_after_apply", rc.test_after_apply);
       r.duration("ready_timeout", rc.ready_timeout);
+      r.duration("request_timeout", rc.request_timeout);
       t.redash = rc;
     }
     if (apply.has("influxdb")) {
@@ -564,6 +566,7 @@ void finalize_config(Config& c, const std::map<std::string, std::string>* env_in
       if (!r.prune) r.prune = false;
       if (!r.test_after_apply) r.test_after_apply = false;
       if (!r.ready_timeout) r.ready_timeout = std::chrono::minutes(2);
+      if (!r.request_timeout) r.request_timeout = std::chrono::seconds(30);
     }
     if (t.influxdb) {
       auto& i = *t.influxdb;

@@ -78,6 +78,7 @@ struct RedashApplyConfig {
   std::optional<bool> prune;
   std::optional<bool> test_after_apply;
   std::optional<Duration> ready_timeout;
+  std::optional<Duration> request_timeout;  // each HTTP request, start to end
 };
 
 struct InfluxApplyConfig {

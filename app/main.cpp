@@ -88,6 +88,12 @@ int main(int argc, char** argv) {
                  "Variable holding the API key (default: REDASH_API_KEY)");
   ar->add_option("--state-dir", apply_redash.state_dir,
                  "Where digests of applied options are kept (default: /var/lib/templet)");
+  ar->add_option("--ready-timeout", apply_redash.ready_timeout,
+                 "How long to wait for a Redash that is not ready (default 2m)")
+      ->type_name("DUR");
+  ar->add_option("--request-timeout", apply_redash.request_timeout,
+                 "Give up on one request after this long (default 30s)")
+      ->type_name("DUR");
   ar->add_flag("--plan", apply_redash.plan_only, "Print the plan only; write nothing");
 
   // plan: what run would change, read-only: diffs of every destination and every hook's plan.

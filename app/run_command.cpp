@@ -58,7 +58,7 @@ Config load_run_config(const std::vector<std::string>& config_paths,
 
 namespace {
 
-std::atomic<bool> g_stop{false};
+std::atomic<int> g_stop{0};  // the signal that asked to stop
 std::atomic<bool> g_reload{false};
 
 // Signals are taken synchronously on one thread (sigwait), so the loop sees plain flags and a
@@ -77,7 +77,7 @@ void start_signal_thread() {
       if (sig == SIGHUP) {
         g_reload = true;
       } else {
-        g_stop = true;
+        g_stop = sig;
         sd_notify_send("STOPPING=1");
       }
     }

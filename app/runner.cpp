@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "app/sd_notify.hpp"
+#include "functions/live/retry.hpp"
 #include "functions/render.hpp"
 #include "hooks/command.hpp"
 #include "renderer/diff.hpp"
@@ -26,6 +28,12 @@ std::set<std::string> StaticFeed::wait_for_change(Clock::time_point deadline) {
 }
 
 namespace {
+
+// "SIGTERM".
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
 
 std::vector<std::string> sorted_secrets(const std::set<std::string>& s) {
   return std::vector<std::string>(s.begin(), s.end());
@@ -51,6 +59,7 @@ struct Slot {
   std::optional<Clock::time_point> due, deadline;
   bool first_pass = true;      // hooks run on the first complete pass after start
   bool apply_pending = false;  // the last apply failed: try again
+  int retries = 0;             // consecutive failed writes or applies (the retry backoff)
 };
 
 class Loop {
@@ -60,12 +69,14 @@ class Loop {
 
   int run() {
     load_templates();
+    if (!opt_.dry_run) remove_stale_temp_files_of_templates();
     auto started = Clock::now();
     auto last_warning = started;
     bool announced_ready = false;
     while (true) {
       if (stop_requested()) {
-        spdlog::info("stopping on request");
+        // Signals are only looked at here, between passes: the last write was finished.
+        spdlog::info("stopping on {}", signal_name(opt_.stop_requested->load()));
         // --once stopped before every template was rendered did not do its job: exiting 0
         // would tell a boot script the files are in place. Name what is missing, exit 3.
         if (opt_.once && !all_rendered()) {
@@ -109,7 +120,7 @@ class Loop {
   }
 
  private:
-  bool stop_requested() const { return opt_.stop_requested && opt_.stop_requested->load(); }
+  bool stop_requested() const { return opt_.stop_requested && opt_.stop_requested->load() != 0; }
 
   // Every template was written, or failed for good: nothing is still waiting for data.
   bool all_rendered() const {
@@ -154,6 +165,20 @@ class Loop {
       }
       if (!s.parse_error.empty()) spdlog::error("{}", s.parse_error);
       slots_.push_back(std::move(s));
+    }
+  }
+
+  // A templet killed during a write (SIGKILL, power loss) left its temporary file next to the
+  // destination; nothing else would ever remove it.
+  void remove_stale_temp_files_of_templates() {
+    for (const auto& s : slots_) {
+      try {
+        for (const auto& path : remove_stale_temp_files(*s.cfg.destination))
+          spdlog::warn("removed {}: a temporary file left by an interrupted write of {}", path,
+                       *s.cfg.destination);
+      } catch (const WriteError& e) {
+        spdlog::warn("cannot look for stale temporary files: {}", e.what());
+      }
     }
   }
 
@@ -248,7 +273,9 @@ class Loop {
     try {
       w = write_file(req);
     } catch (const WriteError& e) {
-      fail(s, e.what());
+      // The destination keeps its last contents; a full disk or a read-only mount is retried.
+      fail(s, s.cfg.display_name() + ": " + e.what());
+      retry_later(s);
       return false;
     }
     bool changed = opt_.dry_run ? w.would_write : w.changed;
@@ -263,7 +290,7 @@ class Loop {
     }
     s.written = true;
     s.failed = false;
-    s.last_error.clear();
+    if (!s.apply_pending) succeeded(s);
     bool run_hooks = changed || (s.first_pass && *s.cfg.run_on_start);
     // Apply hooks also run on the first pass, so a freshly started server is brought in line.
     if (changed || s.first_pass || s.apply_pending) run_apply_hooks(s, r.output);
@@ -283,7 +310,7 @@ class Loop {
       return;
     }
     if (!opt_.make_hooks) return;
-    s.apply_pending = false;
+    std::string failures;
     for (auto& hook : opt_.make_hooks(s.cfg)) {
       hook->set_rendered_secrets(secrets);
       Plan plan = hook->plan(output, dest);
@@ -296,15 +323,55 @@ class Loop {
       }
       spdlog::info("{}", plan_text);
       ApplyResult result = hook->apply(plan);
-      std::string result_text = mask_secrets(format_result(result), secrets);
-      if (result.ok()) {
-        spdlog::info("{} apply for {}:\n{}", plan.hook, dest, result_text);
-      } else {
-        // The file stays written; the apply is tried again on the next change or pass.
-        s.apply_pending = true;
-        fail(s, plan.hook + " apply for " + dest + " failed:\n" + result_text);
-      }
+      // What went well is news once; what failed is logged once per distinct failure, so a
+      // retry that fails the same way adds nothing to the log.
+      ApplyResult done = result, failed = result;
+      done.error.clear();
+      std::erase_if(done.entries, [](const ApplyEntry& e) { return !applied(e); });
+      std::erase_if(failed.entries, [](const ApplyEntry& e) { return applied(e); });
+      if (!done.entries.empty())
+        spdlog::info("{} apply for {}:\n{}", plan.hook, dest,
+                     mask_secrets(format_result(done), secrets));
+      if (!result.ok())
+        failures += plan.hook + " apply for " + dest + " failed:\n" +
+                    mask_secrets(format_result(failed), secrets);
     }
+    if (opt_.dry_run) return;
+    s.apply_pending = !failures.empty();
+    if (!s.apply_pending) {
+      succeeded(s);
+      return;
+    }
+    // The file stays written; the apply is tried again after a backoff and on the next change.
+    while (failures.ends_with('\n')) failures.pop_back();
+    fail(s, failures);
+    retry_later(s);
+  }
+
+  static bool applied(const ApplyEntry& e) {
+    return e.outcome != ApplyOutcome::Failed && e.outcome != ApplyOutcome::Refused;
+  }
+
+  // The daemon renders a template whose write or apply failed again after the `retry` backoff
+  // (doubling up to max_backoff; given up after `attempts` unless 0), so a full disk, a read-only
+  // mount or a server error heals without waiting for its data to change. --once reports instead.
+  void retry_later(Slot& s) {
+    if (opt_.once || opt_.dry_run) return;
+    auto policy = live::RetryPolicy::from(config_.retry);
+    if (policy.exhausted(s.retries + 1)) return;
+    auto delay = policy.base_delay(s.retries++);
+    auto at = Clock::now() + delay;
+    if (!s.due || at < *s.due) s.due = at;
+    spdlog::debug("{}: retrying {} in {}", s.cfg.display_name(), *s.cfg.destination,
+                  format_duration(delay));
+  }
+
+  void succeeded(Slot& s) {
+    if (!s.last_error.empty())
+      spdlog::info("{}: {}: recovered from the failure above", s.cfg.display_name(),
+                   *s.cfg.destination);
+    s.last_error.clear();
+    s.retries = 0;
   }
 
   void fail(Slot& s, const std::string& message) {

@@ -59,8 +59,9 @@ struct RunOptions {
   std::ostream* out = nullptr;
   // Environment `env` sees (values file); empty: the process environment.
   std::function<std::optional<std::string>(std::string_view)> env;
-  // Polled by the loop: stop (SIGTERM/SIGINT) and reload (SIGHUP) requests.
-  std::atomic<bool>* stop_requested = nullptr;
+  // Polled by the loop: stop (the number of the signal asking for it, SIGTERM or SIGINT; 0:
+  // none) and reload (SIGHUP) requests.
+  std::atomic<int>* stop_requested = nullptr;
   std::atomic<bool>* reload_requested = nullptr;
   // Re-reads the configuration on reload; empty: reload keeps the current one.
   std::function<Config()> reload_config;

@@ -273,7 +273,8 @@ ApplyResult RedashHook::apply(const Plan& plan) {
       spdlog::warn("redash: {} (the next plan cannot tell whether secrets changed)", e.what());
     }
   };
-  std::string unavailable;  // once Redash is gone, the remaining writes are not attempted
+  // Once Redash refuses us altogether (key, rights, TLS), the remaining writes are not attempted.
+  std::string unavailable;
   for (size_t i = 0; i < plan.entries.size(); ++i) {
     const PlanEntry& pe = plan.entries[i];
     const Prepared& prep = prepared[i];
@@ -378,6 +379,7 @@ std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,
   RedashApiSettings as;
   as.url = config.url.value_or("");
   as.ready_timeout = ready;
+  if (config.request_timeout) as.request_timeout = *config.request_timeout;
   if (as.url.empty()) s.error = "no Redash URL (set url or REDASH_URL)";
   if (config.api_key_file && !config.api_key_file->empty()) {
     as.api_key_source = *config.api_key_file;

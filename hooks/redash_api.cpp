@@ -3,6 +3,8 @@
 
 #include <thread>
 
+#include "app/config.hpp"
+
 #include "renderer/diff.hpp"
 
 namespace templet {
@@ -86,8 +88,13 @@ class ApiBackend : public RedashBackend {
   }
 
  private:
-  // Sends one request, retrying "not ready" answers until ready_timeout; returns the parsed
-  // body (null when empty) for the expected statuses, throws otherwise.
+  // Sends one request and returns the parsed body (null when empty) for the expected statuses;
+  // throws otherwise. While Redash is not ready (connection refused, 502, 503; for GET and
+  // DELETE also 504 and timeouts) the request is resent with doubling backoff until
+  // ready_timeout. A create or update that may have reached Redash (504, timeout) is not resent:
+  // that entry fails and the next plan sees what Redash did. Once a wait has run out, later
+  // calls are tried once, so a Redash that is down costs one ready_timeout per apply, not one
+  // per entry.
   json call(const std::string& method, const std::string& path, const json* body,
             std::initializer_list<long> ok,
             std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
@@ -102,23 +109,40 @@ class ApiBackend : public RedashBackend {
     }
     req.timeout = timeout.value_or(s_.request_timeout);
     const std::string what = method + " " + path;
-    const auto deadline = std::chrono::steady_clock::now() + s_.ready_timeout;
+    const bool write = method != "GET";
+    const bool resendable = method == "GET" || method == "DELETE";
+    const bool may_wait = !waited_out_;
+    const auto deadline = std::chrono::steady_clock::now() +
+                          (may_wait ? s_.ready_timeout : std::chrono::milliseconds(0));
     std::chrono::milliseconds backoff{250};
     HttpResponse resp;
     std::string waiting;
     while (true) {
       try {
         resp = http_->send(req);
-        if (resp.status != 502 && resp.status != 503 && resp.status != 504) break;
+        if (resp.status != 502 && resp.status != 503 && !(resp.status == 504 && resendable)) break;
         waiting = "answered " + std::to_string(resp.status);
       } catch (const HttpTransportError& e) {
+        if (e.timed_out && !resendable)
+          throw RedashError(what + ": no answer from Redash at " + s_.url + " within " +
+                            format_duration(req.timeout) +
+                            "; not resent, as Redash may have applied it");
         if (!e.refused && !e.timed_out) throw RedashUnavailable(masked(what + ": " + e.what()));
+        resp = HttpResponse{};
         waiting = e.refused ? "connection refused" : "timed out";
       }
       auto now = std::chrono::steady_clock::now();
-      if (now + backoff > deadline)
+      if (now + backoff > deadline) {
+        waited_out_ = true;
+        std::string until =
+            may_wait ? " until the ready timeout (" + format_duration(s_.ready_timeout) + ")" : "";
+        std::string m = server_message(resp);
+        if (!m.empty()) until += ": " + m;
+        // A read that cannot be made stops the plan; a write fails only its own entry.
+        if (write) throw RedashError(what + ": Redash at " + s_.url + " " + waiting + until);
         throw RedashUnavailable("Redash at " + s_.url + " not ready: " + what + " " + waiting +
-                                " until the ready timeout");
+                                until);
+      }
       std::this_thread::sleep_for(backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(5));
     }
@@ -138,7 +162,7 @@ class ApiBackend : public RedashBackend {
                               " (check the key in " + s_.api_key_source + ")");
     if (resp.status == 403)
       throw RedashUnavailable("API key lacks admin rights: Redash answered 403 to " + what);
-    std::string out = what + ": Redash answered " + std::to_string(resp.status);
+    std::string out = what + ": Redash at " + s_.url + " answered " + std::to_string(resp.status);
     if (resp.status == 400) out += " (options or type refused by Redash's own validation)";
     if (!message.empty()) out += ": " + message;
     throw RedashError(out);
@@ -151,7 +175,13 @@ class ApiBackend : public RedashBackend {
         return masked(j["message"].get<std::string>());
     } catch (const json::parse_error&) {
     }
-    return "";  // HTML pages and the like say nothing useful
+    // A proxy's plain-text page ("502 Bad Gateway") is worth a line; HTML says nothing useful.
+    const std::string* type = resp.header("content-type");
+    if (!type || !type->starts_with("text/plain")) return "";
+    std::string line = resp.body.substr(0, resp.body.find('\n'));
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.size() > 200) line = line.substr(0, 200) + "...";
+    return masked(line);
   }
 
   std::string masked(const std::string& s) const { return mask_secrets(s, secrets_); }
@@ -159,6 +189,7 @@ class ApiBackend : public RedashBackend {
   RedashApiSettings s_;
   std::shared_ptr<HttpClient> http_;
   std::vector<std::string> secrets_;
+  bool waited_out_ = false;  // a wait for readiness ran out: later calls are tried once
 };
 
 }  // namespace

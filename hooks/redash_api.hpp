@@ -1,8 +1,11 @@
 // The Redash HTTP API backend: /api/data_sources with a user API key ("Authorization: Key").
 //
-// Redash behind a proxy answers "connection refused" or 502/503/504 while it starts; every call
-// retries those with exponential backoff until ready_timeout has passed since the first
-// attempt. A bad key answers 404 (not 401), reported as "API key rejected".
+// Redash behind a proxy answers "connection refused" or 502/503/504 while it starts; calls
+// retry those with exponential backoff until ready_timeout has passed since the first attempt
+// (creates and updates only "connection refused", 502 and 503: after a timeout or a 504 Redash
+// may have applied them). A read that cannot be made stops the plan (RedashUnavailable); a write
+// fails only its own entry (RedashError naming the server, status and message). Every request
+// has request_timeout. A bad key answers 404 (not 401), reported as "API key rejected".
 #pragma once
 
 #include <chrono>

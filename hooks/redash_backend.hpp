@@ -18,7 +18,8 @@ struct RedashError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The server cannot be used at all (API key rejected, not ready in time): nothing is applied.
+// The server cannot be used at all (API key rejected or lacking rights, not ready in time for a
+// read, TLS failure): nothing more is attempted.
 struct RedashUnavailable : RedashError {
   using RedashError::RedashError;
 };

@@ -1,10 +1,13 @@
 #include "renderer/file_writer.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <random>
 #include <system_error>
 #include <utility>
@@ -17,8 +20,35 @@ int sys_open(const char* path, int flags, mode_t mode) {
   return ::open(path, flags, mode);
 }
 
+// "No space left on device (ENOSPC)": the text people read, and the name they search for.
+std::string describe_errno(int err) {
+  std::string text = std::generic_category().message(err);
+  if (const char* name = ::strerrorname_np(err)) text += std::string(" (") + name + ")";
+  return text;
+}
+
 [[noreturn]] void fail(const std::string& operation, const std::string& path, int err) {
-  throw WriteError(operation + " " + path + ": " + std::generic_category().message(err), err);
+  throw WriteError(operation + " " + path + ": " + describe_errno(err), err);
+}
+
+constexpr const char kTempMarker[] = ".templet-";
+constexpr size_t kTempSuffixLength = 6;
+constexpr size_t kMaxTempBase = 200;  // keeps ".<base>.templet-XXXXXX" within NAME_MAX
+constexpr const char kTempChars[] =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+// The start of the temporary names for a file named `base`: ".<base>.templet-".
+std::string temp_prefix(std::string base) {
+  if (base.size() > kMaxTempBase) base.resize(kMaxTempBase);
+  return "." + base + kTempMarker;
+}
+
+// True when `name` is `prefix` followed by exactly the random suffix TempFile gives.
+bool is_temp_name(const std::string& name, const std::string& prefix) {
+  if (name.size() != prefix.size() + kTempSuffixLength || !name.starts_with(prefix)) return false;
+  for (size_t i = prefix.size(); i < name.size(); ++i)
+    if (std::strchr(kTempChars, name[i]) == nullptr || name[i] == '\0') return false;
+  return true;
 }
 
 // "dir/name" -> ("dir", "name"); "name" -> (".", "name"); "/name" -> ("/", "name").
@@ -134,24 +164,33 @@ void make_dirs(const FileSystemOps& ops, const std::string& dir) {
   }
 }
 
-// A uniquely named temporary file next to the destination, removed unless committed.
+// A uniquely named temporary file next to the destination, removed unless committed. It is
+// flock'ed while it exists, which tells remove_stale_temp_files that its writer is alive.
 class TempFile {
  public:
   TempFile(const FileSystemOps& ops, const std::string& dest) : ops_(ops), fd_(ops, -1) {
     auto [dir, base] = split_path(dest);
-    if (base.size() > 200) base.resize(200);  // keep within NAME_MAX with the suffix
-    static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    const std::string prefix = dir + "/" + temp_prefix(base);
     thread_local std::mt19937_64 rng{std::random_device{}()};
     for (int attempt = 0; attempt < 100; ++attempt) {
-      std::string name = dir + "/." + base + ".templet-";
-      for (int i = 0; i < 6; ++i) name += kChars[rng() % (sizeof kChars - 1)];
+      std::string name = prefix;
+      for (size_t i = 0; i < kTempSuffixLength; ++i)
+        name += kTempChars[rng() % (sizeof kTempChars - 1)];
       int fd = ops.open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      if (fd >= 0) {
-        path_ = std::move(name);
-        fd_.reset(fd);
-        return;
+      if (fd < 0) {
+        if (errno != EEXIST) fail("open", dest, errno);
+        continue;
       }
-      if (errno != EEXIST) fail("open", dest, errno);
+      // Between open and flock a cleaner starting up may have taken the file for a dead
+      // writer's and unlinked it: then the name is gone (no links left), so take another.
+      struct stat st {};
+      if (::flock(fd, LOCK_EX) != 0 || ::fstat(fd, &st) != 0 || st.st_nlink == 0) {
+        ops.close(fd);
+        continue;
+      }
+      path_ = std::move(name);
+      fd_.reset(fd);
+      return;
     }
     fail("open", dest, EEXIST);
   }
@@ -238,6 +277,38 @@ void replace_file(const FileSystemOps& ops, const std::string& dest, std::string
 }
 
 }  // namespace
+
+std::vector<std::string> remove_stale_temp_files(const std::string& destination) {
+  std::vector<std::string> removed;
+  if (destination.empty()) return removed;
+  const std::string dest = resolve_symlinks(destination);
+  auto [dir, base] = split_path(dest);
+  // The destination's own temporaries and those of its backup.
+  const std::string prefixes[] = {temp_prefix(base), temp_prefix(base + ".bak")};
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return removed;  // nothing was ever written there
+    fail("open", dir, errno);
+  }
+  std::vector<std::string> candidates;
+  while (const dirent* e = ::readdir(d))
+    for (const auto& prefix : prefixes)
+      if (is_temp_name(e->d_name, prefix)) candidates.push_back(dir + "/" + e->d_name);
+  ::closedir(d);
+  for (const auto& path : candidates) {
+    // O_NOFOLLOW: a symlink is never ours, and must not lead the unlink elsewhere.
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;  // gone already, or not ours to read
+    struct stat st {};
+    // A live writer holds the lock; only an unlocked regular file was left by a dead one. The
+    // lock is held across the unlink so a writer that opened the name meanwhile sees it gone.
+    bool stale = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 0 &&
+                 ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    if (stale && ::unlink(path.c_str()) == 0) removed.push_back(path);
+    ::close(fd);
+  }
+  return removed;
+}
 
 const FileSystemOps& system_file_ops() {
   static const FileSystemOps ops{sys_open, ::write,  ::fsync,  ::close,     ::rename,

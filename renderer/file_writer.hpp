@@ -2,9 +2,11 @@
 //
 // A reader of the destination sees either the old contents or the new, never a truncated or
 // half-written file: the new contents go to a temporary file in the destination's directory
-// (`.<name>.templet-XXXXXX`, created 0600 with O_EXCL), are fsync'ed, given their final mode and
-// owner, and renamed over the destination; the directory is then fsync'ed so the rename survives
-// a crash. On any failure the temporary file is removed and the destination is left as it was.
+// (`.<name>.templet-XXXXXX`, created 0600 with O_EXCL and flock'ed while written), are fsync'ed,
+// given their final mode and owner, and renamed over the destination; the directory is then
+// fsync'ed so the rename survives a crash. On any failure the temporary file is removed and the
+// destination is left as it was. Only a process killed outright (SIGKILL, power loss) leaves its
+// temporary behind; remove_stale_temp_files() clears those at the next start.
 //
 // Details:
 //  - Unchanged contents are not rewritten (mtime and inode stay; watchers are not woken), but a
@@ -20,8 +22,9 @@
 //    bind-mounted into a container) that cannot be replaced; it is then rewritten in place:
 //    written over from the start, truncated to the new length, fsync'ed. That path is not atomic
 //    (a reader can see a mix while it runs); if the write fails the old contents are put back.
-//  - Errors are WriteError("<operation> <path>: <strerror>"), naming the destination's path
-//    (never the temporary's random name), e.g. "open /etc/app/app.conf: Permission denied".
+//  - Errors are WriteError("<operation> <path>: <strerror> (<errno name>)"), naming the
+//    destination's path (never the temporary's random name), e.g.
+//    "write /etc/app/app.conf: No space left on device (ENOSPC)".
 #pragma once
 
 #include <sys/types.h>
@@ -30,6 +33,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace templet {
 
@@ -79,5 +83,12 @@ class WriteError : public std::runtime_error {
 };
 
 WriteResult write_file(const WriteRequest& request);
+
+// Removes the temporary files a killed writer left next to `destination` (followed through
+// symlinks, as write_file does) and returns their paths. Only names of write_file's exact pattern
+// for this destination or its backup (`.<name>.templet-` + 6 letters or digits) that are regular
+// files and not locked by a live writer are removed; nothing else in the directory is touched. A
+// missing directory removes nothing; an unreadable one throws WriteError.
+std::vector<std::string> remove_stale_temp_files(const std::string& destination);
 
 }  // namespace templet

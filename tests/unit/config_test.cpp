@@ -52,7 +52,7 @@ templates:
     perms: "0600"
     command: systemctl reload x
     apply:
-      redash: {url: "redash:5000", mode: api, prune: true}
+      redash: {url: "redash:5000", mode: api, prune: true, request_timeout: 10s}
   - contents: "{{ key \"x\" }}"
     destination: /etc/b
     command: [systemctl, reload, y]
@@ -88,6 +88,7 @@ templates:
   CHECK(*a.redash->prune);
   CHECK(*a.redash->create_missing);
   CHECK(*a.redash->ready_timeout == 120000ms);
+  CHECK(*a.redash->request_timeout == 10000ms);
   const auto& b = c.templates[1];
   CHECK(b.display_name() == "(dynamic)");
   CHECK(b.command == std::vector<std::string>{"systemctl", "reload", "y"});

@@ -31,66 +31,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Reads `path` from a thread, as often as it can, until stopped; remembers every distinct
-// content it saw (an absent file is not a content).
-class DestinationSampler {
- public:
-  explicit DestinationSampler(fs::path path) : path_(std::move(path)), thread_([this] { run(); }) {}
-  ~DestinationSampler() { stop(); }
-  DestinationSampler(const DestinationSampler&) = delete;
-  DestinationSampler& operator=(const DestinationSampler&) = delete;
-
-  void stop() {
-    if (!stopping_.exchange(true)) thread_.join();
-  }
-  std::set<std::string> contents() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return seen_;
-  }
-  long reads() const { return reads_; }
-
- private:
-  void run() {
-    while (!stopping_) {
-      int fd = ::open(path_.c_str(), O_RDONLY);
-      if (fd >= 0) {
-        std::string text;
-        char buf[4096];
-        ssize_t n;
-        while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-        ::close(fd);
-        std::lock_guard<std::mutex> lock(mu_);
-        seen_.insert(text);
-      }
-      ++reads_;
-      std::this_thread::sleep_for(1ms);
-    }
-  }
-
-  fs::path path_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<long> reads_{0};
-  mutable std::mutex mu_;
-  std::set<std::string> seen_;
-  std::thread thread_;  // last: starts once everything above exists
-};
-
-// (a): every content sampled is a complete, valid one. A bad sample is described by its size
-// only, since it may hold a secret.
-void check_never_torn(DestinationSampler& sampler,
-                      const std::function<bool(const std::string&)>& valid) {
-  sampler.stop();
-  CHECK(sampler.reads() > 100);  // it did sample, all along the fault
-  for (const auto& c : sampler.contents()) {
-    INFO("a sample of " << c.size() << " bytes is not a complete content");
-    CHECK(valid(c));
-  }
-}
-
-std::function<bool(const std::string&)> one_of(std::set<std::string> valid) {
-  return [valid = std::move(valid)](const std::string& c) { return valid.count(c) > 0; };
-}
-
 std::string regex_escape(const std::string& s) {
   static const std::string special = R"(\^$.|?*+()[]{}/)";
   std::string out;

@@ -604,3 +604,39 @@ TEST_CASE(
   CHECK(templet::testing::slurp(key_file) != key);
   CHECK(plan_and_apply() == unchanged);
 }
+
+TEST_CASE("redash: a Redash failing every write costs one ready_timeout, every entry reported",
+          "[redash][emulator]") {
+  EmulatorProcess emu("redash", R"({"data_sources": [
+      {"id": 1, "name": "a", "type": "pg", "options": {"dbname": "a0"}},
+      {"id": 2, "name": "b", "type": "pg", "options": {"dbname": "b0"}},
+      {"id": 3, "name": "c", "type": "pg", "options": {"dbname": "c0"}}]})");
+  if (emu.port == 0) {
+    WARN("redash emulator not available; skipped");
+    return;
+  }
+  ::setenv(kKeyEnv, "admin-api-key", 1);
+  TempDir state;
+  auto cfg = config_for(emu);
+  cfg.ready_timeout = std::chrono::milliseconds(800);
+  control(emu.url(), "POST", "/_emulator/fault",
+          {{"path_regex", "^/api/data_sources/"}, {"method", "POST"}, {"status", 503}});
+  auto hook = make_redash_hook(cfg, state.path);
+  Plan plan = hook->plan(
+      "- {name: a, type: pg, options: {dbname: a1}}\n- {name: b, type: pg, options: {dbname: "
+      "b1}}\n- {name: c, type: pg, options: {dbname: c1}}\n",
+      "f");
+  auto start = std::chrono::steady_clock::now();
+  ApplyResult r = hook->apply(plan);
+  auto took = std::chrono::steady_clock::now() - start;
+  // The first write waits for Redash up to ready_timeout; the others are each tried once.
+  CHECK(took < std::chrono::milliseconds(1500));
+  const std::string at = ": Redash at " + emu.url() + " answered 503";
+  CHECK(format_result(r) == "  failed \"a\": POST /api/data_sources/1" + at +
+                                " until the ready timeout (800ms)\n"
+                                "  failed \"b\": POST /api/data_sources/2" +
+                                at +
+                                "\n"
+                                "  failed \"c\": POST /api/data_sources/3" +
+                                at + "\n");
+}

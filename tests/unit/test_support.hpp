@@ -1,6 +1,7 @@
 // What the integration tests share: temporary directories, file helpers, a `templet` child
-// process with its output captured, HTTP calls to the emulators' control API, polling, and the
-// Vault + Consul emulator pair. Header-only: each test file includes what it uses.
+// process with its output captured, HTTP calls to the emulators' control API, polling, a
+// sampler that reads a destination while a fault lasts, and the Vault + Consul emulator pair.
+// Header-only: each test file includes what it uses.
 //
 // Whatever templet prints through TempletProcess or run_shell, and the state_dir it used, is
 // kept in the artifacts directory for the leak scan (test_artifacts.hpp); a test that runs
@@ -12,14 +13,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <yaml-cpp/yaml.h>
+
 #include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -111,7 +119,9 @@ struct StateDirsOf {
 };
 
 // One `templet` child process with its stdout and stderr in files (in the artifacts directory
-// when there is one, else in `dir`).
+// when there is one, else in `dir`). `launcher`, when given, is a command (absolute path first)
+// that runs templet in its place, e.g. nsenter into a namespace; it must exec templet so that
+// `pid` is templet's.
 struct TempletProcess {
   pid_t pid = -1;
   int status = -1;
@@ -119,7 +129,8 @@ struct TempletProcess {
   StateDirsOf state_dirs;
 
   TempletProcess(const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env, const std::filesystem::path& dir)
+                 const std::map<std::string, std::string>& env, const std::filesystem::path& dir,
+                 const std::vector<std::string>& launcher = {})
       : state_dirs(args) {
     static int n = 0;
     ++n;
@@ -134,7 +145,8 @@ struct TempletProcess {
       envs.push_back(s);
     }
     for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-    std::vector<std::string> argv = {TEMPLET_BINARY};
+    std::vector<std::string> argv = launcher;
+    argv.push_back(TEMPLET_BINARY);
     argv.insert(argv.end(), args.begin(), args.end());
     std::fflush(stdout);  // or the child's exit would print the parent's buffered output again
     std::fflush(stderr);
@@ -245,6 +257,70 @@ bool eventually(F pred, std::chrono::milliseconds limit) {
     std::this_thread::sleep_for(50ms);
   }
   return pred();
+}
+
+// Reads `path` from a thread, as often as it can, until stopped; remembers every distinct
+// content it saw (an absent file is not a content, but is counted).
+class DestinationSampler {
+ public:
+  explicit DestinationSampler(std::filesystem::path path)
+      : path_(std::move(path)), thread_([this] { run(); }) {}
+  ~DestinationSampler() { stop(); }
+  DestinationSampler(const DestinationSampler&) = delete;
+  DestinationSampler& operator=(const DestinationSampler&) = delete;
+
+  void stop() {
+    if (!stopping_.exchange(true)) thread_.join();
+  }
+  std::set<std::string> contents() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seen_;
+  }
+  long reads() const { return reads_; }
+  long absences() const { return absences_; }  // reads that found no file
+
+ private:
+  void run() {
+    while (!stopping_) {
+      int fd = ::open(path_.c_str(), O_RDONLY);
+      if (fd >= 0) {
+        std::string text;
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+        ::close(fd);
+        std::lock_guard<std::mutex> lock(mu_);
+        seen_.insert(text);
+      } else {
+        ++absences_;
+      }
+      ++reads_;
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+
+  std::filesystem::path path_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<long> reads_{0}, absences_{0};
+  mutable std::mutex mu_;
+  std::set<std::string> seen_;
+  std::thread thread_;  // last: starts once everything above exists
+};
+
+// (a): every content sampled is a complete, valid one. A bad sample is described by its size
+// only, since it may hold a secret.
+inline void check_never_torn(DestinationSampler& sampler,
+                             const std::function<bool(const std::string&)>& valid) {
+  sampler.stop();
+  CHECK(sampler.reads() > 100);  // it did sample, all along the fault
+  for (const auto& c : sampler.contents()) {
+    INFO("a sample of " << c.size() << " bytes is not a complete content");
+    CHECK(valid(c));
+  }
+}
+
+inline std::function<bool(const std::string&)> one_of(std::set<std::string> valid) {
+  return [valid = std::move(valid)](const std::string& c) { return valid.count(c) > 0; };
 }
 
 // The two emulators, a database role seeded in Vault and some Consul keys.
