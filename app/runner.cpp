@@ -1,5 +1,6 @@
 #include "app/runner.hpp"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -34,7 +35,7 @@ std::vector<std::string> sorted_secrets(const std::set<std::string>& s) {
 // One configured template and what the loop knows about it.
 struct Slot {
   TemplateConfig cfg;
-  std::unique_ptr<FunctionTable> funcs;
+  std::shared_ptr<const FunctionTable> funcs;  // shared by the templates with its denylist
   std::unique_ptr<Template> tmpl;
   std::string parse_error;
   std::set<std::string> deps;  // identities used by the last render
@@ -123,12 +124,19 @@ class Loop {
 
   void load_templates() {
     slots_.clear();
+    // A function table is ~20 kB and holds no per-template state: templates with the same
+    // denylist share one instead of each building its own.
+    std::map<std::vector<std::string>, std::shared_ptr<const FunctionTable>> tables;
     for (const auto& cfg : config_.templates) {
       Slot s;
       s.cfg = cfg;
-      FunctionOptions fo;
-      fo.denylist = cfg.function_denylist;
-      s.funcs = std::make_unique<FunctionTable>(consul_template_functions(fo));
+      auto& table = tables[cfg.function_denylist];
+      if (!table) {
+        FunctionOptions fo;
+        fo.denylist = cfg.function_denylist;
+        table = std::make_shared<const FunctionTable>(consul_template_functions(fo));
+      }
+      s.funcs = table;
       std::string text;
       if (cfg.contents) {
         text = *cfg.contents;
@@ -205,7 +213,12 @@ class Loop {
       if (render_and_write(s)) changed.push_back(&s);
     }
     run_commands(changed);
-    if (rendered) report_holdings();
+    if (rendered) {
+      report_holdings();
+      // A pass allocates and frees the outputs, diffs and render scratch; give the freed pages
+      // back now rather than keep them for a next pass that may come hours later.
+      malloc_trim(0);
+    }
   }
 
   // Only now, with every file of the pass written and the commands run, may the leases the new

@@ -232,6 +232,42 @@ def proc_status(pid, key):
     return 0
 
 
+RUNTIME_LIBS = ("libc.so", "libm.so", "libstdc++.so", "libgcc_s.so", "ld-linux")
+LOGGING_CONFIG_LIBS = ("libspdlog.so", "libfmt.so", "libyaml-cpp.so")
+
+
+def memory_breakdown(pid, templet):
+    """RSS and PSS (kB) of the daemon by where the pages come from, from /proc/PID/smaps."""
+    groups = {}
+    name = size = None
+    for line in open("/proc/%d/smaps" % pid):
+        parts = line.split()
+        if "-" in parts[0] and len(parts) >= 5 and ":" in parts[3]:
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            size = (hi - lo) // 1024
+            path = parts[5] if len(parts) > 5 else ""
+            if path == templet:
+                name = "templet binary (code, data)"
+            elif path == "[heap]":
+                name = "malloc heap"
+            elif path == "" and size == 8192:
+                name = "thread stacks (8 MiB reserved each)"
+            elif path.startswith("[") or path == "":
+                name = "other anonymous (library data, small maps)"
+            elif any(l in path for l in RUNTIME_LIBS):
+                name = "C and C++ runtime (libc, libm, libstdc++, ld.so)"
+            elif any(l in path for l in LOGGING_CONFIG_LIBS):
+                name = "spdlog, fmt, yaml-cpp"
+            else:
+                name = "libcurl and the libraries it loads (OpenSSL, GnuTLS, Kerberos, LDAP...)"
+            groups.setdefault(name, [0, 0])
+        elif parts[0] == "Rss:":
+            groups[name][0] += int(parts[1])
+        elif parts[0] == "Pss:":
+            groups[name][1] += int(parts[1])
+    return sorted(groups.items(), key=lambda kv: -kv[1][0])
+
+
 def bench_idle(templet, workdir, seconds=60):
     s = Setup(templet, workdir)
     out = ["### Idle daemon, 20 templates, %d s" % seconds, ""]
@@ -268,6 +304,9 @@ def bench_idle(templet, workdir, seconds=60):
                    "secret in 10 of them."
                    % (cpu, c1 - c0, t1 - t0, rss / 1024, hwm / 1024, anon / 1024,
                       rss_file / 1024, pss / 1024, threads))
+        out += ["", "| where | RSS (kB) | PSS (kB) |", "|---|---:|---:|"]
+        for name, (r, ps) in memory_breakdown(p.pid, templet):
+            out.append("| %s | %d | %d |" % (name, r, ps))
     finally:
         s.stop()
     return out
