@@ -43,23 +43,36 @@ std::set<std::string> LiveFeed::wait_for_change(std::chrono::steady_clock::time_
   return out;
 }
 
-void LiveFeed::applied(const std::vector<Dependency>& deps) {
-  // The pass rendered against snapshot_: name the lease it held, so that a lease fetched while
-  // the files were being written (not on disk yet) does not get its predecessor revoked.
+AnswerVersions LiveFeed::versions(const std::vector<Dependency>& deps) const {
+  // Read from snapshot_, the data the pass rendered: a lease fetched while the files were being
+  // written is not on disk yet.
+  AnswerVersions out;
   for (const auto& d : deps) {
-    std::string lease;
-    if (d.type == DepType::VaultRead || d.type == DepType::VaultWrite) {
-      try {
-        if (auto r = snapshot_->fetch(d)) {
-          auto j = nlohmann::json::parse(r->body, nullptr, false);
-          if (j.is_object() && j.contains("lease_id") && j["lease_id"].is_string())
-            lease = j["lease_id"].get<std::string>();
-        }
-      } catch (const FetchError&) {
+    if (d.type != DepType::VaultRead && d.type != DepType::VaultWrite) continue;
+    try {
+      if (auto r = snapshot_->fetch(d)) {
+        auto j = nlohmann::json::parse(r->body, nullptr, false);
+        if (j.is_object() && j.contains("lease_id") && j["lease_id"].is_string() &&
+            !j["lease_id"].get<std::string>().empty())
+          out[d.id] = j["lease_id"].get<std::string>();
       }
+    } catch (const FetchError&) {
     }
-    source_->mark_applied(d.id, lease);
   }
+  return out;
+}
+
+void LiveFeed::holdings(const std::vector<Holding>& holdings) {
+  std::map<std::string, std::set<std::string>> held;  // identity -> leases files hold
+  std::set<std::string> unknown;  // identities used by a template whose file is not ours yet
+  for (const auto& h : holdings) {
+    if (!h.on_disk) {
+      unknown.insert(h.uses.begin(), h.uses.end());
+      continue;
+    }
+    for (const auto& [id, lease] : *h.on_disk) held[id].insert(lease);
+  }
+  source_->release_superseded(held, unknown);
 }
 
 void LiveFeed::stop() {

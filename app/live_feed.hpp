@@ -20,7 +20,8 @@ class LiveFeed : public DataFeed {
   std::optional<Response> fetch(const Dependency& dep) const override;
   void watch(const std::vector<Dependency>& deps) override;
   std::set<std::string> wait_for_change(std::chrono::steady_clock::time_point deadline) override;
-  void applied(const std::vector<Dependency>& deps) override;
+  AnswerVersions versions(const std::vector<Dependency>& deps) const override;
+  void holdings(const std::vector<Holding>& holdings) override;
   void stop() override;
 
  private:

@@ -1,5 +1,6 @@
 #include "app/run_command.hpp"
 
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -87,6 +88,10 @@ void start_signal_thread() {
 }  // namespace
 
 int run_run_command(const RunCommandOptions& o) {
+  // One malloc arena for the whole process. glibc gives each thread its own arena (up to 8 per
+  // core); the daemon's threads mostly sleep in blocking queries, so per-thread arenas buy no
+  // speed and each keeps its own free pages resident.
+  mallopt(M_ARENA_MAX, 1);
   // Block the signals before any thread starts, so every thread inherits the mask.
   start_signal_thread();
   Config config;

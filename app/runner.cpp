@@ -1,5 +1,6 @@
 #include "app/runner.hpp"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
@@ -42,12 +43,15 @@ std::vector<std::string> sorted_secrets(const std::set<std::string>& s) {
 // One configured template and what the loop knows about it.
 struct Slot {
   TemplateConfig cfg;
-  std::unique_ptr<FunctionTable> funcs;
+  std::shared_ptr<const FunctionTable> funcs;  // shared by the templates with its denylist
   std::unique_ptr<Template> tmpl;
   std::string parse_error;
-  std::set<std::string> deps;    // identities used by the last render
-  std::vector<Dependency> used;  // the same, as dependencies
-  bool wrote_this_pass = false;  // written in the current pass: its data counts as applied
+  std::set<std::string> deps;  // identities used by the last render
+  // The answer versions its file holds (see Holding), and those of a write in the current pass,
+  // which count once its command and apply hooks have succeeded too.
+  std::optional<AnswerVersions> on_disk;
+  std::optional<AnswerVersions> written_now;
+  bool command_failed = false;  // its command failed in the current pass
   std::vector<Dependency> missing;
   bool dirty = true;      // must be rendered in the next pass
   bool complete = false;  // last render had all its data
@@ -131,12 +135,19 @@ class Loop {
 
   void load_templates() {
     slots_.clear();
+    // A function table is ~20 kB and holds no per-template state: templates with the same
+    // denylist share one instead of each building its own.
+    std::map<std::vector<std::string>, std::shared_ptr<const FunctionTable>> tables;
     for (const auto& cfg : config_.templates) {
       Slot s;
       s.cfg = cfg;
-      FunctionOptions fo;
-      fo.denylist = cfg.function_denylist;
-      s.funcs = std::make_unique<FunctionTable>(consul_template_functions(fo));
+      auto& table = tables[cfg.function_denylist];
+      if (!table) {
+        FunctionOptions fo;
+        fo.denylist = cfg.function_denylist;
+        table = std::make_shared<const FunctionTable>(consul_template_functions(fo));
+      }
+      s.funcs = table;
       std::string text;
       if (cfg.contents) {
         text = *cfg.contents;
@@ -213,6 +224,7 @@ class Loop {
   void run_pass() {
     auto now = Clock::now();
     std::vector<Slot*> changed;
+    bool rendered = false;
     for (auto& s : slots_) {
       if (!s.parse_error.empty()) continue;
       if (s.due && *s.due <= now) {
@@ -222,17 +234,35 @@ class Loop {
       }
       if (!s.dirty) continue;
       s.dirty = false;
+      rendered = true;
       if (render_and_write(s)) changed.push_back(&s);
     }
     run_commands(changed);
-    // Only now, with every file of the pass written and the commands run, may the leases the new
-    // data superseded be revoked: a secret shared by several templates is applied once all of
-    // them hold the new credentials, not after the first one is written.
-    for (auto& s : slots_) {
-      if (!s.wrote_this_pass) continue;
-      s.wrote_this_pass = false;
-      feed_.applied(s.used);
+    if (rendered) {
+      report_holdings();
+      // A pass allocates and frees the outputs, diffs and render scratch; give the freed pages
+      // back now rather than keep them for a next pass that may come hours later.
+      malloc_trim(0);
     }
+  }
+
+  // Only now, with every file of the pass written and the commands run, may the leases the new
+  // data superseded be revoked, and only those no file holds any more: a secret shared by several
+  // templates is replaced once all of them hold the new credentials, and a template that failed
+  // keeps the lease its last good file was written with.
+  void report_holdings() {
+    std::vector<Holding> holdings;
+    for (auto& s : slots_) {
+      if (s.written_now) {
+        // A file whose command or apply failed may not be in use yet: the service can still
+        // run with what the file held before.
+        if (!s.command_failed && !s.apply_pending) s.on_disk = std::move(s.written_now);
+        s.written_now.reset();
+      }
+      s.command_failed = false;
+      holdings.push_back(Holding{s.deps, s.on_disk});
+    }
+    feed_.holdings(holdings);
   }
 
   // Renders one template and writes it when complete. True when its file changed (or would).
@@ -295,8 +325,8 @@ class Loop {
     // Apply hooks also run on the first pass, so a freshly started server is brought in line.
     if (changed || s.first_pass || s.apply_pending) run_apply_hooks(s, r.output);
     s.first_pass = false;
-    s.used = r.used;
-    s.wrote_this_pass = true;
+    // A dry run writes nothing: the files hold what they held.
+    if (!opt_.dry_run) s.written_now = feed_.versions(r.used);
     return run_hooks;
   }
 
@@ -408,8 +438,11 @@ class Loop {
       }
       if (res.exit_code != 0 || res.timed_out || !res.started) {
         // Retried on the next change; the file stays written.
-        for (Slot* other : changed)
-          if (other->cfg.command == argv) other->failed = true;
+        for (Slot* other : changed) {
+          if (other->cfg.command != argv) continue;
+          other->failed = true;
+          other->command_failed = true;
+        }
       }
     }
   }

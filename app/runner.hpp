@@ -10,7 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -23,6 +25,18 @@
 
 namespace templet {
 
+// Identity -> the version of its answer (for a Vault lease: the lease id), for the answers that
+// have versions.
+using AnswerVersions = std::map<std::string, std::string>;
+
+// What one template's destination holds, reported to the feed after a pass.
+struct Holding {
+  std::set<std::string> uses;  // identities its newest render used (complete or not)
+  // The answer versions its file was written from; nullopt while this process has not written
+  // it (a file left by an earlier run, or none: what it holds is unknown).
+  std::optional<AnswerVersions> on_disk;
+};
+
 // What the run loop needs from its data: answers, plus watching and change notification.
 class DataFeed : public DataSource {
  public:
@@ -31,9 +45,11 @@ class DataFeed : public DataSource {
   // Blocks until some watched dependency's data changed or `deadline` passed; returns the
   // identities that changed (empty on timeout). May return early and empty (spurious wake).
   virtual std::set<std::string> wait_for_change(std::chrono::steady_clock::time_point deadline) = 0;
-  // The outputs that used these dependencies were written and applied (lets the feed revoke
-  // superseded leases).
-  virtual void applied(const std::vector<Dependency>&) {}
+  // The versions of these dependencies' answers in the data the current pass renders against.
+  virtual AnswerVersions versions(const std::vector<Dependency>&) const { return {}; }
+  // After a pass that rendered: what every template's file holds, its commands having run. Lets
+  // the feed revoke a superseded lease once no file holds it any more.
+  virtual void holdings(const std::vector<Holding>&) {}
   virtual void stop() {}
 };
 

@@ -16,6 +16,11 @@ Benchmarks (NAME):
   lease    The 6 s-lease soak (issue: 10 minutes; default here --lease-minutes 2): role TTL 6 s,
            max TTL 12 s, revoke_superseded; the file is sampled every 200 ms and each credential
            checked against the emulator's leases (goal: zero bad samples).
+  soak     Issue 8's soak (not part of the default set): 20 templates sharing two dynamic secrets
+           with 6 s leases and 21 Consul keys (one rewritten every 30 s), revoke_superseded, for
+           --soak-minutes (default 30). Every 10 s: RSS, open fds and threads of the daemon;
+           every 200 ms: each file's credential checked as in `lease`. Prints first, min, max
+           and last of each (goal: flat) and the bad samples (goal: 0).
 """
 import argparse
 import json
@@ -33,7 +38,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EMU = os.path.join(ROOT, "tests", "emulators")
 VAULT_SEED = {"database_mounts": {"database": {"roles": {
     "readonly": {"default_ttl": 3600, "max_ttl": 86400},
-    "short": {"default_ttl": 6, "max_ttl": 12}}}}}
+    "short": {"default_ttl": 6, "max_ttl": 12},
+    "short2": {"default_ttl": 6, "max_ttl": 12}}}}}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -226,6 +232,42 @@ def proc_status(pid, key):
     return 0
 
 
+RUNTIME_LIBS = ("libc.so", "libm.so", "libstdc++.so", "libgcc_s.so", "ld-linux")
+LOGGING_CONFIG_LIBS = ("libspdlog.so", "libfmt.so", "libyaml-cpp.so")
+
+
+def memory_breakdown(pid, templet):
+    """RSS and PSS (kB) of the daemon by where the pages come from, from /proc/PID/smaps."""
+    groups = {}
+    name = size = None
+    for line in open("/proc/%d/smaps" % pid):
+        parts = line.split()
+        if "-" in parts[0] and len(parts) >= 5 and ":" in parts[3]:
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            size = (hi - lo) // 1024
+            path = parts[5] if len(parts) > 5 else ""
+            if path == templet:
+                name = "templet binary (code, data)"
+            elif path == "[heap]":
+                name = "malloc heap"
+            elif path == "" and size == 8192:
+                name = "thread stacks (8 MiB reserved each)"
+            elif path.startswith("[") or path == "":
+                name = "other anonymous (library data, small maps)"
+            elif any(l in path for l in RUNTIME_LIBS):
+                name = "C and C++ runtime (libc, libm, libstdc++, ld.so)"
+            elif any(l in path for l in LOGGING_CONFIG_LIBS):
+                name = "spdlog, fmt, yaml-cpp"
+            else:
+                name = "libcurl and the libraries it loads (OpenSSL, GnuTLS, Kerberos, LDAP...)"
+            groups.setdefault(name, [0, 0])
+        elif parts[0] == "Rss:":
+            groups[name][0] += int(parts[1])
+        elif parts[0] == "Pss:":
+            groups[name][1] += int(parts[1])
+    return sorted(groups.items(), key=lambda kv: -kv[1][0])
+
+
 def bench_idle(templet, workdir, seconds=60):
     s = Setup(templet, workdir)
     out = ["### Idle daemon, 20 templates, %d s" % seconds, ""]
@@ -262,6 +304,9 @@ def bench_idle(templet, workdir, seconds=60):
                    "secret in 10 of them."
                    % (cpu, c1 - c0, t1 - t0, rss / 1024, hwm / 1024, anon / 1024,
                       rss_file / 1024, pss / 1024, threads))
+        out += ["", "| where | RSS (kB) | PSS (kB) |", "|---|---:|---:|"]
+        for name, (r, ps) in memory_breakdown(p.pid, templet):
+            out.append("| %s | %d | %d |" % (name, r, ps))
     finally:
         s.stop()
     return out
@@ -307,11 +352,100 @@ def bench_lease(templet, workdir, minutes):
     return out
 
 
+def proc_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def sample_credentials(s, dests):
+    """One lease-safety sample of every file: (good, bad, the usernames seen)."""
+    before = [read(d) for d in dests]
+    leases = leases_by_user(s.vault)
+    after = [read(d) for d in dests]
+    good = bad = 0
+    users = set()
+    for b, a in zip(before, after):
+        if not b or b != a:
+            continue  # rewritten between the two reads: not a sample
+        user = b.split(" ")[0]
+        users.add(user)
+        l = leases.get(user)
+        if l is None or l.get("expired"):
+            bad += 1
+        else:
+            good += 1
+    return good, bad, users
+
+
+def bench_soak(templet, workdir, minutes):
+    s = Setup(templet, workdir)
+    out = ["### Soak: 20 templates, two 6 s-lease secrets, %g minutes" % minutes, ""]
+    try:
+        dests = [os.path.join(s.work, "t%02d" % i) for i in range(20)]
+        tmpls = []
+        for i, d in enumerate(dests):
+            s.consul.call("PUT", "/v1/kv/bench/k%02d" % i, "v")
+            role = "short" if i % 2 == 0 else "short2"
+            # The username first: the lease check reads it from there.
+            body = SECRET % role + ' {{ key "bench/k%02d" }} {{ key "bench/k" }}' % i
+            tmpls.append((body, d))
+        p = s.start(s.config(tmpls, "vault: {revoke_superseded: true}"))
+        if not wait_for(lambda: all(read(d) for d in dests), 20):
+            raise RuntimeError("templates did not render")
+        series = {"RSS (MB)": [], "open fds": [], "threads": []}
+        good = bad = 0
+        users = set()
+        bad_times = []
+        start = time.monotonic()
+        end = start + minutes * 60
+        next_stat = start
+        next_put = start + 30
+        puts = 0
+        while time.monotonic() < end and p.poll() is None:
+            now = time.monotonic()
+            if now >= next_stat:
+                series["RSS (MB)"].append(proc_status(p.pid, "VmRSS") / 1024)
+                series["open fds"].append(proc_fds(p.pid))
+                series["threads"].append(proc_status(p.pid, "Threads"))
+                next_stat += 10
+            if now >= next_put:
+                puts += 1
+                s.consul.call("PUT", "/v1/kv/bench/k", "v%d" % puts)
+                next_put += 30
+            g, b, u = sample_credentials(s, dests)
+            good += g
+            bad += b
+            users |= u
+            if b:
+                bad_times.append(round(now - start, 1))
+            time.sleep(0.2)
+        alive = p.poll() is None
+        reads = len(s.vault.requests("^/v1/database/creds/short2?$", "GET"))
+        revokes = len(s.vault.requests("^/v1/sys/leases/revoke", "PUT")) + \
+            len(s.vault.requests("^/v1/sys/leases/revoke", "POST"))
+        out.append("| measure | first | min | max | last |")
+        out.append("|---|---:|---:|---:|---:|")
+        for name, v in series.items():
+            fmt = "%.1f" if name.startswith("RSS") else "%d"
+            out.append("| %s | %s |" % (name, " | ".join(fmt % x for x in
+                                                        (v[0], min(v), max(v), v[-1]))))
+        out.append("")
+        out.append("- %d samples of the daemon (every 10 s); file samples every 200 ms (20 files "
+                   "each): **%d good, %d bad**%s" % (len(series["threads"]), good, bad,
+                                                     (" at %s s" % bad_times[:10]) if bad else ""))
+        out.append("- credentials written: %d; creds reads %d; revocations of superseded leases "
+                   "%d; Consul key rewrites %d; templet still running: %s"
+                   % (len(users), reads, revokes, puts, alive))
+    finally:
+        s.stop()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--templet", default=os.path.join(ROOT, "build", "templet"))
     ap.add_argument("--only", default="reads,latency,idle,lease")
     ap.add_argument("--lease-minutes", type=float, default=2)
+    ap.add_argument("--soak-minutes", type=float, default=30)
     ap.add_argument("--idle-seconds", type=int, default=60)
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args()
@@ -325,6 +459,8 @@ def main():
             lines = bench_idle(templet, a.workdir, a.idle_seconds)
         elif name == "lease":
             lines = bench_lease(templet, a.workdir, a.lease_minutes)
+        elif name == "soak":
+            lines = bench_soak(templet, a.workdir, a.soak_minutes)
         else:
             sys.exit("unknown benchmark " + name)
         print("\n".join(lines) + "\n", flush=True)

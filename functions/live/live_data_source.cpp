@@ -293,17 +293,23 @@ void LiveDataSource::set_on_change(std::function<void(const std::string&)> callb
   core_->on_change = std::move(callback);
 }
 
-void LiveDataSource::mark_applied(const std::string& identity, const std::string& applied_lease) {
-  std::shared_ptr<Slot> slot;
+void LiveDataSource::release_superseded(const std::map<std::string, std::set<std::string>>& held,
+                                        const std::set<std::string>& unknown) {
+  if (!core_->ctx.revoke_superseded) return;
+  std::vector<std::pair<std::string, std::shared_ptr<Slot>>> vault;
   {
     std::lock_guard<std::mutex> lock(core_->mu);
-    auto it = core_->slots.find(identity);
-    if (it == core_->slots.end() || !it->second->watcher) return;
-    slot = it->second;
+    for (const auto& [id, slot] : core_->slots) {
+      if (!slot->watcher || unknown.count(id)) continue;
+      auto type = slot->watcher->dependency().type;
+      if (type == DepType::VaultRead || type == DepType::VaultWrite) vault.emplace_back(id, slot);
+    }
   }
-  if (!core_->ctx.revoke_superseded) return;
-  slot->watcher->mark_applied(applied_lease);
-  slot->wake.nudge();
+  static const std::set<std::string> none;
+  for (const auto& [id, slot] : vault) {
+    auto it = held.find(id);
+    if (slot->watcher->release_superseded(it == held.end() ? none : it->second)) slot->wake.nudge();
+  }
 }
 
 std::map<std::string, std::string> LiveDataSource::failures() const {

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,10 +53,12 @@ class LiveDataSource : public DataSource {
   // generation moves and under the source's lock: it must not call back into the source.
   void set_on_change(std::function<void(const std::string& identity)> callback);
 
-  // The run loop has applied `identity`'s current answer: with revoke_superseded, the leases it
-  // replaced are revoked (on the watcher's thread, or at the next run_due()).
-  // `applied_lease`: the lease id of the answer that was applied (empty: the current one).
-  void mark_applied(const std::string& identity, const std::string& applied_lease = "");
+  // With revoke_superseded: `held` maps identities to the lease ids the destination files still
+  // hold; every superseded lease of an identity that no file holds is revoked (on the watcher's
+  // thread, or at the next run_due()). Identities in `unknown` are used by a file whose contents
+  // are not known yet: nothing of theirs is revoked.
+  void release_superseded(const std::map<std::string, std::set<std::string>>& held,
+                          const std::set<std::string>& unknown);
   // Last failure per identity still without a fresh answer (for "waiting for ..." logs).
   std::map<std::string, std::string> failures() const;
   // Identities whose fetching gave up, with the message.

@@ -177,7 +177,10 @@ TimePoint Watcher::vault_fetch(TimePoint now) {
     std::lock_guard<std::mutex> lock(lease_mu_);
     old = lease_;
     if (old && !old->lease_id.empty() && old->lease_id != rec.lease_id) {
-      if (ctx_.revoke_superseded) superseded_.emplace_back(old->lease_id, rec.lease_id);
+      if (ctx_.revoke_superseded) {
+        drop_expired_superseded(now);
+        superseded_.push_back(Superseded{old->lease_id, old->expires_at});
+      }
       spdlog::info("{}: new credentials {} replace {} ({}s left on the old one)", dep_.id,
                    mask_lease_id(rec.lease_id), mask_lease_id(old->lease_id),
                    secs(old->expires_at - now));
@@ -284,18 +287,28 @@ TimePoint Watcher::vault_list_step(TimePoint now) {
   return ctx_.clock->now() + ctx_.timing.default_lease;
 }
 
-void Watcher::mark_applied(const std::string& applied_lease) {
+void Watcher::drop_expired_superseded(TimePoint now) {
+  std::erase_if(superseded_, [&](const Superseded& old) {
+    if (old.expires_at > now) return false;
+    spdlog::info("{}: superseded {} expired before it could be revoked", dep_.id,
+                 mask_lease_id(old.lease_id));
+    return true;
+  });
+}
+
+bool Watcher::release_superseded(const std::set<std::string>& held) {
   std::lock_guard<std::mutex> lock(lease_mu_);
-  // A lease fetched while the loop was writing supersedes the one just applied; that one stays
-  // until the newer answer is applied in its turn.
-  size_t upto = superseded_.size();
-  if (!applied_lease.empty()) {
-    upto = 0;
-    for (size_t i = 0; i < superseded_.size(); ++i)
-      if (superseded_[i].second == applied_lease) upto = i + 1;
-  }
-  for (size_t i = 0; i < upto; ++i) to_revoke_.push_back(std::move(superseded_[i].first));
-  superseded_.erase(superseded_.begin(), superseded_.begin() + static_cast<long>(upto));
+  drop_expired_superseded(ctx_.clock->now());
+  // A lease fetched while the loop was writing is current, not superseded: it is never revoked
+  // here. One superseded after the files were written is still held by them and stays.
+  bool queued = false;
+  std::erase_if(superseded_, [&](Superseded& old) {
+    if (held.count(old.lease_id)) return false;
+    to_revoke_.push_back(std::move(old.lease_id));
+    queued = true;
+    return true;
+  });
+  return queued;
 }
 
 int Watcher::revoke_pending() {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,11 +56,10 @@ class Watcher {
 
   // Does what is due (fetch, renew, poll) and returns when to call again.
   TimePoint step();
-  // The run loop has applied the answer carrying lease `applied_lease`: the leases it superseded
-  // may now be revoked, but not one superseded after it (still on disk until the next write).
-  // Empty: everything superseded so far.
-  void mark_applied(const std::string& applied_lease = "");
-  // Revokes leases queued by mark_applied (when revoke_superseded). Returns how many.
+  // `held`: the lease ids of this identity that destination files still hold. Every superseded
+  // lease not among them is queued for revocation; true when one was.
+  bool release_superseded(const std::set<std::string>& held);
+  // Revokes leases queued by release_superseded. Returns how many.
   int revoke_pending();
 
   // When step() should first run (a restored lease may not need work yet).
@@ -94,8 +94,14 @@ class Watcher {
   mutable std::mutex lease_mu_;
   std::optional<LeaseRecord> lease_;
   Ms grace_{0};
-  // (old lease id, the lease id that replaced it), oldest first, waiting for mark_applied.
-  std::vector<std::pair<std::string, std::string>> superseded_;
+  // Replaced leases (when revoke_superseded), oldest first, kept until no file holds them; one
+  // that expires first is dropped (Vault has revoked it).
+  struct Superseded {
+    std::string lease_id;
+    TimePoint expires_at;
+  };
+  std::vector<Superseded> superseded_;
+  void drop_expired_superseded(TimePoint now);  // lease_mu_ held
   std::vector<std::string> to_revoke_;
   // file
   long long file_mtime_ns_ = -2;

@@ -257,7 +257,7 @@ TEST_CASE("after a slow failure the backoff counts from when the failure came", 
   CHECK(n - rig.clock.now() == 250ms);
 }
 
-TEST_CASE("superseded leases are revoked only after mark_applied", "[live]") {
+TEST_CASE("superseded leases are revoked only once released", "[live]") {
   VaultRig rig;
   rig.ctx.revoke_superseded = true;
   rig.http.on("GET", "/v1/db/creds/ro", 200, creds("db/creds/ro/AAA", "u1"));
@@ -269,14 +269,14 @@ TEST_CASE("superseded leases are revoked only after mark_applied", "[live]") {
   w.step();
   CHECK(w.revoke_pending() == 0);
   CHECK(rig.http.calls_to("PUT", "/v1/sys/leases/revoke").empty());
-  w.mark_applied();
+  CHECK(w.release_superseded({"db/creds/ro/BBB"}));
   CHECK(w.revoke_pending() == 1);
   auto rv = rig.http.calls_to("PUT", "/v1/sys/leases/revoke");
   REQUIRE(rv.size() == 1);
   CHECK(rv[0].body == R"({"lease_id":"db/creds/ro/AAA"})");
 }
 
-TEST_CASE("mark_applied revokes only what the applied lease superseded", "[live]") {
+TEST_CASE("release_superseded keeps every lease a file still holds", "[live]") {
   VaultRig rig;
   rig.ctx.revoke_superseded = true;
   rig.http.on("GET", "/v1/db/creds/ro", 200, creds("db/creds/ro/AAA", "u1"));
@@ -286,17 +286,38 @@ TEST_CASE("mark_applied revokes only what the applied lease superseded", "[live]
   rig.http.on("PUT", "/v1/sys/leases/revoke", 204, "");
   Watcher w(parse_vault_read("db/creds/ro"), rig.ctx, rig.sink);
   rig.clock.set(w.step());  // AAA
-  rig.clock.set(w.step());  // renew refused: BBB
+  w.step();                 // renew refused: BBB
   w.step();                 // renew refused: CCC, fetched while BBB was being written
-  // The loop wrote BBB: AAA may go, BBB is still on disk.
-  w.mark_applied("db/creds/ro/BBB");
+  // One file holds AAA (its template failed), another BBB: nothing may go.
+  CHECK_FALSE(w.release_superseded({"db/creds/ro/AAA", "db/creds/ro/BBB"}));
+  CHECK(w.revoke_pending() == 0);
+  // The failing template was written with BBB: AAA may go, BBB is still on disk.
+  CHECK(w.release_superseded({"db/creds/ro/BBB"}));
   CHECK(w.revoke_pending() == 1);
   auto rv = rig.http.calls_to("PUT", "/v1/sys/leases/revoke");
   REQUIRE(rv.size() == 1);
   CHECK(rv[0].body == R"({"lease_id":"db/creds/ro/AAA"})");
-  w.mark_applied("db/creds/ro/CCC");
+  CHECK(w.release_superseded({"db/creds/ro/CCC"}));
   CHECK(w.revoke_pending() == 1);
   rv = rig.http.calls_to("PUT", "/v1/sys/leases/revoke");
   REQUIRE(rv.size() == 2);
   CHECK(rv[1].body == R"({"lease_id":"db/creds/ro/BBB"})");
+  CHECK_FALSE(w.release_superseded({}));  // the current lease is never revoked
+}
+
+TEST_CASE("a superseded lease still held when it expires is dropped, not revoked", "[live]") {
+  VaultRig rig;
+  rig.ctx.revoke_superseded = true;
+  rig.http.on("GET", "/v1/db/creds/ro", 200, creds("db/creds/ro/AAA", "u1", 60));
+  rig.http.on("GET", "/v1/db/creds/ro", 200, creds("db/creds/ro/BBB", "u2", 60));
+  rig.http.on("PUT", "/v1/sys/leases/renew", 400, R"({"errors":["lease is not renewable"]})");
+  rig.http.on("PUT", "/v1/sys/leases/revoke", 204, "");
+  Watcher w(parse_vault_read("db/creds/ro"), rig.ctx, rig.sink);
+  rig.clock.set(w.step());                                 // AAA, 60 s
+  w.step();                                                // renew refused: BBB
+  CHECK_FALSE(w.release_superseded({"db/creds/ro/AAA"}));  // a failing template holds AAA
+  rig.clock.advance(61s);                                  // AAA has expired on its own
+  CHECK_FALSE(w.release_superseded({}));
+  CHECK(w.revoke_pending() == 0);
+  CHECK(rig.http.calls_to("PUT", "/v1/sys/leases/revoke").empty());
 }

@@ -311,3 +311,53 @@ TEST_CASE("run --once twice with one state_dir reuses the stored credentials", "
   CHECK(slurp(p / "out") == written);
   CHECK(s.leases_by_user().count(written) == 1);
 }
+
+TEST_CASE("run daemon: a superseded lease is kept while a template using it fails",
+          "[runloop][slow]") {
+  VaultAndConsul s;
+  SKIP_WITHOUT_EMULATORS(s);
+  TempDir d;
+  auto p = d.path;
+  // Both templates use the same 6 s lease (max TTL 12 s); b also parses a number, which is
+  // broken before the lease rotates, so only a gets the new credentials.
+  spit(p / "templet.yaml", R"(
+state_dir: )" + (p / "state").string() +
+                               R"(
+vault: {revoke_superseded: true}
+templates:
+  - contents: '{{ with secret "database/creds/short" }}{{ .Data.username }}{{ end }}'
+    destination: )" + (p / "a").string() +
+                               R"(
+  - contents: '{{ with secret "database/creds/short" }}{{ .Data.username }}{{ end }} n={{ key "app/n" | parseInt }}'
+    destination: )" + (p / "b").string() +
+                               "\n");
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
+  REQUIRE(eventually([&] { return fs::exists(p / "a") && fs::exists(p / "b"); }, 10s));
+  std::string first = slurp(p / "a");
+  REQUIRE(slurp(p / "b") == first + " n=5");
+
+  s.put_key("app/n", "not-a-number");
+  REQUIRE(eventually([&] { return t.stderr_text().find("parseInt") != std::string::npos; }, 5s));
+  // The lease reaches its max TTL: a gets new credentials, b fails and keeps the first ones.
+  REQUIRE(eventually([&] { return slurp(p / "a") != first; }, 20s));
+  std::string second = slurp(p / "a");
+  std::this_thread::sleep_for(300ms);  // a revocation would be done by now
+  INFO(t.stderr_text());
+  CHECK(slurp(p / "b") == first + " n=5");
+  auto leases = s.leases_by_user();
+  REQUIRE(leases.count(first) == 1);  // not revoked while b's file holds it
+  CHECK_FALSE(leases[first].value("expired", true));
+
+  // b recovers with the new credentials; only then may the first lease go.
+  s.put_key("app/n", "7");
+  REQUIRE(eventually([&] { return slurp(p / "b") == second + " n=7"; }, 5s));
+  CHECK(eventually(
+      [&] {
+        auto now = s.leases_by_user();
+        return now.count(first) == 0 || now[first].value("expired", false);
+      },
+      15s));
+  CHECK(s.leases_by_user().count(second) == 1);
+  t.signal(SIGTERM);
+  CHECK(t.wait(10s) == 0);
+}
