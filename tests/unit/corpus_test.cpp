@@ -182,13 +182,14 @@ struct Summary {
 };
 Summary summary;
 
-}  // namespace
-
-TEST_CASE("templet matches Go text/template on the differential corpus", "[corpus]") {
+// Every case of shard `part` (1-based) of `parts`: each shard is its own ctest test, so the
+// corpus (one process per case) runs on every core.
+void check_corpus_part(size_t part, size_t parts) {
   const auto& cases = corpusCases();
   REQUIRE(cases.size() > 300);
 
-  for (const auto& c : cases) {
+  for (size_t i = part - 1; i < cases.size(); i += parts) {
+    const CorpusCase& c = cases[i];
     DYNAMIC_SECTION(c.name) {
       const fs::path base = sourceDir() / c.rel;
       std::vector<std::string> argv = {TEMPLET_BINARY, "preview", c.rel + ".tmpl"};
@@ -229,4 +230,14 @@ TEST_CASE("templet matches Go text/template on the differential corpus", "[corpu
       (ok ? summary.passed : summary.failed)++;
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("templet matches Go text/template on the differential corpus, part 1 of 2", "[corpus]") {
+  check_corpus_part(1, 2);
+}
+
+TEST_CASE("templet matches Go text/template on the differential corpus, part 2 of 2", "[corpus]") {
+  check_corpus_part(2, 2);
 }
