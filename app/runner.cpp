@@ -36,6 +36,13 @@ std::string signal_name(int sig) {
   return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
 
+std::vector<std::string> diff_secrets(const std::set<std::string>& before,
+                                      const std::set<std::string>& after) {
+  std::set<std::string> all = before;
+  all.insert(after.begin(), after.end());
+  return std::vector<std::string>(all.begin(), all.end());
+}
+
 std::vector<std::string> sorted_secrets(const std::set<std::string>& s) {
   return std::vector<std::string>(s.begin(), s.end());
 }
@@ -59,6 +66,9 @@ struct Slot {
   bool failed = false;    // last render/write/hook failed
   std::string last_error;
   std::set<std::string> secrets;  // secrets of the last output, for masking
+  // Secrets of what the destination holds (the last write): a diff masks both sides with them,
+  // since a rotated-away value on a line that changed otherwise too is not found by position.
+  std::set<std::string> written_secrets;
   // Quiescence (wait {min, max}): render no sooner than `due`, no later than `deadline`.
   std::optional<Clock::time_point> due, deadline;
   bool first_pass = true;      // hooks run on the first complete pass after start
@@ -309,8 +319,8 @@ class Loop {
       return false;
     }
     bool changed = opt_.dry_run ? w.would_write : w.changed;
-    std::string diff =
-        unified_diff(w.old_contents, r.output, dest, dest, sorted_secrets(r.secrets));
+    std::string diff = unified_diff(w.old_contents, r.output, dest, dest,
+                                    diff_secrets(s.written_secrets, r.secrets));
     if (opt_.dry_run) {
       std::ostream& out = opt_.out ? *opt_.out : std::cout;
       out << "> " << dest << "\n" << diff;
@@ -319,6 +329,7 @@ class Loop {
       spdlog::info("{}: wrote {}\n{}", s.cfg.display_name(), dest, diff);
     }
     s.written = true;
+    if (!opt_.dry_run) s.written_secrets = r.secrets;
     s.failed = false;
     if (!s.apply_pending) succeeded(s);
     bool run_hooks = changed || (s.first_pass && *s.cfg.run_on_start);

@@ -424,7 +424,7 @@ TEST_CASE(
           regex_escape("vault: PUT " + s.vault.url() +
                        "/v1/sys/leases/renew: status 400: lease not found") +
           R"(\); fetching new credentials \(\d+s left\))",
-      1, 8s);
+      1, 8s, false);  // the new credentials can be written right after this line
   nlohmann::json second;
   REQUIRE(eventually(
       [&] {
