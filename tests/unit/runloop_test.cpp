@@ -26,6 +26,19 @@ namespace {
 
 const std::string kSecretUser =
     R"({{ with secret "database/creds/readonly" }}{{ .Data.username }}{{ end }})";
+const std::string kShortUser =
+    R"({{ with secret "database/creds/short" }}{{ .Data.username }}{{ end }})";
+
+// A daemon config with revoke_superseded and these (contents, destination) templates; contents
+// go in single quotes.
+std::string revoking_config(const fs::path& dir,
+                            const std::vector<std::pair<std::string, fs::path>>& templates) {
+  std::string yaml =
+      "state_dir: " + (dir / "state").string() + "\nvault: {revoke_superseded: true}\ntemplates:\n";
+  for (const auto& [contents, dest] : templates)
+    yaml += "  - contents: '" + contents + "'\n    destination: " + dest.string() + "\n";
+  return yaml;
+}
 
 }  // namespace
 
@@ -146,17 +159,8 @@ TEST_CASE("run daemon: short leases rotate with no expired or revoked credential
   SKIP_WITHOUT_EMULATORS(s);
   TempDir d;
   auto p = d.path;
-  spit(p / "templet.yaml", R"(
-state_dir: )" + (p / "state").string() +
-                               R"(
-vault: {revoke_superseded: true}
-templates:
-  - contents: '{{ with secret "database/creds/short" }}{{ .Data.username }}{{ end }}'
-    destination: )" + (p / "creds").string() +
-                               R"(
-  - contents: '{{ with secret "database/creds/short" }}{{ .Data.username }}{{ end }}'
-    destination: )" + (p / "creds2").string() +
-                               "\n");
+  spit(p / "templet.yaml",
+       revoking_config(p, {{kShortUser, p / "creds"}, {kShortUser, p / "creds2"}}));
   TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
   REQUIRE(eventually([&] { return fs::exists(p / "creds") && fs::exists(p / "creds2"); }, 10s));
 
@@ -320,17 +324,9 @@ TEST_CASE("run daemon: a superseded lease is kept while a template using it fail
   auto p = d.path;
   // Both templates use the same 6 s lease (max TTL 12 s); b also parses a number, which is
   // broken before the lease rotates, so only a gets the new credentials.
-  spit(p / "templet.yaml", R"(
-state_dir: )" + (p / "state").string() +
-                               R"(
-vault: {revoke_superseded: true}
-templates:
-  - contents: '{{ with secret "database/creds/short" }}{{ .Data.username }}{{ end }}'
-    destination: )" + (p / "a").string() +
-                               R"(
-  - contents: '{{ with secret "database/creds/short" }}{{ .Data.username }}{{ end }} n={{ key "app/n" | parseInt }}'
-    destination: )" + (p / "b").string() +
-                               "\n");
+  spit(p / "templet.yaml",
+       revoking_config(p, {{kShortUser, p / "a"},
+                           {kShortUser + R"( n={{ key "app/n" | parseInt }})", p / "b"}}));
   TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
   REQUIRE(eventually([&] { return fs::exists(p / "a") && fs::exists(p / "b"); }, 10s));
   std::string first = slurp(p / "a");
