@@ -9,6 +9,7 @@
 #include "functions/helpers_internal.hpp"
 #include "renderer/gofmt.hpp"
 #include "renderer/lexer.hpp"
+#include "renderer/parse_literals.hpp"
 
 namespace templet {
 
@@ -195,37 +196,6 @@ int digit_value(char c) {
   return 99;
 }
 
-// Go's underscoreOK: underscores only between digits (or after a base prefix).
-bool underscore_ok(std::string_view s) {
-  char saw = '^';
-  size_t i = 0;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s = s.substr(1);
-  bool hex = false;
-  if (s.size() >= 2 && s[0] == '0') {
-    char c = static_cast<char>(s[1] | 0x20);
-    if (c == 'b' || c == 'o' || c == 'x') {
-      hex = c == 'x';
-      i = 2;
-      saw = '0';
-    }
-  }
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if ((c >= '0' && c <= '9') || (hex && digit_value(c) < 16)) {
-      saw = '0';
-      continue;
-    }
-    if (c == '_') {
-      if (saw != '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw == '_') return false;
-    saw = '!';
-  }
-  return saw != '_';
-}
-
 enum class ParseStatus { Ok, Syntax, Range };
 
 ParseStatus parse_uint_raw(std::string_view s, int base, uint64_t& out) {
@@ -273,7 +243,7 @@ ParseStatus parse_uint_raw(std::string_view s, int base, uint64_t& out) {
     }
     n = n1;
   }
-  if (underscores && !underscore_ok(s0)) return ParseStatus::Syntax;
+  if (underscores && !golang::underscore_ok(s0)) return ParseStatus::Syntax;
   out = n;
   return ParseStatus::Ok;
 }
@@ -396,7 +366,7 @@ bool parse_float(std::string_view s, double& out, std::string& err) {
   } else if (hex) {
     return syntax();  // hex mantissa needs a 'p' exponent
   }
-  if (underscores && !underscore_ok(s)) return syntax();
+  if (underscores && !golang::underscore_ok(s)) return syntax();
   errno = 0;
   out = std::strtod(clean.c_str(), nullptr);
   if (std::isinf(out)) {

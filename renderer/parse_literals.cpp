@@ -17,6 +17,8 @@ char lower(char c) {
   return static_cast<char>(c | ('x' - 'X'));
 }
 
+}  // namespace
+
 bool underscore_ok(std::string_view s) {
   char saw = '^';
   size_t i = 0;
@@ -44,8 +46,6 @@ bool underscore_ok(std::string_view s) {
   }
   return saw != '_';
 }
-
-}  // namespace
 
 // strconv.ParseUint(s, 0, 64)
 NumStatus parse_uint0(std::string_view s, uint64_t* out) {

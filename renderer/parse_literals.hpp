@@ -13,6 +13,9 @@ namespace templet::golang {
 
 enum class NumStatus { Ok, Syntax, Range };
 
+// Go's underscoreOK: underscores only between digits or after a base prefix (0b, 0o, 0x).
+bool underscore_ok(std::string_view s);
+
 NumStatus parse_uint0(std::string_view s, uint64_t* out);  // strconv.ParseUint(s, 0, 64)
 NumStatus parse_int0(std::string_view s, int64_t* out);    // strconv.ParseInt(s, 0, 64)
 NumStatus parse_float(std::string_view s, double* out);    // strconv.ParseFloat(s, 64)
