@@ -506,7 +506,7 @@ std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,
     else
       s.token_error = "no InfluxDB token: " + var + " is not set";
   }
-  if (!http) http = make_curl_client();
+  if (!http) http = make_http_client();
   return std::make_unique<InfluxHook>(std::move(s), std::move(http));
 }
 

@@ -171,7 +171,7 @@ std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const Config& c) {
     tls.verify = c.vault.ssl.verify.value_or(true);
     auto settings = VaultSettings::from(c.vault);
     if (!tls.verify) warn_tls_off("vault", settings.address);
-    auto pool = std::make_shared<HttpPool>([tls] { return make_curl_client(tls); });
+    auto pool = std::make_shared<HttpPool>([tls] { return make_http_client(tls); });
     ctx.vault = std::make_shared<VaultClient>(settings, pool, *ctx.clock);
   }
   {
@@ -180,7 +180,7 @@ std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const Config& c) {
     tls.verify = c.consul.ssl.verify.value_or(true);
     auto settings = ConsulSettings::from(c.consul, c.block_query_wait);
     if (!tls.verify) warn_tls_off("consul", settings.address);
-    auto pool = std::make_shared<HttpPool>([tls] { return make_curl_client(tls); });
+    auto pool = std::make_shared<HttpPool>([tls] { return make_http_client(tls); });
     ctx.consul = std::make_shared<ConsulClient>(settings, pool);
   }
   if (c.state_dir && !c.state_dir->empty()) ctx.leases = std::make_shared<LeaseStore>(*c.state_dir);
