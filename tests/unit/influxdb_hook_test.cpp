@@ -199,6 +199,35 @@ TEST_CASE("influxdb hook: create, update, unchanged, and a second run writes not
   CHECK(write_count(emu) == 0);
 }
 
+TEST_CASE("influxdb hook: a rotated Vault secret is masked on both sides of the Flux diff",
+          "[influxdb]") {
+  NEED_EMULATOR(emu);
+  auto script = [](const std::string& password) {
+    return "option task = {name: \"pg\", every: 1h}\n\nimport \"sql\"\n"
+           "sql.from(driverName: \"postgres\", dataSourceName: \"postgresql://v-reader:" +
+           password + "@db/app\", query: \"SELECT 1\")\n";
+  };
+  auto ids = seed(emu, json::array({{{"flux", script("Old-pw-1")}}}));
+  auto h = hook(emu);
+  h->set_rendered_secrets({"New-pw-2"});
+  Plan plan = h->plan(script("New-pw-2"), kDest);
+  CHECK(format_plan(plan) == "influxdb plan for " + kDest + " -> " + emu.url() +
+                                 " (org myorg)\n"
+                                 "  update \"pg\"\n"
+                                 "      flux changed (task " +
+                                 ids[0] +
+                                 "):\n"
+                                 "        --- stored\n"
+                                 "        +++ rendered\n"
+                                 "        @@ -3,2 +3,2 @@\n"
+                                 "         import \"sql\"\n"
+                                 "        -sql.from(driverName: \"postgres\", dataSourceName: "
+                                 "\"postgresql://v-reader:********@db/app\", query: \"SELECT 1\")\n"
+                                 "        +sql.from(driverName: \"postgres\", dataSourceName: "
+                                 "\"postgresql://v-reader:********@db/app\", query: \"SELECT 1\")\n"
+                                 "      not created by templet here: its description is kept\n");
+}
+
 TEST_CASE("influxdb hook: more than 500 tasks are paged with after", "[influxdb]") {
   NEED_EMULATOR(emu);
   emu.control("POST", "seed", {{"generate_tasks", 600}});
