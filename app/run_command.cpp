@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "app/live_feed.hpp"
+#include "app/process_exit.hpp"
 #include "app/runner.hpp"
 #include "app/sd_notify.hpp"
 #include "functions/values_file.hpp"
@@ -142,6 +143,9 @@ int run_run_command(const RunCommandOptions& o) {
   }
   int status = run_templates(config, *feed, ro);
   feed->stop();
+  feed.reset();
+  // A watcher thread let go inside a request may wake up while static destructors run.
+  if (live::LiveDataSource::threads_let_go()) exit_without_destructors(status);
   return status;
 }
 

@@ -110,7 +110,8 @@ TEST_CASE("run --once --timeout: missing data exits 3 and names the key", "[runl
   REQUIRE(t.wait(15s) == 3);
   auto took = std::chrono::steady_clock::now() - start;
   CHECK(took >= 2s);
-  CHECK(took < 6s);
+  // Not 2 s more: the watcher inside its blocking query for the key is let go, not waited for.
+  CHECK(took < 3s);
   CHECK(t.stderr_text().find("key \"x/y\"") != std::string::npos);
   CHECK_FALSE(fs::exists(p / "out"));
 }
@@ -225,9 +226,7 @@ TEST_CASE("run daemon: SIGHUP re-reads templates, SIGTERM exits 0 leaving no tem
   CHECK(eventually([&] { return slurp(p / "out" / "f") == "two db2\n"; }, 10s));
   t.signal(SIGTERM);
   CHECK(t.wait(10s) == 0);
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(p / "out")) names.push_back(e.path().filename());
-  CHECK(names == std::vector<std::string>{"f"});
+  CHECK(names_in(p / "out") == std::vector<std::string>{"f"});
 }
 
 TEST_CASE("run --dry-run: masked diff on stdout, nothing written, no command", "[runloop]") {
