@@ -2,9 +2,9 @@
 //
 // Stopping lets go of watcher threads inside a Consul blocking query (functions/live): such a
 // thread may wake up at any moment until the process is gone, and then logs through spdlog and
-// returns through libcurl and the TLS library. Returning from main would run static destructors
-// (spdlog's registry, OpenSSL's cleanup at exit) under it, so the process ends here instead:
-// output flushed, no destructors run.
+// returns through the HTTP client (libcurl and its TLS library, for https). Returning from main
+// would run static destructors (spdlog's registry, OpenSSL's cleanup at exit) under it, so the
+// process ends here instead: output flushed, no destructors run.
 #pragma once
 
 namespace templet {
