@@ -2,6 +2,7 @@
 // driven only through the CLI and a config file (project issue 4). Skipped when python3 or the
 // emulators are absent.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -353,6 +354,39 @@ TEST_CASE("run daemon: a superseded lease is kept while a template using it fail
       },
       15s));
   CHECK(s.leases_by_user().count(second) == 1);
+  t.signal(SIGTERM);
+  CHECK(t.wait(10s) == 0);
+}
+
+TEST_CASE("run raises its open-file soft limit to the hard limit", "[runloop]") {
+  VaultAndConsul s;
+  SKIP_WITHOUT_EMULATORS(s);
+  rlimit limit{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  if (limit.rlim_max == RLIM_INFINITY || limit.rlim_max <= 256) {
+    WARN("no finite hard limit above 256 to raise to; skipped");
+    return;
+  }
+  TempDir d;
+  auto p = d.path;
+  spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
+                               "\ntemplates:\n  - contents: '{{ key \"app/host\" }}'\n"
+                               "    destination: " +
+                               (p / "out").string() + "\n");
+  // A soft limit of 256 as a login shell might set; prlimit execs templet in its place.
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p,
+                   {"/usr/bin/prlimit", "--nofile=256:"});
+  REQUIRE(eventually([&] { return slurp(p / "out") == "db.internal"; }, 10s));
+  std::string limits = slurp("/proc/" + std::to_string(t.pid) + "/limits");
+  std::string hard = std::to_string(limit.rlim_max);
+  std::string want = "Max open files";
+  auto line = limits.substr(limits.find(want));
+  line = line.substr(0, line.find('\n'));
+  std::istringstream words(line.substr(want.size()));
+  std::string soft_now, hard_now;
+  words >> soft_now >> hard_now;
+  CHECK(soft_now == hard);
+  CHECK(hard_now == hard);
   t.signal(SIGTERM);
   CHECK(t.wait(10s) == 0);
 }
