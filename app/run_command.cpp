@@ -1,5 +1,7 @@
 #include "app/run_command.hpp"
 
+#include <sys/resource.h>
+
 #include <malloc.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -10,6 +12,7 @@
 #include <thread>
 
 #include "app/live_feed.hpp"
+#include "app/process_exit.hpp"
 #include "app/runner.hpp"
 #include "app/sd_notify.hpp"
 #include "functions/values_file.hpp"
@@ -59,6 +62,18 @@ Config load_run_config(const std::vector<std::string>& config_paths,
 
 namespace {
 
+// Each watched dependency holds a connection (and the plain-http client an epoll, an eventfd
+// and a timerfd), so a config with a few hundred keys needs more than the 1024 descriptors
+// systemd and shells give by default. The hard limit is there for the taking; templet uses
+// poll and epoll, never select, so high descriptor numbers are safe. Go programs such as
+// consul-template do the same at start.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 std::atomic<int> g_stop{0};  // the signal that asked to stop
 std::atomic<bool> g_reload{false};
 
@@ -92,6 +107,7 @@ int run_run_command(const RunCommandOptions& o) {
   // core); the daemon's threads mostly sleep in blocking queries, so per-thread arenas buy no
   // speed and each keeps its own free pages resident.
   mallopt(M_ARENA_MAX, 1);
+  raise_open_file_limit();
   // Block the signals before any thread starts, so every thread inherits the mask.
   start_signal_thread();
   Config config;
@@ -142,6 +158,9 @@ int run_run_command(const RunCommandOptions& o) {
   }
   int status = run_templates(config, *feed, ro);
   feed->stop();
+  feed.reset();
+  // A watcher thread let go inside a request may wake up while static destructors run.
+  if (live::LiveDataSource::threads_let_go()) exit_without_destructors(status);
   return status;
 }
 

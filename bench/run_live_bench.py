@@ -21,6 +21,11 @@ Benchmarks (NAME):
            --soak-minutes (default 30). Every 10 s: RSS, open fds and threads of the daemon;
            every 200 ms: each file's credential checked as in `lease`. Prints first, min, max
            and last of each (goal: flat) and the bad samples (goal: 0).
+  stop     How soon templet exits (median of --stop-runs, default 5): `run --once` with one
+           template reading a Consul key (alone, with a 0.3 s command, missing with --timeout
+           1s), a Vault secret, or both (fresh state_dir each run); and SIGTERM -> exit of a
+           daemon watching 21 Consul keys (each in a 60 s blocking query), with its exit status
+           and the temporary files left.
 """
 import argparse
 import json
@@ -101,9 +106,11 @@ class Setup:
     def config(self, templates, extra=""):
         lines = ["state_dir: " + os.path.join(self.work, "state"), "log_level: warn", extra,
                  "templates:"]
-        for contents, dest in templates:
+        for contents, dest, *command in templates:
             lines.append("  - contents: " + json.dumps(contents))
             lines.append("    destination: " + dest)
+            if command:
+                lines.append("    command: " + json.dumps(command[0]))
         path = os.path.join(self.work, "templet.yaml")
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -448,6 +455,79 @@ def bench_soak(templet, workdir, minutes):
     return out
 
 
+def timed_exit(proc, since, limit=30):
+    """(exit status, seconds from `since` to the exit) of `proc`."""
+    rc = proc.wait(limit)
+    return rc, time.monotonic() - since
+
+
+def temp_files(directory):
+    return [n for n in os.listdir(directory) if ".templet-" in n]
+
+
+def bench_stop(templet, workdir, runs=5):
+    out = ["### Exit: `--once` and SIGTERM (median of %d runs)" % runs, ""]
+    s = Setup(templet, workdir)
+    try:
+        s.consul.call("PUT", "/v1/kv/a", "1")
+        dest = os.path.join(s.work, "out")
+        # (label, template, its command or None, --timeout, what the file must hold or None)
+        cases = [("`{{ key \"a\" }}`", '{{ key "a" }}', None, "20s", "1"),
+                 ("`{{ key \"a\" }}` with a command taking 0.3 s (the watcher is in its "
+                  "blocking query when it ends)", '{{ key "a" }}', "sleep 0.3", "20s", "1"),
+                 ("`{{ key \"missing\" }}` with `--timeout 1s`", '{{ key "missing" }}', None,
+                  "1s", None),
+                 ("a Vault secret only", SECRET % "readonly", None, "20s", None),
+                 ("a Vault secret and `{{ key \"a\" }}`", SECRET % "readonly" + '{{ key "a" }}',
+                  None, "20s", None)]
+        for label, contents, command, timeout, expect in cases:
+            cfg = s.config([(contents, dest) + ((command,) if command else ())])
+            times, statuses = [], set()
+            for _ in range(runs):
+                shutil.rmtree(os.path.join(s.work, "state"), ignore_errors=True)
+                if os.path.exists(dest):
+                    os.remove(dest)
+                t0 = time.monotonic()
+                rc, took = timed_exit(s.start(cfg, "--once", "--timeout", timeout), t0)
+                s.log.close()
+                statuses.add(rc)
+                if expect is not None and read(dest) != expect:
+                    raise RuntimeError("--once did not write " + expect)
+                times.append(took)
+            out.append("- `run --once`, one template, %s: **%.2f s** (min %.2f, max %.2f), exit %s"
+                       % (label, statistics.median(times), min(times), max(times),
+                          ",".join(map(str, sorted(statuses)))))
+    finally:
+        s.stop()
+    s = Setup(templet, workdir)
+    try:
+        dests, tmpls = keyed_templates(s, lambda i: KEYS % (i, ""))
+        cfg = s.config(tmpls)
+        times, statuses, left = [], set(), 0
+        for _ in range(runs):
+            for d in dests:
+                if os.path.exists(d):
+                    os.remove(d)
+            p = s.start(cfg)
+            if not wait_for(lambda: all(read(d) for d in dests), 20):
+                raise RuntimeError("templates did not render")
+            time.sleep(1)  # every watcher is inside its blocking query
+            t0 = time.monotonic()
+            p.send_signal(signal.SIGTERM)
+            rc, took = timed_exit(p, t0)
+            s.log.close()
+            statuses.add(rc)
+            left += len(temp_files(s.work))
+            times.append(took)
+        out.append("- daemon watching 21 Consul keys (20 templates), SIGTERM -> exit: **%.2f s** "
+                   "(min %.2f, max %.2f), exit %s, temporary files left: %d"
+                   % (statistics.median(times), min(times), max(times),
+                      ",".join(map(str, sorted(statuses))), left))
+    finally:
+        s.stop()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--templet", default=os.path.join(ROOT, "build", "templet"))
@@ -455,6 +535,7 @@ def main():
     ap.add_argument("--lease-minutes", type=float, default=2)
     ap.add_argument("--soak-minutes", type=float, default=30)
     ap.add_argument("--idle-seconds", type=int, default=60)
+    ap.add_argument("--stop-runs", type=int, default=5)
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args()
     templet = os.path.abspath(a.templet)
@@ -469,6 +550,8 @@ def main():
             lines = bench_lease(templet, a.workdir, a.lease_minutes)
         elif name == "soak":
             lines = bench_soak(templet, a.workdir, a.soak_minutes)
+        elif name == "stop":
+            lines = bench_stop(templet, a.workdir, a.stop_runs)
         else:
             sys.exit("unknown benchmark " + name)
         print("\n".join(lines) + "\n", flush=True)

@@ -196,98 +196,25 @@ int digit_value(char c) {
   return 99;
 }
 
-enum class ParseStatus { Ok, Syntax, Range };
-
-ParseStatus parse_uint_raw(std::string_view s, int base, uint64_t& out) {
-  out = 0;
-  if (s.empty()) return ParseStatus::Syntax;
-  bool base0 = base == 0;
-  std::string_view s0 = s;
-  if (base == 0) {
-    base = 10;
-    if (s[0] == '0') {
-      if (s.size() >= 3 && (s[1] | 0x20) == 'b') {
-        base = 2;
-        s = s.substr(2);
-      } else if (s.size() >= 3 && (s[1] | 0x20) == 'o') {
-        base = 8;
-        s = s.substr(2);
-      } else if (s.size() >= 3 && (s[1] | 0x20) == 'x') {
-        base = 16;
-        s = s.substr(2);
-      } else {
-        base = 8;
-        s = s.substr(1);
-      }
-    }
-  }
-  uint64_t cutoff = UINT64_MAX / static_cast<uint64_t>(base) + 1;
-  bool underscores = false;
-  uint64_t n = 0;
-  for (char c : s) {
-    if (c == '_' && base0) {
-      underscores = true;
-      continue;
-    }
-    int d = digit_value(c);
-    if (d >= base) return ParseStatus::Syntax;
-    if (n >= cutoff) {
-      out = UINT64_MAX;
-      return ParseStatus::Range;
-    }
-    n *= static_cast<uint64_t>(base);
-    uint64_t n1 = n + static_cast<uint64_t>(d);
-    if (n1 < n) {
-      out = UINT64_MAX;
-      return ParseStatus::Range;
-    }
-    n = n1;
-  }
-  if (underscores && !golang::underscore_ok(s0)) return ParseStatus::Syntax;
-  out = n;
-  return ParseStatus::Ok;
+// strconv's messages around the shared parsers (renderer/parse_literals).
+bool strconv_result(golang::NumStatus status, const char* fn, std::string_view s,
+                    std::string& err) {
+  if (status == golang::NumStatus::Ok) return true;
+  err = num_error(fn, s,
+                  status == golang::NumStatus::Range ? "value out of range" : "invalid syntax");
+  return false;
 }
+
 }  // namespace
 
 bool parse_uint(std::string_view s, int base, uint64_t& out, std::string& err) {
-  switch (parse_uint_raw(s, base, out)) {
-    case ParseStatus::Ok:
-      return true;
-    case ParseStatus::Syntax:
-      err = num_error("ParseUint", s, "invalid syntax");
-      return false;
-    case ParseStatus::Range:
-      err = num_error("ParseUint", s, "value out of range");
-      return false;
-  }
-  return false;
+  out = 0;
+  return strconv_result(golang::parse_uint(s, base, &out), "ParseUint", s, err);
 }
 
 bool parse_int(std::string_view s, int base, int64_t& out, std::string& err) {
   out = 0;
-  if (s.empty()) {
-    err = num_error("ParseInt", s, "invalid syntax");
-    return false;
-  }
-  std::string_view body = s;
-  bool neg = false;
-  if (body[0] == '+' || body[0] == '-') {
-    neg = body[0] == '-';
-    body = body.substr(1);
-  }
-  uint64_t u;
-  auto st = parse_uint_raw(body, base, u);
-  if (st == ParseStatus::Syntax) {
-    err = num_error("ParseInt", s, "invalid syntax");
-    return false;
-  }
-  const uint64_t cutoff = uint64_t{1} << 63;
-  if (st == ParseStatus::Range || (!neg && u >= cutoff) || (neg && u > cutoff)) {
-    err = num_error("ParseInt", s, "value out of range");
-    return false;
-  }
-  out = neg ? static_cast<int64_t>(0 - u) : static_cast<int64_t>(u);
-  return true;
+  return strconv_result(golang::parse_int(s, base, &out), "ParseInt", s, err);
 }
 
 bool parse_float(std::string_view s, double& out, std::string& err) {

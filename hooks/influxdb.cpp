@@ -109,9 +109,15 @@ std::string influx_ownership_description(const std::string& destination) {
 InfluxHook::InfluxHook(InfluxHookSettings settings, std::shared_ptr<HttpClient> http)
     : settings_(std::move(settings)), http_(std::move(http)) {
   while (!settings_.url.empty() && settings_.url.back() == '/') settings_.url.pop_back();
+  diff_secrets_ = {settings_.token};
 }
 
 InfluxHook::~InfluxHook() = default;
+
+void InfluxHook::set_rendered_secrets(const std::vector<std::string>& secrets) {
+  diff_secrets_ = {settings_.token};
+  diff_secrets_.insert(diff_secrets_.end(), secrets.begin(), secrets.end());
+}
 
 std::string InfluxHook::api(const std::string& path_and_query) const {
   return settings_.url + path_and_query;
@@ -316,7 +322,7 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
           op.flux = s.part.text;
           e.details.push_back("flux changed (task " + t.id + "):");
           std::string diff =
-              unified_diff(t.flux, s.part.text, "stored", "rendered", {settings_.token}, 1);
+              unified_diff(t.flux, s.part.text, "stored", "rendered", diff_secrets_, 1);
           auto lines = split_lines(diff);
           for (size_t i = 0; i < lines.size() && i < kMaxDiffLines; ++i)
             e.details.push_back("  " + lines[i]);
@@ -506,7 +512,7 @@ std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,
     else
       s.token_error = "no InfluxDB token: " + var + " is not set";
   }
-  if (!http) http = make_curl_client();
+  if (!http) http = make_http_client();
   return std::make_unique<InfluxHook>(std::move(s), std::move(http));
 }
 

@@ -55,6 +55,9 @@ class InfluxHook : public ApplyHook {
   InfluxHook(InfluxHookSettings settings, std::shared_ptr<HttpClient> http);
   ~InfluxHook() override;
   Plan plan(const std::string& rendered, const std::string& file) override;
+  // The Vault secrets in the rendered scripts: the Flux diff masks them, and by position the
+  // values they replaced in the stored script (a rotated-away password is no longer known).
+  void set_rendered_secrets(const std::vector<std::string>& secrets) override;
   // Carries out the entries of the last plan() of this hook (the plan given must be it).
   ApplyResult apply(const Plan& plan) override;
 
@@ -68,12 +71,13 @@ class InfluxHook : public ApplyHook {
   InfluxHookSettings settings_;
   std::shared_ptr<HttpClient> http_;
   std::string planned_file_;
-  std::string org_id_;   // resolved by the last plan()
-  std::vector<Op> ops_;  // parallel to the last plan's entries
+  std::string org_id_;                     // resolved by the last plan()
+  std::vector<Op> ops_;                    // parallel to the last plan's entries
+  std::vector<std::string> diff_secrets_;  // the token, then the rendered secrets
 };
 
 // The hook for a template's `apply.influxdb` (config already finalized): the token comes from
-// token_file, else from the variable named by token_env. `http` defaults to libcurl.
+// token_file, else from the variable named by token_env. `http` defaults to make_http_client.
 std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,
                                               const std::string& destination,
                                               std::shared_ptr<HttpClient> http = nullptr);

@@ -397,7 +397,7 @@ std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,
   }
   if (s.error.empty() && as.api_key.empty())
     s.error = "no Redash API key: " + as.api_key_source + " is empty or unset";
-  if (!http) http = make_curl_client();
+  if (!http) http = make_http_client();
   return std::make_unique<RedashHook>(std::move(s),
                                       make_redash_api_backend(std::move(as), std::move(http)));
 }

@@ -1,163 +1,110 @@
+// make_http_client's routing, and what both transports share: URL parts, error wording, and
+// descriptions of requests that leave out anything that can carry a credential.
 #include "net/http_client.hpp"
-
-#include <curl/curl.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <mutex>
+#include <cstdlib>
+
+#include "net/curl_client.hpp"
+#include "net/plain_http_client.hpp"
 
 namespace templet {
 
 namespace {
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+bool set_in_environment(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v;
 }
 
-size_t on_body(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-size_t on_header(char* data, size_t size, size_t n, void* user) {
-  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
-  std::string line(data, size * n);
-  auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    std::string value = line.substr(colon + 1);
-    auto b = value.find_first_not_of(" \t");
-    auto e = value.find_last_not_of(" \t\r\n");
-    (*headers)[name] = b == std::string::npos ? "" : value.substr(b, e - b + 1);
-  } else if (line.rfind("HTTP/", 0) == 0) {
-    headers->clear();  // a new response (after 100 Continue or a redirect)
-  }
-  return size * n;
-}
-
-std::string format_limit(std::chrono::milliseconds d) {
-  auto ms = d.count();
-  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
-}
-
-// Why no answer came, in the words an operator searches logs for. Curl's own texts ("Couldn't
-// connect to server", "Timeout was reached") do not say which limit or which failure it was.
-std::string transport_reason(CURL* h, CURLcode rc, const std::string& detail,
-                             const HttpRequest& req) {
-  long os_errno = 0;
-  curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-  switch (rc) {
-    case CURLE_COULDNT_CONNECT:
-      if (os_errno == ECONNREFUSED) return "connection refused";
-      break;
-    case CURLE_OPERATION_TIMEDOUT:
-      // Curl words a connect-phase timeout "Connection timed out after N milliseconds".
-      if (detail.rfind("Connection timed out", 0) == 0 && req.connect_timeout < req.timeout)
-        return "connect timed out after " + format_limit(req.connect_timeout);
-      return "timed out after " + format_limit(req.timeout);
-    case CURLE_GOT_NOTHING:
-      return "connection closed without an answer";
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-      if (os_errno == ECONNRESET) return "connection reset";
-      break;
-    default:
-      break;
-  }
-  return detail.empty() ? curl_easy_strerror(rc) : detail;
-}
-
-class CurlClient : public HttpClient {
+// Each transport is made on first use, so a client that only ever sees http:// URLs never
+// loads libcurl.
+class RoutingClient : public HttpClient {
  public:
-  explicit CurlClient(TlsOptions tls) : tls_(std::move(tls)) { global_init(); }
-  ~CurlClient() override {
-    if (handle_) curl_easy_cleanup(handle_);
-  }
+  explicit RoutingClient(TlsOptions tls) : tls_(std::move(tls)) {}
 
-  HttpResponse send(const HttpRequest& req) override {
-    // One handle per client, reused so connections are kept alive; calls are serialized.
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!handle_) handle_ = curl_easy_init();
-    CURL* h = handle_;
-    curl_easy_reset(h);
-    HttpResponse resp;
-    curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp.body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp.headers);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls_.verify ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls_.verify ? 2L : 0L);
-    if (!tls_.ca_cert.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, tls_.ca_cert.c_str());
-    if (req.method == "HEAD") curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.body.size()));
+  HttpResponse send(const HttpRequest& request) override {
+    if (plain_http_suffices(request.url)) {
+      if (!plain_) plain_ = make_plain_http_client();
+      return plain_->send(request);
     }
-    struct curl_slist* headers = nullptr;
-    headers = curl_slist_append(headers, "Expect:");
-    for (const auto& [k, v] : req.headers)
-      headers = curl_slist_append(headers, (k + ": " + v).c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    char detail[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
-    CURLcode rc = curl_easy_perform(h);
-    curl_slist_free_all(headers);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // `detail` dies with this call
-    if (rc != CURLE_OK) {
-      std::string reason = transport_reason(h, rc, detail, req);
-      HttpTransportError err(describe_request(req.method, req.url) + ": " + reason, reason);
-      err.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-      err.refused = rc == CURLE_COULDNT_CONNECT;
-      throw err;
-    }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
-    return resp;
+    if (!curl_) curl_ = make_curl_client(tls_);
+    return curl_->send(request);
   }
 
  private:
   TlsOptions tls_;
-  std::mutex mu_;
-  CURL* handle_ = nullptr;
+  std::unique_ptr<HttpClient> plain_;
+  std::unique_ptr<HttpClient> curl_;
 };
 
 }  // namespace
 
-std::unique_ptr<HttpClient> make_curl_client(TlsOptions tls) {
-  return std::make_unique<CurlClient>(std::move(tls));
+std::unique_ptr<HttpClient> make_http_client(TlsOptions tls) {
+  return std::make_unique<RoutingClient>(std::move(tls));
+}
+
+bool plain_http_suffices(const std::string& url) {
+  UrlParts u = split_url(url);
+  if (u.scheme != "http" || !u.userinfo.empty() || u.host.empty()) return false;
+  // libcurl ignores HTTP_PROXY in capitals for http:// (a CGI environment could set it).
+  return !set_in_environment("http_proxy") && !set_in_environment("all_proxy") &&
+         !set_in_environment("ALL_PROXY");
+}
+
+UrlParts split_url(const std::string& url) {
+  UrlParts u;
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    u.target = url;
+    return u;
+  }
+  u.scheme = url.substr(0, scheme_end);
+  std::transform(u.scheme.begin(), u.scheme.end(), u.scheme.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  auto authority_start = scheme_end + 3;
+  auto authority_end = url.find_first_of("/?#", authority_start);
+  std::string authority = url.substr(authority_start, authority_end == std::string::npos
+                                                          ? std::string::npos
+                                                          : authority_end - authority_start);
+  u.target = authority_end == std::string::npos ? "/" : url.substr(authority_end);
+  u.target.resize(std::min(u.target.size(), u.target.find('#')));
+  if (u.target.empty() || u.target[0] != '/') u.target.insert(0, "/");
+  auto at = authority.rfind('@');
+  if (at != std::string::npos) {
+    u.userinfo = authority.substr(0, at);
+    authority.erase(0, at + 1);
+  }
+  // An IPv6 literal keeps its brackets: it is written that way in the Host header too.
+  auto host_end =
+      !authority.empty() && authority[0] == '[' ? authority.find(']') : std::string::npos;
+  auto colon = authority.find(':', host_end == std::string::npos ? 0 : host_end);
+  u.host = authority.substr(0, colon);
+  if (colon != std::string::npos) u.port = authority.substr(colon + 1);
+  return u;
+}
+
+HttpTransportError transport_error(const HttpRequest& request, const std::string& reason) {
+  return HttpTransportError(describe_request(request.method, request.url) + ": " + reason, reason);
+}
+
+std::string describe_limit(std::chrono::milliseconds limit) {
+  auto ms = limit.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
 }
 
 std::string describe_request(const std::string& method, const std::string& url) {
-  std::string path = url;
-  auto scheme = path.find("://");
-  if (scheme != std::string::npos) {
-    auto slash = path.find('/', scheme + 3);
-    path = slash == std::string::npos ? "/" : path.substr(slash);
-  }
-  auto q = path.find('?');
-  if (q != std::string::npos) path.resize(q);
+  std::string path = split_url(url).target;
+  path.resize(std::min(path.size(), path.find('?')));
   return method + " " + path;
 }
 
 std::string describe_request_at(const std::string& method, const std::string& url) {
+  UrlParts u = split_url(url);
   std::string server;
-  auto scheme = url.find("://");
-  if (scheme != std::string::npos) {
-    auto slash = url.find('/', scheme + 3);
-    std::string authority =
-        url.substr(scheme + 3, slash == std::string::npos ? std::string::npos : slash - scheme - 3);
-    auto at = authority.rfind('@');
-    if (at != std::string::npos) authority = authority.substr(at + 1);
-    server = url.substr(0, scheme + 3) + authority;
-  }
+  if (!u.scheme.empty())
+    server = url.substr(0, url.find("://") + 3) + u.host + (u.port.empty() ? "" : ":" + u.port);
   std::string described = describe_request(method, url);
   return described.substr(0, method.size() + 1) + server + described.substr(method.size() + 1);
 }

@@ -1,9 +1,14 @@
-// HTTP for everything templet talks to (Vault, Consul, Redash, InfluxDB), over libcurl.
+// HTTP for everything templet talks to (Vault, Consul, Redash, InfluxDB).
 //
 // One small interface so that clients and hooks can be tested against emulators or fakes, and
 // so every request gets connect and total timeouts: a hung server must never hang templet.
 // Errors carry method, URL path, status and the server's message, never request bodies or
 // headers (they hold tokens and passwords).
+//
+// Two transports sit behind make_http_client: plain http:// (the local Vault Agent and Consul
+// agent a machine image talks to) goes through a small Boost.Beast client compiled into templet;
+// everything else (https, a proxy from the environment, user info in the URL) through libcurl,
+// which is loaded only then (net/curl_library.hpp). Both word their failures the same way.
 #pragma once
 
 #include <chrono>
@@ -58,7 +63,28 @@ class HttpClient {
   virtual HttpResponse send(const HttpRequest& request) = 0;
 };
 
-std::unique_ptr<HttpClient> make_curl_client(TlsOptions tls = {});
+// Routes each request by its URL (see plain_http_suffices); TLS options apply to libcurl's.
+std::unique_ptr<HttpClient> make_http_client(TlsOptions tls = {});
+
+// Whether the built-in plain-HTTP transport can carry a request to `url` exactly as libcurl
+// would: an http:// URL without user info, while no proxy is configured in the environment
+// (http_proxy, all_proxy or ALL_PROXY: the variables libcurl reads for http).
+bool plain_http_suffices(const std::string& url);
+
+// The parts of an absolute URL the transports and error messages need.
+struct UrlParts {
+  std::string scheme;    // lower-cased: "http"
+  std::string userinfo;  // "user:pass" (never logged)
+  std::string host;      // "127.0.0.1", "vault.example", "[::1]"
+  std::string port;      // "8200"; empty when the URL has none
+  std::string target;    // path and query: "/v1/kv/x?index=3"; "/" when the URL has no path
+};
+UrlParts split_url(const std::string& url);
+
+// The transport error for a request: what() is "GET /path: REASON".
+HttpTransportError transport_error(const HttpRequest& request, const std::string& reason);
+// "300ms", "2s": how reasons name a limit.
+std::string describe_limit(std::chrono::milliseconds limit);
 
 // "GET /v1/secret/data/x" with the query string dropped (queries can carry tokens).
 std::string describe_request(const std::string& method, const std::string& url);

@@ -49,10 +49,12 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${TEMPLET_CONFFILES})
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # Depends: computed from the binary's shared libraries by dpkg-shlibdeps (dpkg-dev) when it is
-# there; otherwise Debian 12's names for the same libraries.
+# there; otherwise Debian 12's names for the same libraries. libcurl4 is named either way:
+# templet loads it with dlopen (net/curl_library.cpp), which dpkg-shlibdeps cannot see.
 find_program(TEMPLET_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(TEMPLET_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
       "libc6, libstdc++6, libgcc-s1, libyaml-cpp0.7, libcurl4, libspdlog1.10, libfmt9")

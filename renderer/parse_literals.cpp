@@ -48,31 +48,35 @@ bool underscore_ok(std::string_view s) {
 }
 
 // strconv.ParseUint(s, 0, 64)
-NumStatus parse_uint0(std::string_view s, uint64_t* out) {
+NumStatus parse_uint(std::string_view s, int base, uint64_t* out) {
   if (s.empty()) return NumStatus::Syntax;
+  const bool base0 = base == 0;
   std::string_view s0 = s;
-  unsigned base = 10;
-  if (s[0] == '0') {
-    if (s.size() >= 3 && lower(s[1]) == 'b') {
-      base = 2;
-      s.remove_prefix(2);
-    } else if (s.size() >= 3 && lower(s[1]) == 'o') {
-      base = 8;
-      s.remove_prefix(2);
-    } else if (s.size() >= 3 && lower(s[1]) == 'x') {
-      base = 16;
-      s.remove_prefix(2);
-    } else {
-      base = 8;
-      s.remove_prefix(1);
+  if (base0) {
+    base = 10;
+    if (s[0] == '0') {
+      if (s.size() >= 3 && lower(s[1]) == 'b') {
+        base = 2;
+        s.remove_prefix(2);
+      } else if (s.size() >= 3 && lower(s[1]) == 'o') {
+        base = 8;
+        s.remove_prefix(2);
+      } else if (s.size() >= 3 && lower(s[1]) == 'x') {
+        base = 16;
+        s.remove_prefix(2);
+      } else {
+        base = 8;
+        s.remove_prefix(1);
+      }
     }
   }
+  const auto ubase = static_cast<unsigned>(base);
   bool underscores = false;
   uint64_t n = 0;
-  const uint64_t cutoff = UINT64_MAX / base + 1;
+  const uint64_t cutoff = UINT64_MAX / ubase + 1;
   for (char c : s) {
     unsigned d;
-    if (c == '_') {
+    if (c == '_' && base0) {
       underscores = true;
       continue;
     } else if (c >= '0' && c <= '9') {
@@ -82,9 +86,9 @@ NumStatus parse_uint0(std::string_view s, uint64_t* out) {
     } else {
       return NumStatus::Syntax;
     }
-    if (d >= base) return NumStatus::Syntax;
+    if (d >= ubase) return NumStatus::Syntax;
     if (n >= cutoff) return NumStatus::Range;
-    n *= base;
+    n *= ubase;
     uint64_t n1 = n + d;
     if (n1 < n) return NumStatus::Range;
     n = n1;
@@ -94,8 +98,7 @@ NumStatus parse_uint0(std::string_view s, uint64_t* out) {
   return NumStatus::Ok;
 }
 
-// strconv.ParseInt(s, 0, 64)
-NumStatus parse_int0(std::string_view s, int64_t* out) {
+NumStatus parse_int(std::string_view s, int base, int64_t* out) {
   if (s.empty()) return NumStatus::Syntax;
   bool neg = false;
   if (s[0] == '+') {
@@ -105,7 +108,7 @@ NumStatus parse_int0(std::string_view s, int64_t* out) {
     s.remove_prefix(1);
   }
   uint64_t un = 0;
-  NumStatus st = parse_uint0(s, &un);
+  NumStatus st = parse_uint(s, base, &un);
   if (st != NumStatus::Ok) return st;
   const uint64_t cutoff = uint64_t{1} << 63;
   if (!neg && un >= cutoff) return NumStatus::Range;

@@ -680,12 +680,12 @@ NodePtr Parser::number(const Item& tok) {
     }
   }
   uint64_t u = 0;
-  if (parse_uint0(text, &u) == NumStatus::Ok) {
+  if (parse_uint(text, 0, &u) == NumStatus::Ok) {
     n->is_uint = true;
     n->uint64 = u;
   }
   int64_t i = 0;
-  if (parse_int0(text, &i) == NumStatus::Ok) {
+  if (parse_int(text, 0, &i) == NumStatus::Ok) {
     n->is_int = true;
     n->int64 = i;
     if (i == 0) {

@@ -6,6 +6,8 @@
 // shell; the process gets its own group, killed on timeout.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <map>
 #include <string>
@@ -26,6 +28,14 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input,
                           std::chrono::milliseconds timeout,
                           const std::map<std::string, std::string>& extra_env = {});
+
+// Starts argv[0] (looked up in PATH) with these descriptors as its stdin (-1: /dev/null), stdout
+// and stderr, `extra_env` added to templet's environment, every signal at its default and
+// unblocked, in a process group of its own so that a timeout kills it and whatever it started.
+// Returns 0 and sets `pid`, or the error number of the failure. Shared with run_command.
+int spawn_in_own_group(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd,
+                       int stderr_fd, const std::map<std::string, std::string>& extra_env,
+                       pid_t* pid);
 
 // templet's environment with `extra` added, as NAME=VALUE strings for exec.
 std::vector<std::string> environment_with(const std::map<std::string, std::string>& extra);

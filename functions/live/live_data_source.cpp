@@ -3,10 +3,16 @@
 // Everything a watcher thread touches lives in a shared Core, and each thread holds a reference
 // to it, so a thread still inside a 60 s blocking query at stop() can be let go safely: it finds
 // the stop flag when its request returns and exits without touching freed memory.
+//
+// Stopping waits only for what is worth waiting for. A Consul or file watcher inside a request
+// is let go at once: its answer would be thrown away, and a read abandoned halfway leaves
+// nothing behind. A Vault call may create, extend or end a lease, or log in, and state_dir must
+// record what it did, so Vault watchers and the token upkeep get a grace period of 2 s.
 #include "functions/live/live_data_source.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -41,11 +47,48 @@ struct Slot {
   std::function<TimePoint()> step;   // the work
   Wakeup wake;
   TimePoint due{};
+  bool let_go_in_request = false;  // stop() need not wait while a request is under way
   std::mutex mu;
-  std::condition_variable done_cv;
+  std::condition_variable cv;  // `done` or `in_request` changed
   bool done = false;
+  bool in_request = false;
   std::thread thread;
+
+  // Marks the thread as inside step(); false (and nothing is marked) once stopped, so that
+  // stop() never lets go of a thread that was about to start a request it no longer needs.
+  bool enter_request() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (wake.stopped()) return false;
+      in_request = true;
+    }
+    cv.notify_all();
+    return true;
+  }
+  void leave_request() {
+    std::lock_guard<std::mutex> lock(mu);
+    in_request = false;
+  }
+  void finished() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      done = true;
+    }
+    cv.notify_all();
+  }
 };
+
+// Whether a watcher of `type` only reads (Consul queries, a local file): nothing it does needs
+// finishing once its answer is no longer wanted. Every Vault request may issue, renew or revoke
+// a lease, or log in first (AppRole), so none is in this set.
+bool reads_only(DepType type) {
+  return type != DepType::VaultRead && type != DepType::VaultWrite && type != DepType::VaultList;
+}
+
+// Set once any watcher thread is let go before it finished (see threads_let_go()).
+std::atomic<bool> g_threads_let_go{false};
+
+constexpr auto kVaultGrace = std::chrono::seconds(2);
 
 // Verification is on unless the config turns it off; then anyone between templet and the
 // server can read the tokens and secrets, so it is said once, at start-up, naming the server.
@@ -118,36 +161,40 @@ struct LiveDataSource::Core : WatchSink {
       TimePoint next = slot->due;
       while (!slot->wake.stopped()) {
         if (clock.now() >= next) {
+          if (!slot->enter_request()) break;
           try {
             next = slot->step();
           } catch (const std::exception& e) {
             spdlog::error("watcher: unexpected error: {}", e.what());
             next = clock.now() + std::chrono::seconds(5);
           }
+          slot->leave_request();
         }
         if (slot->watcher && !slot->wake.stopped()) slot->watcher->revoke_pending();
         if (!clock.sleep_until(next, slot->wake)) break;
       }
-      {
-        std::lock_guard<std::mutex> lock(slot->mu);
-        slot->done = true;
-      }
-      slot->done_cv.notify_all();
+      slot->finished();
     });
   }
 
+  // Stops the slots' threads: joins those that finish (a sleeping thread wakes at once), waits
+  // up to kVaultGrace for those inside a Vault call, and lets go at once of those inside a read.
+  // A thread let go exits on its own when its request returns.
   static void finish(const std::vector<std::shared_ptr<Slot>>& gone) {
     for (const auto& s : gone) s->wake.stop();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    auto deadline = std::chrono::steady_clock::now() + kVaultGrace;
     for (const auto& s : gone) {
       if (!s->thread.joinable()) continue;
       std::unique_lock<std::mutex> lock(s->mu);
-      if (s->done_cv.wait_until(lock, deadline, [&] { return s->done; })) {
-        lock.unlock();
+      s->cv.wait_until(lock, deadline,
+                       [&] { return s->done || (s->let_go_in_request && s->in_request); });
+      bool done = s->done;
+      lock.unlock();
+      if (done) {
         s->thread.join();
       } else {
-        lock.unlock();
-        s->thread.detach();  // inside a blocking request; exits when it returns
+        s->thread.detach();
+        g_threads_let_go = true;
       }
     }
   }
@@ -171,7 +218,7 @@ std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const Config& c) {
     tls.verify = c.vault.ssl.verify.value_or(true);
     auto settings = VaultSettings::from(c.vault);
     if (!tls.verify) warn_tls_off("vault", settings.address);
-    auto pool = std::make_shared<HttpPool>([tls] { return make_curl_client(tls); });
+    auto pool = std::make_shared<HttpPool>([tls] { return make_http_client(tls); });
     ctx.vault = std::make_shared<VaultClient>(settings, pool, *ctx.clock);
   }
   {
@@ -180,9 +227,10 @@ std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const Config& c) {
     tls.verify = c.consul.ssl.verify.value_or(true);
     auto settings = ConsulSettings::from(c.consul, c.block_query_wait);
     if (!tls.verify) warn_tls_off("consul", settings.address);
-    auto pool = std::make_shared<HttpPool>([tls] { return make_curl_client(tls); });
+    auto pool = std::make_shared<HttpPool>([tls] { return make_http_client(tls); });
     ctx.consul = std::make_shared<ConsulClient>(settings, pool);
   }
+  ctx.let_go_of_reads = true;  // everything a watcher touches is owned by ctx (or static)
   if (c.state_dir && !c.state_dir->empty()) ctx.leases = std::make_shared<LeaseStore>(*c.state_dir);
   ctx.vault_retry = RetryPolicy::from(c.retry);
   ctx.consul_retry = RetryPolicy::from(c.retry);
@@ -223,6 +271,7 @@ void LiveDataSource::ensure_watching(const std::vector<Dependency>& deps) {
       core_->mu.lock();
       Watcher* w = slot->watcher.get();
       slot->step = [w] { return w->step(); };
+      slot->let_go_in_request = core_->ctx.let_go_of_reads && reads_only(d.type);
       slot->due = w->first_due();
       started.push_back(slot);
     }
@@ -326,6 +375,10 @@ std::map<std::string, std::string> LiveDataSource::given_up() const {
   for (const auto& [id, e] : *core_->data)
     if (e.gave_up) out[id] = e.error;
   return out;
+}
+
+bool LiveDataSource::threads_let_go() {
+  return g_threads_let_go;
 }
 
 void LiveDataSource::stop() {

@@ -64,9 +64,16 @@ class LiveDataSource : public DataSource {
   // Identities whose fetching gave up, with the message.
   std::map<std::string, std::string> given_up() const;
 
-  // Stops every watcher. Threads stuck in a blocking query are not waited for beyond ~2 s; they
-  // exit on their own when the request returns. Idempotent.
+  // Stops every watcher. A Consul or file watcher inside a request is let go at once (with
+  // WatchContext::let_go_of_reads); one inside a Vault call is waited for up to 2 s, then let go.
+  // A thread let go exits on its own when its request returns. Idempotent.
   void stop();
+
+  // Whether this process has let a watcher thread go before it finished (at stop(), or when
+  // retain_only() dropped its dependency). Such a thread may wake up at any time until the
+  // process ends, still using static objects (the log, the TLS library): the process must then
+  // end without running static destructors.
+  static bool threads_let_go();
 
   // Without threads: steps every watcher that is due at the clock's now; returns the earliest
   // next due time (nullopt when nothing is watched).

@@ -46,6 +46,11 @@ struct WatchContext {
   bool revoke_superseded = false;
   Ms file_poll{2000};
   Ms rate_limit{100};  // minimum gap between two Consul queries of one watcher (+0-20 % jitter)
+  // At stop, a Consul or file watcher inside a request is let go instead of waited for. Only
+  // when the threads need nothing but this context and static objects, as from_config builds
+  // it: a thread let go keeps the context alive, not what a test lends it (a FakeHttp whose
+  // clients point back at it, a FakeClock).
+  bool let_go_of_reads = false;
 };
 
 class Watcher {

@@ -6,6 +6,7 @@ command line:
 
     python3 tests/emulators/<name>.py --port-file /tmp/x.port [--seed-file seed.json]
                                       [--state-file state.json] [--port N] [--verbose]
+                                      [--tls-cert cert.pem --tls-key key.pem]
                                       [--artifacts-dir DIR]
 
 The server binds 127.0.0.1 only (port 0 = random unless --port), writes the port number to the
@@ -356,6 +357,13 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.apply_initial_state()
         super().__init__(("127.0.0.1", port), EmulatorHandler)
 
+    def handle_error(self, request, client_address):
+        # A client refusing the https certificate is what some tests want; no traceback for it.
+        if isinstance(sys.exc_info()[1], (ConnectionError, OSError)) and \
+                type(sys.exc_info()[1]).__module__ == "ssl":
+            return
+        super().handle_error(request, client_address)
+
     def server_bind(self):
         # HTTPServer.server_bind calls socket.getfqdn(), which can stall on DNS; skip it.
         import socketserver
@@ -613,6 +621,8 @@ def run_main(emulator_factory, argv=None):
     ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
     ap.add_argument("--artifacts-dir",
                     help="append every secret issued or accepted to DIR/secrets/NAME-PID.jsonl")
+    ap.add_argument("--tls-cert", help="serve https with this PEM certificate (needs --tls-key)")
+    ap.add_argument("--tls-key", help="the PEM private key of --tls-cert")
     args = ap.parse_args(argv)
 
     seed_data = None
@@ -626,6 +636,14 @@ def run_main(emulator_factory, argv=None):
         emulator.secrets = SecretLog(os.path.join(
             secrets_dir, "%s-%d.jsonl" % (emulator_factory.name, os.getpid())))
     server = EmulatorHTTPServer(emulator, args.port, seed_data, args.verbose)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake happens on the handler's thread, so one stalled client cannot block
+        # accept() for the others.
+        server.socket = ctx.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
     emulator.start_background()
     port = server.server_address[1]
 

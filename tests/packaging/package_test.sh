@@ -38,6 +38,8 @@ depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
 check "Depends is not empty" '[[ -n "$depends" ]]'
 check "Depends names libyaml-cpp" '[[ "$depends" == *libyaml-cpp* ]]'
+check "Depends names libcurl4 (loaded with dlopen, invisible to dpkg-shlibdeps)" \
+  '[[ "$depends" == *libcurl4* ]]'
 check "Version is $version" '[[ "$(dpkg-deb -f "$deb" Version)" == "$version" ]]'
 conffiles=$(dpkg-deb -I "$deb" conffiles 2>/dev/null || true)
 check "conffiles holds /etc/templet/templet.yaml" 'grep -qxF /etc/templet/templet.yaml <<<"$conffiles"'

@@ -28,11 +28,16 @@ struct EmulatorProcess {
   int port = 0;
   std::string dir;
 
+  std::string scheme = "http";
+  std::string tls_cert;  // with https: the certificate, which a client must trust
+
   // `seed_json`, when not empty, is written to a file and passed as --seed-file (applied at
   // start and on every /_emulator/reset). `fixed_port` > 0 binds that port instead of a random
-  // one (a test that starts templet before the server listens picks it beforehand).
+  // one (a test that starts templet before the server listens picks it beforehand). With
+  // `tls` (a PEM certificate and key), it serves https.
   explicit EmulatorProcess(const std::string& name, const std::string& seed_json = "",
-                           int fixed_port = 0, const std::string& artifacts = artifacts_dir()) {
+                           int fixed_port = 0, const std::string& artifacts = artifacts_dir(),
+                           const std::pair<std::string, std::string>& tls = {}) {
     using namespace std::chrono_literals;
     std::string script = std::string(TEMPLET_SOURCE_DIR) + "/tests/emulators/" + name + ".py";
     if (!std::filesystem::exists(script) || ::access("/usr/bin/python3", X_OK) != 0) return;
@@ -47,6 +52,11 @@ struct EmulatorProcess {
     }
     if (fixed_port > 0) args.insert(args.end(), {"--port", std::to_string(fixed_port)});
     if (!artifacts.empty()) args.insert(args.end(), {"--artifacts-dir", artifacts});
+    if (!tls.first.empty()) {
+      args.insert(args.end(), {"--tls-cert", tls.first, "--tls-key", tls.second});
+      scheme = "https";
+      tls_cert = tls.first;
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -70,7 +80,7 @@ struct EmulatorProcess {
   }
   EmulatorProcess(const EmulatorProcess&) = delete;
   EmulatorProcess& operator=(const EmulatorProcess&) = delete;
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+  std::string url() const { return scheme + "://127.0.0.1:" + std::to_string(port); }
 };
 
 }  // namespace templet::testing

@@ -104,7 +104,7 @@ templet::HttpResponse vault_api(const EmulatorProcess& vault, const std::string&
   req.url = vault.url() + path;
   req.body = body;
   req.headers.emplace_back("X-Vault-Token", "root");
-  return templet::make_curl_client()->send(req);
+  return templet::make_http_client()->send(req);
 }
 
 void seed(const EmulatorProcess& e, const std::string& json) {

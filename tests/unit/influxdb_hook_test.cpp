@@ -22,7 +22,7 @@ struct Emulator : templet::testing::EmulatorProcess {
   // A control call (/_emulator/PATH); the answer's JSON body, or null when it has none.
   json control(const std::string& method, const std::string& path,
                const json& body = nullptr) const {
-    auto http = make_curl_client();
+    auto http = make_http_client();
     HttpRequest req;
     req.method = method;
     req.url = url() + "/_emulator/" + path;
@@ -60,7 +60,7 @@ InfluxHookSettings settings(const Emulator& emu, bool prune = false) {
 }
 
 std::unique_ptr<InfluxHook> hook(const Emulator& emu, bool prune = false) {
-  return std::make_unique<InfluxHook>(settings(emu, prune), make_curl_client());
+  return std::make_unique<InfluxHook>(settings(emu, prune), make_http_client());
 }
 
 // Seeds tasks; returns their ids in order.
@@ -120,7 +120,7 @@ TEST_CASE("influxdb hook: a server that never answers is given up after ready_ti
   s.token = "tok-s3cret";
   s.ready_timeout = std::chrono::milliseconds(400);
   s.first_backoff = std::chrono::milliseconds(50);
-  InfluxHook h(s, make_curl_client());
+  InfluxHook h(s, make_http_client());
   auto start = std::chrono::steady_clock::now();
   Plan plan = h.plan(flux("a"), kDest);
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));
@@ -197,6 +197,35 @@ TEST_CASE("influxdb hook: create, update, unchanged, and a second run writes not
   ApplyResult r2 = again->apply(p2);
   CHECK(r2.ok());
   CHECK(write_count(emu) == 0);
+}
+
+TEST_CASE("influxdb hook: a rotated Vault secret is masked on both sides of the Flux diff",
+          "[influxdb]") {
+  NEED_EMULATOR(emu);
+  auto script = [](const std::string& password) {
+    return "option task = {name: \"pg\", every: 1h}\n\nimport \"sql\"\n"
+           "sql.from(driverName: \"postgres\", dataSourceName: \"postgresql://v-reader:" +
+           password + "@db/app\", query: \"SELECT 1\")\n";
+  };
+  auto ids = seed(emu, json::array({{{"flux", script("Old-pw-1")}}}));
+  auto h = hook(emu);
+  h->set_rendered_secrets({"New-pw-2"});
+  Plan plan = h->plan(script("New-pw-2"), kDest);
+  CHECK(format_plan(plan) == "influxdb plan for " + kDest + " -> " + emu.url() +
+                                 " (org myorg)\n"
+                                 "  update \"pg\"\n"
+                                 "      flux changed (task " +
+                                 ids[0] +
+                                 "):\n"
+                                 "        --- stored\n"
+                                 "        +++ rendered\n"
+                                 "        @@ -3,2 +3,2 @@\n"
+                                 "         import \"sql\"\n"
+                                 "        -sql.from(driverName: \"postgres\", dataSourceName: "
+                                 "\"postgresql://v-reader:********@db/app\", query: \"SELECT 1\")\n"
+                                 "        +sql.from(driverName: \"postgres\", dataSourceName: "
+                                 "\"postgresql://v-reader:********@db/app\", query: \"SELECT 1\")\n"
+                                 "      not created by templet here: its description is kept\n");
 }
 
 TEST_CASE("influxdb hook: more than 500 tasks are paged with after", "[influxdb]") {
@@ -337,7 +366,7 @@ TEST_CASE("influxdb hook: a rejected token and server failures", "[influxdb]") {
   SECTION("401 is 'token rejected', and the token is never shown") {
     auto s = settings(emu);
     s.token = "not-the-token-s3cr3t";
-    InfluxHook h(s, make_curl_client());
+    InfluxHook h(s, make_http_client());
     Plan plan = h.plan(flux("a"), kDest);
     CHECK(plan.error == "token rejected (GET /api/v2/orgs: 401)");
     ApplyResult r = h.apply(plan);
@@ -391,7 +420,7 @@ TEST_CASE("influxdb hook: a rejected token and server failures", "[influxdb]") {
   SECTION("an unknown org") {
     auto s = settings(emu);
     s.org = "nope";
-    InfluxHook h(s, make_curl_client());
+    InfluxHook h(s, make_http_client());
     CHECK(h.plan(flux("a"), kDest).error == "organization \"nope\" not found");
   }
 }

@@ -80,7 +80,7 @@ TEST_CASE("secret scan: an emulator records what it issues in the artifacts dire
   templet::HttpRequest req;
   req.url = vault.url() + "/v1/database/creds/app";
   req.headers.emplace_back("X-Vault-Token", "root");
-  auto body = nlohmann::json::parse(templet::make_curl_client()->send(req).body);
+  auto body = nlohmann::json::parse(templet::make_http_client()->send(req).body);
   std::map<std::string, std::string> recorded;
   for (const auto& s : load_known_secrets(artifacts.path / "secrets")) recorded[s.kind] = s.value;
   CHECK(recorded["db_password"] == body["data"]["password"]);

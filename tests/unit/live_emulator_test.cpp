@@ -1,4 +1,4 @@
-// The live clients against the Python emulators (tests/emulators) over real HTTP and libcurl:
+// The live clients against the Python emulators (tests/emulators) over real HTTP:
 // KV v2 detection, dynamic credentials with renew, and a Consul blocking query that times out.
 // Skipped when python3 or the emulators are absent.
 #include <catch2/catch.hpp>
@@ -17,8 +17,8 @@ namespace {
 
 using Emulator = templet::testing::EmulatorProcess;
 
-std::shared_ptr<HttpPool> curl_pool() {
-  return std::make_shared<HttpPool>([] { return make_curl_client(); });
+std::shared_ptr<HttpPool> http_pool() {
+  return std::make_shared<HttpPool>([] { return make_http_client(); });
 }
 
 }  // namespace
@@ -33,7 +33,7 @@ TEST_CASE("live clients against the Vault and Consul emulators", "[live][emulato
   VaultSettings vs;
   vs.address = vault_emu.url();
   vs.token = "root";
-  VaultClient vault(vs, curl_pool(), system_clock());
+  VaultClient vault(vs, http_pool(), system_clock());
 
   // KV v2: write through the shim, read back.
   Response w = vault.write(parse_vault_write("secret/app/live", {"user=bob"}));
@@ -60,7 +60,7 @@ TEST_CASE("live clients against the Vault and Consul emulators", "[live][emulato
   ConsulSettings cs;
   cs.address = consul_emu.url();
   cs.wait = 1000ms;
-  ConsulClient consul(cs, curl_pool());
+  ConsulClient consul(cs, http_pool());
   ConsulAnswer a = consul.query(parse_kv_get("live/missing"), 0);
   CHECK(a.response.status == 404);
   CHECK(a.index >= 1);

@@ -1,11 +1,14 @@
 // LiveDataSource and the lease store: one fetch per identity, snapshots, change waits,
-// persistence across restarts (reuse unexpired, drop expired, file modes).
+// persistence across restarts (reuse unexpired, drop expired, file modes), and what stop()
+// waits for: a Vault call in flight, not a Consul read.
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "functions/live/live_data_source.hpp"
 #include "live_fakes.hpp"
@@ -47,6 +50,56 @@ struct Rig {
             test::mounts_body("db/", "database", ""));
   }
 };
+
+// Holds every request whose URL contains `held` inside send() until open(); the others pass.
+struct Gate {
+  explicit Gate(std::string held) : held(std::move(held)) {}
+  void pass(const std::string& url) {
+    if (url.find(held) == std::string::npos) return;
+    std::unique_lock<std::mutex> lock(mu);
+    ++inside;
+    cv.notify_all();
+    cv.wait(lock, [&] { return opened; });
+    --inside;
+  }
+  void open() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      opened = true;
+    }
+    cv.notify_all();
+  }
+  // Waits until a request is held.
+  bool holding(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, limit, [&] { return inside > 0; });
+  }
+
+  const std::string held;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool opened = false;
+  int inside = 0;
+};
+
+// A pool whose clients answer from `fake` after passing `gate`. Unlike FakeHttp::pool(), its
+// clients co-own both, so a watcher thread let go inside a held request never outlives them.
+std::shared_ptr<HttpPool> gated_pool(std::shared_ptr<FakeHttp> fake, std::shared_ptr<Gate> gate) {
+  struct Client : HttpClient {
+    std::shared_ptr<FakeHttp> fake;
+    std::shared_ptr<Gate> gate;
+    HttpResponse send(const HttpRequest& r) override {
+      gate->pass(r.url);
+      return fake->send(r);
+    }
+  };
+  return std::make_shared<HttpPool>([fake, gate] {
+    auto c = std::make_unique<Client>();
+    c->fake = fake;
+    c->gate = gate;
+    return c;
+  });
+}
 
 }  // namespace
 
@@ -184,4 +237,68 @@ TEST_CASE("threads: a change wakes the waiter and stop() returns promptly", "[li
   auto start = std::chrono::steady_clock::now();
   src.stop();
   CHECK(std::chrono::steady_clock::now() - start < 3s);
+}
+
+TEST_CASE("threads: stop() lets go at once of a watcher inside a Consul blocking query",
+          "[live][stop]") {
+  auto fake = std::make_shared<FakeHttp>();
+  auto gate = std::make_shared<Gate>("index=");  // blocking queries never return
+  fake->on("GET", "/v1/kv/foo", 200, R"([{"Key":"foo","Value":"YmFy"}])",
+           {{"x-consul-index", "9"}});
+  WatchContext ctx;
+  ctx.consul = std::make_shared<ConsulClient>(ConsulSettings{}, gated_pool(fake, gate));
+  ctx.let_go_of_reads = true;
+  auto src = std::make_unique<LiveDataSource>(ctx);
+  ctx = WatchContext{};  // the source's copy is the only one
+  src->ensure_watching({parse_kv_get("foo")});
+  REQUIRE(src->wait_for_change(0, 5000ms) != 0);  // the first answer
+  REQUIRE(gate->holding(5s));                     // then the blocking query
+
+  auto start = std::chrono::steady_clock::now();
+  src->stop();
+  CHECK(std::chrono::steady_clock::now() - start < 500ms);  // not the 2 s Vault grace
+  CHECK(LiveDataSource::threads_let_go());
+
+  // The thread let go exits on its own once its request returns, releasing the clients.
+  src.reset();
+  gate->open();
+  auto end = std::chrono::steady_clock::now() + 5s;
+  while (gate.use_count() > 1 && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(10ms);
+  CHECK(gate.use_count() == 1);
+}
+
+TEST_CASE("threads: stop() waits for a Vault read in flight and stores its lease", "[live][stop]") {
+  std::string dir = temp_dir() + "/state";
+  Dependency d = parse_vault_read("db/creds/ro");
+  auto fake = std::make_shared<FakeHttp>();
+  auto gate = std::make_shared<Gate>("/v1/db/creds/ro");
+  fake->on("GET", "/v1/sys/internal/ui/mounts/db/creds/ro", 200,
+           test::mounts_body("db/", "database", ""));
+  fake->on("GET", "/v1/db/creds/ro", 200, kCreds);
+  WatchContext ctx;
+  VaultSettings vs;
+  vs.address = "http://vault";
+  ctx.vault = std::make_shared<VaultClient>(vs, gated_pool(fake, gate), system_clock());
+  ctx.leases = std::make_shared<LeaseStore>(dir);
+  ctx.let_go_of_reads = true;
+  LiveDataSource src(ctx);
+  src.ensure_watching({d});
+  REQUIRE(gate->holding(5s));
+
+  std::thread server([gate] {
+    std::this_thread::sleep_for(300ms);  // Vault answers late, well within the grace period
+    gate->open();
+  });
+  auto start = std::chrono::steady_clock::now();
+  src.stop();
+  auto took = std::chrono::steady_clock::now() - start;
+  server.join();
+  CHECK(took >= 250ms);
+  CHECK(took < 2s);
+  // The credentials Vault issued are on record, so the next start reuses them.
+  auto stored = LeaseStore(dir).load(SysClock::now());
+  REQUIRE(stored.count(d.id) == 1);
+  CHECK(stored[d.id].lease_id == "db/creds/ro/AAA");
+  std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
 }

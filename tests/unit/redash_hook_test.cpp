@@ -73,7 +73,7 @@ const std::vector<std::string> kPushed = {"S3cret-Pass-1", "An-Pass-2",  "N3w-Pa
 
 json control(const std::string& base, const std::string& method, const std::string& path,
              const json& body = nullptr) {
-  auto http = make_curl_client();
+  auto http = make_http_client();
   HttpRequest req;
   req.method = method;
   req.url = base + path;

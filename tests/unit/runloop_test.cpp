@@ -2,6 +2,7 @@
 // driven only through the CLI and a config file (project issue 4). Skipped when python3 or the
 // emulators are absent.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,7 +111,8 @@ TEST_CASE("run --once --timeout: missing data exits 3 and names the key", "[runl
   REQUIRE(t.wait(15s) == 3);
   auto took = std::chrono::steady_clock::now() - start;
   CHECK(took >= 2s);
-  CHECK(took < 6s);
+  // Not 2 s more: the watcher inside its blocking query for the key is let go, not waited for.
+  CHECK(took < 3s);
   CHECK(t.stderr_text().find("key \"x/y\"") != std::string::npos);
   CHECK_FALSE(fs::exists(p / "out"));
 }
@@ -225,9 +227,7 @@ TEST_CASE("run daemon: SIGHUP re-reads templates, SIGTERM exits 0 leaving no tem
   CHECK(eventually([&] { return slurp(p / "out" / "f") == "two db2\n"; }, 10s));
   t.signal(SIGTERM);
   CHECK(t.wait(10s) == 0);
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(p / "out")) names.push_back(e.path().filename());
-  CHECK(names == std::vector<std::string>{"f"});
+  CHECK(names_in(p / "out") == std::vector<std::string>{"f"});
 }
 
 TEST_CASE("run --dry-run: masked diff on stdout, nothing written, no command", "[runloop]") {
@@ -354,6 +354,39 @@ TEST_CASE("run daemon: a superseded lease is kept while a template using it fail
       },
       15s));
   CHECK(s.leases_by_user().count(second) == 1);
+  t.signal(SIGTERM);
+  CHECK(t.wait(10s) == 0);
+}
+
+TEST_CASE("run raises its open-file soft limit to the hard limit", "[runloop]") {
+  VaultAndConsul s;
+  SKIP_WITHOUT_EMULATORS(s);
+  rlimit limit{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  if (limit.rlim_max == RLIM_INFINITY || limit.rlim_max <= 256) {
+    WARN("no finite hard limit above 256 to raise to; skipped");
+    return;
+  }
+  TempDir d;
+  auto p = d.path;
+  spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
+                               "\ntemplates:\n  - contents: '{{ key \"app/host\" }}'\n"
+                               "    destination: " +
+                               (p / "out").string() + "\n");
+  // A soft limit of 256 as a login shell might set; prlimit execs templet in its place.
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p,
+                   {"/usr/bin/prlimit", "--nofile=256:"});
+  REQUIRE(eventually([&] { return slurp(p / "out") == "db.internal"; }, 10s));
+  std::string limits = slurp("/proc/" + std::to_string(t.pid) + "/limits");
+  std::string hard = std::to_string(limit.rlim_max);
+  std::string want = "Max open files";
+  auto line = limits.substr(limits.find(want));
+  line = line.substr(0, line.find('\n'));
+  std::istringstream words(line.substr(want.size()));
+  std::string soft_now, hard_now;
+  words >> soft_now >> hard_now;
+  CHECK(soft_now == hard);
+  CHECK(hard_now == hard);
   t.signal(SIGTERM);
   CHECK(t.wait(10s) == 0);
 }

@@ -75,6 +75,14 @@ inline unsigned mode_of(const std::filesystem::path& p) {
   return st.st_mode & 07777;
 }
 
+// The names of the entries in `dir`, sorted: what a stop or a write left next to a destination.
+inline std::vector<std::string> names_in(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path().filename());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 // The state_dir of a templet command line: `--state-dir DIR`, or the last `state_dir` of the
 // config files named by -c (a directory stands for its *.yaml files in name order).
 inline std::vector<std::filesystem::path> state_dirs_of(const std::vector<std::string>& args) {
@@ -234,7 +242,7 @@ inline templet::HttpResponse call(const EmulatorProcess& e, const std::string& m
   req.method = method;
   req.url = e.url() + path;
   req.body = body;
-  return templet::make_curl_client()->send(req);
+  return templet::make_http_client({e.tls_cert, true})->send(req);
 }
 
 inline nlohmann::json call_json(const EmulatorProcess& e, const std::string& method,
