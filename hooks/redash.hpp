@@ -63,7 +63,7 @@ class RedashHook : public ApplyHook {
 };
 
 // The hook for a template's apply.redash (already finalized: url, defaults). The API key comes
-// from api_key_file, else the variable api_key_env names. `http` defaults to libcurl.
+// from api_key_file, else the variable api_key_env names. `http` defaults to make_http_client.
 std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,
                                             const std::string& state_dir,
                                             std::shared_ptr<HttpClient> http = nullptr);

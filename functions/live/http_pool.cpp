@@ -1,6 +1,6 @@
 // HttpPool: borrow, send, give back (see http_pool.hpp).
 //
-// A client whose request threw is still returned: the curl client resets its handle per request.
+// A client whose request threw is still returned: both transports start clean on the next one.
 #include "functions/live/http_pool.hpp"
 
 namespace templet::live {

@@ -1,6 +1,6 @@
 // A pool of HttpClients so watchers can talk to a server concurrently.
 //
-// The curl client serializes calls on one handle, so a 60 s Consul blocking query would stall
+// An HttpClient serializes calls on one connection, so a 60 s Consul blocking query would stall
 // every other request sharing it. The pool lends each request an idle client (making one when
 // none is idle) and takes it back afterwards, which keeps connections alive across requests.
 #pragma once

@@ -29,8 +29,8 @@ class LiveDataSource : public DataSource {
   LiveDataSource(const LiveDataSource&) = delete;
   LiveDataSource& operator=(const LiveDataSource&) = delete;
 
-  // Clients over libcurl from a finalized Config (Vault only when vault.address is set), leases
-  // persisted under state_dir, retries from `retry` (attempts 0 = never give up).
+  // Clients over make_http_client from a finalized Config (Vault only when vault.address is set),
+  // leases persisted under state_dir, retries from `retry` (attempts 0 = never give up).
   static std::unique_ptr<LiveDataSource> from_config(const Config& config);
 
   // The answer for `dep` in the current snapshot; nullopt while it has none. Throws FetchError
