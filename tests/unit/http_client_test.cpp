@@ -246,6 +246,20 @@ TEST_CASE("interim, chunked and HEAD answers", "[net]") {
   CHECK(server.connections == 1);
 }
 
+TEST_CASE("an HTTP/1.0 answer that ends when the server closes", "[net]") {
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  CAPTURE(transport);
+  // Python's http.server by default: no length, the end of the body is the end of the stream.
+  ScriptedServer server(
+      {{"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\": 1}", true}, {kOk}});
+  auto client = make_transport(transport);
+  auto first = client->send(get(server.url("/v1/kv/a")));
+  CHECK(first.status == 200);
+  CHECK(first.body == R"({"a": 1})");
+  CHECK(client->send(get(server.url("/v1/kv/b"))).body == "ok");
+  CHECK(server.connections == 2);
+}
+
 TEST_CASE("an answer whose head and body arrive apart", "[net]") {
   auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
   CAPTURE(transport);
@@ -324,6 +338,26 @@ TEST_CASE("plain http goes through the built-in transport, the rest through libc
   // As for libcurl, HTTP_PROXY in capitals does not apply to http:// (a CGI header can set it).
   ::setenv("HTTP_PROXY", "http://proxy:3128", 1);
   CHECK(plain_http_suffices("http://127.0.0.1:8500/"));
+}
+
+TEST_CASE("Retry-After is read from 429 and 503 answers, in seconds", "[net]") {
+  auto answer = [](long status, const std::string& value) {
+    HttpResponse r;
+    r.status = status;
+    r.headers["retry-after"] = value;
+    return r;
+  };
+  CHECK(retry_after(answer(429, "2")) == std::chrono::milliseconds(2000));
+  CHECK(retry_after(answer(503, "0")) == std::chrono::milliseconds(0));
+  CHECK(retry_after(answer(503, "120")) == std::chrono::milliseconds(120000));
+  CHECK_FALSE(retry_after(answer(500, "2")));  // only where the status means "come back later"
+  CHECK_FALSE(retry_after(answer(429, "Wed, 21 Oct 2015 07:28:00 GMT")));
+  CHECK_FALSE(retry_after(answer(429, "-1")));
+  CHECK_FALSE(retry_after(answer(429, "")));
+  CHECK_FALSE(retry_after(answer(429, "9999999999")));
+  HttpResponse none;
+  none.status = 429;
+  CHECK_FALSE(retry_after(none));
 }
 
 TEST_CASE("URLs are split into the parts the transports need", "[net]") {
