@@ -37,6 +37,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <chrono>
+#include <optional>
+
 #include "functions/dependency.hpp"
 
 namespace templet {
@@ -48,6 +51,8 @@ struct Response {
 
 struct FetchError : std::runtime_error {
   using std::runtime_error::runtime_error;
+  // How long the server asked to be left alone (its Retry-After), when it said.
+  std::optional<std::chrono::milliseconds> retry_after;
 };
 
 class DataSource {

@@ -53,6 +53,18 @@ bool plain_http_suffices(const std::string& url) {
          !set_in_environment("ALL_PROXY");
 }
 
+std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& response) {
+  if (response.status != 429 && response.status != 503) return std::nullopt;
+  const std::string* value = response.header("retry-after");
+  if (!value || value->empty() || value->size() > 9) return std::nullopt;
+  long seconds = 0;
+  for (char c : *value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = seconds * 10 + (c - '0');
+  }
+  return std::chrono::seconds(seconds);
+}
+
 UrlParts split_url(const std::string& url) {
   UrlParts u;
   auto scheme_end = url.find("://");

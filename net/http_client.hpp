@@ -14,6 +14,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -70,6 +71,10 @@ std::unique_ptr<HttpClient> make_http_client(TlsOptions tls = {});
 // would: an http:// URL without user info, while no proxy is configured in the environment
 // (http_proxy, all_proxy or ALL_PROXY: the variables libcurl reads for http).
 bool plain_http_suffices(const std::string& url);
+
+// The wait a 429 or 503 answer asks for in its Retry-After header, when it is a number of
+// seconds (what Vault's rate-limit quotas send); an HTTP date is not read.
+std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& response);
 
 // The parts of an absolute URL the transports and error messages need.
 struct UrlParts {

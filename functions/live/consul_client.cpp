@@ -146,10 +146,13 @@ HttpResponse ConsulClient::send(const HttpRequest& req) {
   } catch (const HttpTransportError& e) {
     throw ConsulError("consul: " + described + ": " + e.reason, 0, true);
   }
-  if (resp.status != 200 && resp.status != 404)
-    throw ConsulError("consul: " + described + ": status " + std::to_string(resp.status) +
-                          (resp.body.empty() ? "" : ": " + first_line(resp.body)),
-                      resp.status, false);
+  if (resp.status != 200 && resp.status != 404) {
+    ConsulError err("consul: " + described + ": status " + std::to_string(resp.status) +
+                        (resp.body.empty() ? "" : ": " + first_line(resp.body)),
+                    resp.status, false);
+    err.retry_after = retry_after(resp);
+    throw err;
+  }
   return resp;
 }
 

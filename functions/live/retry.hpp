@@ -23,6 +23,8 @@ struct RetryPolicy {
   Ms delay(int n, const Random& random) const;
   // True when `failures` consecutive failed attempts mean giving up.
   bool exhausted(int failures) const { return attempts > 0 && failures > attempts; }
+  // The longest wait a server's Retry-After can impose: max_backoff, but at least a minute.
+  Ms longest_wait_asked() const { return std::max(max_backoff, Ms(60000)); }
 };
 
 }  // namespace templet::live

@@ -223,15 +223,17 @@ VaultClient::Answer VaultClient::send(const std::string& method, const std::stri
         continue;
       }
     }
-    return Answer{resp.status, std::move(resp.body), described};
+    return Answer{resp.status, std::move(resp.body), described, retry_after(resp)};
   }
 }
 
 void VaultClient::fail(const Answer& a) const {
   std::string msg = error_text(a.body);
-  throw VaultError("vault: " + a.described + ": status " + std::to_string(a.status) +
-                       (msg.empty() ? "" : ": " + msg),
-                   a.status, msg, false);
+  VaultError err("vault: " + a.described + ": status " + std::to_string(a.status) +
+                     (msg.empty() ? "" : ": " + msg),
+                 a.status, msg, false);
+  err.retry_after = a.retry_after;
+  throw err;
 }
 
 VaultClient::Mount VaultClient::mount_for(const std::string& raw, bool use_cache) {

@@ -86,6 +86,7 @@ class VaultClient {
     long status;
     std::string body;
     std::string described;  // "GET http://127.0.0.1:8200/v1/x"
+    std::optional<std::chrono::milliseconds> retry_after;
   };
   Answer send(const std::string& method, const std::string& path,
               const std::vector<std::pair<std::string, std::string>>& query,

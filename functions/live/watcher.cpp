@@ -70,17 +70,27 @@ TimePoint Watcher::step() {
   }
 }
 
-TimePoint Watcher::failed(const std::string& message, const RetryPolicy& policy) {
+TimePoint Watcher::failed(const FetchError& error, const RetryPolicy& policy) {
+  return failed(error.what(), policy, error.retry_after);
+}
+
+TimePoint Watcher::failed(const std::string& message, const RetryPolicy& policy,
+                          std::optional<Ms> asked) {
   // Measured from now, after the failed request: a request that timed out after 60 s must not
   // have used up the backoff, or a slow server would be retried back to back.
   const TimePoint now = ctx_.clock->now();
   ++failures_;
   bool gave_up = policy.exhausted(failures_);
   Ms delay = policy.delay(failures_ - 1, ctx_.random);
+  // A server shedding load (Vault's rate-limit quotas) says when to come back; coming back
+  // sooner only earns another 429. A bound keeps a wild value from starving a lease.
+  bool as_asked = asked && *asked > delay;
+  if (as_asked) delay = std::min(*asked, policy.longest_wait_asked());
   if (gave_up)
     spdlog::error("{}: {} (giving up after {} attempts)", dep_.id, message, failures_);
   else
-    spdlog::warn("{}: {} (retry {} in {}ms)", dep_.id, message, failures_, delay.count());
+    spdlog::warn("{}: {} (retry {} in {}ms{})", dep_.id, message, failures_, delay.count(),
+                 as_asked ? ", as its Retry-After asks" : "");
   sink_.fail(dep_.id, message, gave_up);
   return now + delay;
 }
@@ -96,7 +106,7 @@ TimePoint Watcher::consul_step(TimePoint now) {
   try {
     ans = ctx_.consul->query(dep_, index_);
   } catch (const FetchError& e) {
-    return failed(e.what(), ctx_.consul_retry);
+    return failed(e, ctx_.consul_retry);
   }
   failures_ = 0;
   now = ctx_.clock->now();
@@ -143,7 +153,7 @@ TimePoint Watcher::vault_fetch(TimePoint now) {
   try {
     resp = dep_.type == DepType::VaultWrite ? ctx_.vault->write(dep_) : ctx_.vault->read(dep_);
   } catch (const FetchError& e) {
-    TimePoint next = failed(e.what(), ctx_.vault_retry);
+    TimePoint next = failed(e, ctx_.vault_retry);
     std::lock_guard<std::mutex> lock(lease_mu_);
     if (lease_ && lease_->expires_at > now)
       spdlog::warn("{}: still serving {} ({}s left)", dep_.id, mask_lease_id(lease_->lease_id),
@@ -156,7 +166,7 @@ TimePoint Watcher::vault_fetch(TimePoint now) {
   try {
     wait = nonrenewable_wait(j, now, ctx_.timing, rand());
   } catch (const FetchError& e) {
-    return failed(e.what(), ctx_.vault_retry);
+    return failed(e, ctx_.vault_retry);
   }
   failures_ = 0;
   if (j.is_object() && j.contains("warnings") && j["warnings"].is_array())
@@ -239,7 +249,7 @@ TimePoint Watcher::vault_renew(TimePoint now) {
       action_ = Action::Fetch;
       return vault_fetch(now);
     }
-    TimePoint next = failed(e.what(), ctx_.vault_retry);
+    TimePoint next = failed(e, ctx_.vault_retry);
     // Never sleep past the point where new credentials must be fetched.
     return std::min(next, rec.expires_at - grace_ * 4);
   }
@@ -280,7 +290,7 @@ TimePoint Watcher::vault_list_step(TimePoint now) {
   try {
     resp = ctx_.vault->list(dep_);
   } catch (const FetchError& e) {
-    return failed(e.what(), ctx_.vault_retry);
+    return failed(e, ctx_.vault_retry);
   }
   failures_ = 0;
   sink_.put(dep_.id, resp);

@@ -81,7 +81,11 @@ class Watcher {
   TimePoint vault_renew(TimePoint now);
   TimePoint vault_list_step(TimePoint now);
   TimePoint file_step(TimePoint now);
-  TimePoint failed(const std::string& message, const RetryPolicy& policy);
+  // Logs the failure and returns when to try again: the policy's backoff, or longer when the
+  // server's Retry-After asks for more (up to RetryPolicy::longest_wait_asked).
+  TimePoint failed(const FetchError& error, const RetryPolicy& policy);
+  TimePoint failed(const std::string& message, const RetryPolicy& policy,
+                   std::optional<Ms> asked = std::nullopt);
   double rand() const { return ctx_.random ? ctx_.random() : 0.0; }
   void persist();
 
