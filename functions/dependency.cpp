@@ -83,6 +83,21 @@ void apply_consul_query(Dependency& d, const std::string& raw, const char* label
   d.sameness_group = get("sameness-group");
 }
 
+// apply_consul_query for the queries that use ns and partition only (kv, the catalog's nodes
+// and services): peer and sameness-group are accepted and dropped.
+void apply_ns_partition_query(Dependency& d, const std::string& raw, const char* label) {
+  apply_consul_query(d, raw, label);
+  d.peer.clear();
+  d.sameness_group.clear();
+}
+
+// Matches all of `str` (the argument `s` as a string) against `pattern`, or throws the
+// function's "invalid format" error.
+void match_spec(const std::string& str, std::smatch& m, const std::string& pattern,
+                const char* label) {
+  if (!std::regex_match(str, m, re(pattern))) throw DependencyError(invalid_format(label, str));
+}
+
 // The `@dc@partition=p@ns=n` suffix every Consul identity carries.
 std::string consul_suffix(const Dependency& d) {
   std::string s;
@@ -99,14 +114,10 @@ Dependency parse_kv(std::string_view s, bool block) {
   std::smatch m;
   std::string str(s);
   if (!str.empty()) {
-    if (!std::regex_match(str, m, re(kKey + kQuery + kDc)))
-      throw DependencyError(invalid_format(label, s));
+    match_spec(str, m, kKey + kQuery + kDc, label);
     d.target = m[1];
     d.dc = m[3];
-    apply_consul_query(d, m[2], label);
-    // kv queries use ns and partition only.
-    d.peer.clear();
-    d.sameness_group.clear();
+    apply_ns_partition_query(d, m[2], label);
   }
   d.id = std::string(block ? "kv.block(" : "kv.get(") + d.target + consul_suffix(d) + ")";
   return d;
@@ -187,13 +198,10 @@ Dependency parse_kv_list(std::string_view s) {
   std::string str(s);
   std::smatch m;
   if (!str.empty()) {
-    if (!std::regex_match(str, m, re(kKey + kQuery + kDc)))
-      throw DependencyError(invalid_format(label, s));
+    match_spec(str, m, kKey + kQuery + kDc, label);
     d.target = m[1];
     d.dc = m[3];
-    apply_consul_query(d, m[2], label);
-    d.peer.clear();
-    d.sameness_group.clear();
+    apply_ns_partition_query(d, m[2], label);
   }
   d.id = "kv.list(" + d.target + consul_suffix(d) + ")";
   return d;
@@ -205,8 +213,7 @@ Dependency parse_health_service(std::string_view s) {
   d.type = DepType::HealthService;
   std::string str(s);
   std::smatch m;
-  if (!std::regex_match(str, m, re(kTag + kServiceName + kQuery + kDc + kNear + kFilter)))
-    throw DependencyError(invalid_format(label, s));
+  match_spec(str, m, kTag + kServiceName + kQuery + kDc + kNear + kFilter, label);
   d.tag = m[1];
   d.target = m[2];
   d.dc = m[4];
@@ -252,11 +259,9 @@ Dependency parse_catalog_services(std::string_view s) {
   d.type = DepType::CatalogServices;
   std::string str(s);
   std::smatch m;
-  if (!std::regex_match(str, m, re(kQuery + kDc))) throw DependencyError(invalid_format(label, s));
+  match_spec(str, m, kQuery + kDc, label);
   d.dc = m[2];
-  apply_consul_query(d, m[1], label);
-  d.peer.clear();
-  d.sameness_group.clear();
+  apply_ns_partition_query(d, m[1], label);
   std::string name = consul_suffix(d);
   d.id = name.empty() ? "catalog.services" : "catalog.services(" + name + ")";
   return d;
@@ -269,13 +274,10 @@ Dependency parse_catalog_node(std::string_view s) {
   std::string str(s);
   std::smatch m;
   if (!str.empty()) {
-    if (!std::regex_match(str, m, re(kNodeName + kQuery + kDc)))
-      throw DependencyError(invalid_format(label, s));
+    match_spec(str, m, kNodeName + kQuery + kDc, label);
     d.target = m[1];
     d.dc = m[3];
-    apply_consul_query(d, m[2], label);
-    d.peer.clear();
-    d.sameness_group.clear();
+    apply_ns_partition_query(d, m[2], label);
   }
   std::string name = d.target + consul_suffix(d);
   d.id = name.empty() ? "catalog.node" : "catalog.node(" + name + ")";
@@ -288,13 +290,10 @@ Dependency parse_catalog_nodes(std::string_view s) {
   d.type = DepType::CatalogNodes;
   std::string str(s);
   std::smatch m;
-  if (!std::regex_match(str, m, re(kQuery + kDc + kNear)))
-    throw DependencyError(invalid_format(label, s));
+  match_spec(str, m, kQuery + kDc + kNear, label);
   d.dc = m[2];
   d.near = m[3];
-  apply_consul_query(d, m[1], label);
-  d.peer.clear();
-  d.sameness_group.clear();
+  apply_ns_partition_query(d, m[1], label);
   std::string name = consul_suffix(d);
   if (!d.near.empty()) name += "~" + d.near;
   d.id = name.empty() ? "catalog.nodes" : "catalog.nodes(" + name + ")";
