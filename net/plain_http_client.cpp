@@ -30,10 +30,20 @@ using Clock = std::chrono::steady_clock;
   throw err;
 }
 
-// Names a limit the way libcurl's transport does: the connect limit only when it is the
-// tighter one.
-[[noreturn]] void fail_connect_timeout(const HttpRequest& req) {
-  if (req.connect_timeout < req.timeout)
+// When connecting must be done by: connect_timeout from now, unless the whole exchange's
+// deadline comes first. Names the limit a timeout then reports, as libcurl's transport does.
+struct ConnectDeadline {
+  Clock::time_point at;
+  bool connect_limit;  // the connect limit is the one that applies
+  ConnectDeadline(const HttpRequest& req, Clock::time_point exchange_deadline) {
+    auto by_connect_limit = Clock::now() + req.connect_timeout;
+    connect_limit = by_connect_limit < exchange_deadline;
+    at = connect_limit ? by_connect_limit : exchange_deadline;
+  }
+};
+
+[[noreturn]] void fail_connect_timeout(const HttpRequest& req, const ConnectDeadline& deadline) {
+  if (deadline.connect_limit)
     fail(req, "connect timed out after " + describe_limit(req.connect_timeout), true);
   fail(req, "timed out after " + describe_limit(req.timeout), true);
 }
@@ -52,7 +62,7 @@ unsigned short port_of(const HttpRequest& req, const UrlParts& url) {
 // name is looked up on a thread of its own that is abandoned at the connect deadline, as
 // libcurl's threaded resolver does. Addresses written as numbers need no lookup.
 std::vector<tcp::endpoint> resolve(const HttpRequest& req, const UrlParts& url,
-                                   Clock::time_point deadline) {
+                                   const ConnectDeadline& deadline) {
   std::string name = url.host;
   if (name.size() > 1 && name.front() == '[') name = name.substr(1, name.size() - 2);
   unsigned short port = port_of(req, url);
@@ -80,8 +90,8 @@ std::vector<tcp::endpoint> resolve(const HttpRequest& req, const UrlParts& url,
     lookup->cv.notify_all();
   }).detach();
   std::unique_lock<std::mutex> lock(lookup->mu);
-  if (!lookup->cv.wait_until(lock, deadline, [&] { return lookup->done; }))
-    fail_connect_timeout(req);
+  if (!lookup->cv.wait_until(lock, deadline.at, [&] { return lookup->done; }))
+    fail_connect_timeout(req, deadline);
   if (lookup->found.empty())
     fail(req,
          "could not resolve host " + name + (lookup->error.empty() ? "" : ": " + lookup->error));
@@ -99,17 +109,17 @@ class PlainHttpClient : public HttpClient {
   HttpResponse send(const HttpRequest& req) override {
     std::lock_guard<std::mutex> lock(mu_);
     UrlParts url = split_url(req.url);
-    auto started = Clock::now();
+    const auto deadline = Clock::now() + req.timeout;
     std::string server = url.host + ":" + std::to_string(port_of(req, url));
     bool reused = server == connected_to_ && idle_connection_usable();
-    if (!reused) connect(req, url, server, started);
+    if (!reused) connect(req, url, server, deadline);
 
-    Exchange ex = exchange(req, url, started + req.timeout);
+    Exchange ex = exchange(req, url, deadline);
     if (ex.error && reused && !ex.answer_started && ex.error != beast::error::timeout) {
       // The server closed the kept-alive connection while the request went out. Nothing was
       // answered, so send it again on a fresh connection, as libcurl does.
-      connect(req, url, server, started);
-      ex = exchange(req, url, started + req.timeout);
+      connect(req, url, server, deadline);
+      ex = exchange(req, url, deadline);
     }
     stream_.expires_never();
     if (ex.error) {
@@ -139,15 +149,17 @@ class PlainHttpClient : public HttpClient {
     return result;
   }
 
+  // Opens a connection; within the exchange's deadline, since a resend on a fresh connection
+  // (send) has only what the first try left.
   void connect(const HttpRequest& req, const UrlParts& url, const std::string& server,
-               Clock::time_point started) {
+               Clock::time_point exchange_deadline) {
     close();
-    auto deadline = started + std::min(req.connect_timeout, req.timeout);
+    ConnectDeadline deadline(req, exchange_deadline);
     auto endpoints = resolve(req, url, deadline);
-    stream_.expires_at(deadline);
+    stream_.expires_at(deadline.at);
     auto ec = run([&](auto done) { stream_.async_connect(endpoints, std::move(done)); });
     stream_.expires_never();
-    if (ec == beast::error::timeout) fail_connect_timeout(req);
+    if (ec == beast::error::timeout) fail_connect_timeout(req, deadline);
     if (ec)
       fail(req, ec == asio::error::connection_refused ? "connection refused" : ec.message(), false,
            true);
