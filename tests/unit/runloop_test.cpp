@@ -30,15 +30,10 @@ const std::string kSecretUser =
 const std::string kShortUser =
     R"({{ with secret "database/creds/short" }}{{ .Data.username }}{{ end }})";
 
-// A daemon config with revoke_superseded and these (contents, destination) templates; contents
-// go in single quotes.
+// A daemon config with revoke_superseded and these (contents, destination) templates.
 std::string revoking_config(const fs::path& dir,
                             const std::vector<std::pair<std::string, fs::path>>& templates) {
-  std::string yaml =
-      "state_dir: " + (dir / "state").string() + "\nvault: {revoke_superseded: true}\ntemplates:\n";
-  for (const auto& [contents, dest] : templates)
-    yaml += "  - contents: '" + contents + "'\n    destination: " + dest.string() + "\n";
-  return yaml;
+  return config_yaml(dir, templates, "vault: {revoke_superseded: true}\n");
 }
 
 }  // namespace
@@ -369,10 +364,7 @@ TEST_CASE("run raises its open-file soft limit to the hard limit", "[runloop]") 
   }
   TempDir d;
   auto p = d.path;
-  spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
-                               "\ntemplates:\n  - contents: '{{ key \"app/host\" }}'\n"
-                               "    destination: " +
-                               (p / "out").string() + "\n");
+  spit(p / "templet.yaml", config_yaml(p, {{R"({{ key "app/host" }})", p / "out"}}));
   // A soft limit of 256 as a login shell might set; prlimit execs templet in its place.
   TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p,
                    {"/usr/bin/prlimit", "--nofile=256:"});

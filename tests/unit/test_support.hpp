@@ -315,6 +315,19 @@ class DestinationSampler {
   std::thread thread_;  // last: starts once everything above exists
 };
 
+// A `run` config: state_dir DIR/state (never the system default, which a test must not touch),
+// the `extra` YAML lines, then one template per (contents, destination), contents in single
+// quotes.
+inline std::string config_yaml(
+    const std::filesystem::path& dir,
+    const std::vector<std::pair<std::string, std::filesystem::path>>& templates,
+    const std::string& extra = "") {
+  std::string yaml = "state_dir: " + (dir / "state").string() + "\n" + extra + "templates:\n";
+  for (const auto& [contents, dest] : templates)
+    yaml += "  - contents: '" + contents + "'\n    destination: " + dest.string() + "\n";
+  return yaml;
+}
+
 // (a): every content sampled is a complete, valid one. A bad sample is described by its size
 // only, since it may hold a secret. `min_reads` says the sampler did sample all along the fault.
 inline void check_never_torn(DestinationSampler& sampler,

@@ -54,9 +54,7 @@ TEST_CASE("run daemon over plain http maps neither libcurl nor a TLS library", "
   SKIP_WITHOUT_EMULATORS(s);
   TempDir d;
   auto p = d.path;
-  spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
-                               "\ntemplates:\n  - contents: '" + kUserTemplate +
-                               "'\n    destination: " + (p / "out").string() + "\n");
+  spit(p / "templet.yaml", config_yaml(p, {{kUserTemplate, p / "out"}}));
   TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, s.env(), p);
   REQUIRE(eventually([&] { return slurp(p / "out").size() > 0; }, 10s));
   std::string libraries = mapped_libraries(t.pid);
@@ -88,9 +86,7 @@ TEST_CASE("run --once with Vault over https trusts the CA the config names", "[t
       {"VAULT_TOKEN", "root"},
       {"CONSUL_HTTP_ADDR", "127.0.0.1:" + std::to_string(consul.port)}};
   auto config = [&](const std::string& vault_block) {
-    spit(p / "templet.yaml", "state_dir: " + (p / "state").string() + "\n" + vault_block +
-                                 "templates:\n  - contents: '" + kUserTemplate +
-                                 "'\n    destination: " + (p / "out").string() + "\n");
+    spit(p / "templet.yaml", config_yaml(p, {{kUserTemplate, p / "out"}}, vault_block));
     return std::vector<std::string>{"run", "--once", "--timeout",
                                     "3s",  "-c",     (p / "templet.yaml").string()};
   };
