@@ -37,7 +37,7 @@ int run_apply_redash(const ApplyRedashOptions& o) {
     try {
       out = parse_duration(text);
       return true;
-    } catch (const ConfigError& e) {
+    } catch (const DurationError& e) {
       std::cerr << "templet: apply redash: " << flag << ": " << e.what() << "\n";
       return false;
     }

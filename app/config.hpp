@@ -15,81 +15,21 @@
 #include <string>
 #include <vector>
 
-namespace templet {
+#include "functions/live/live_config.hpp"
+#include "hooks/influxdb_config.hpp"
+#include "hooks/redash_config.hpp"
+#include "net/address.hpp"
+#include "sys/duration.hpp"
 
-using Duration = std::chrono::milliseconds;
+namespace templet {
 
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// "250ms", "2s", "1m30s", "1h" (Go's time.ParseDuration units ns..h); a bare integer is
-// seconds, as in consul-template's config.
-Duration parse_duration(const std::string& text);
-std::string format_duration(Duration d);
-
-struct SslConfig {
-  std::optional<std::string> ca_cert;
-  std::optional<bool> verify;
-};
-
-struct VaultConfig {
-  std::optional<std::string> address;
-  std::optional<std::string> token;
-  std::optional<std::string> token_file;
-  std::optional<std::string> namespace_;
-  std::optional<bool> renew_token;
-  SslConfig ssl;
-  std::optional<std::string> approle_role_id_file;
-  std::optional<std::string> approle_secret_id_file;
-  std::optional<Duration> default_lease_duration;
-  std::optional<double> lease_renewal_threshold;
-  std::optional<bool> revoke_superseded;
-  std::optional<Duration> timeout;  // one request, connect to last byte
-};
-
-struct ConsulConfig {
-  std::optional<std::string> address;
-  std::optional<std::string> token;
-  std::optional<std::string> token_file;
-  SslConfig ssl;
-  std::optional<Duration> timeout;  // one request beyond its blocking wait
-};
-
 struct WaitConfig {
   std::optional<Duration> min;
   std::optional<Duration> max;
-};
-
-struct RetryConfig {
-  std::optional<int> attempts;  // 0: never give up
-  std::optional<Duration> backoff;
-  std::optional<Duration> max_backoff;
-};
-
-struct RedashApplyConfig {
-  std::optional<std::string> url;
-  std::optional<std::string> api_key_env;
-  std::optional<std::string> api_key_file;
-  std::optional<std::string> list_key;
-  std::optional<std::string> mode;   // "api" or "manage_py"
-  std::vector<std::string> command;  // manage.py argv prefix
-  std::optional<bool> create_missing;
-  std::optional<bool> prune;
-  std::optional<bool> test_after_apply;
-  std::optional<Duration> ready_timeout;
-  std::optional<Duration> request_timeout;  // each HTTP request, start to end
-};
-
-struct InfluxApplyConfig {
-  std::optional<std::string> url;
-  std::optional<std::string> org;
-  std::optional<std::string> org_id;
-  std::optional<std::string> token_env;
-  std::optional<std::string> token_file;
-  std::optional<std::string> status;
-  std::optional<bool> prune;
-  std::optional<Duration> ready_timeout;
 };
 
 struct TemplateConfig {
@@ -140,8 +80,5 @@ void merge_config(Config& base, const Config& over);
 // then defaults; validates what must be set (each template needs a destination and exactly one
 // of source and contents). `env` is the environment to read (the process's by default).
 void finalize_config(Config& config, const std::map<std::string, std::string>* env = nullptr);
-
-// Adds an address's scheme when missing: "127.0.0.1:8200" → "http://127.0.0.1:8200".
-std::string normalize_address(const std::string& address);
 
 }  // namespace templet

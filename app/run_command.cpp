@@ -125,7 +125,7 @@ int run_run_command(const RunCommandOptions& o) {
   if (!o.timeout.empty()) {
     try {
       ro.timeout = parse_duration(o.timeout);
-    } catch (const ConfigError& e) {
+    } catch (const DurationError& e) {
       std::cerr << "templet: --timeout: " << e.what() << "\n";
       return 2;
     }
@@ -150,7 +150,8 @@ int run_run_command(const RunCommandOptions& o) {
     if (std::string w = open_state_dir_warning(*config.state_dir); !w.empty())
       spdlog::warn("{}", w);
     try {
-      feed = std::make_unique<LiveFeed>(live::LiveDataSource::from_config(config));
+      feed = std::make_unique<LiveFeed>(live::LiveDataSource::from_config(
+          {config.vault, config.consul, config.retry, config.block_query_wait, config.state_dir}));
     } catch (const std::exception& e) {
       std::cerr << "templet: " << e.what() << "\n";
       return 2;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "hooks/flux_options.hpp"
+#include "net/address.hpp"
 #include "renderer/diff.hpp"
 
 namespace templet {

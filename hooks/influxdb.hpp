@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "app/config.hpp"
 #include "hooks/apply_hook.hpp"
+#include "hooks/influxdb_config.hpp"
 #include "net/http_client.hpp"
 
 namespace templet {

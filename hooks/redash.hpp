@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "app/config.hpp"
 #include "hooks/apply_hook.hpp"
 #include "hooks/redash_backend.hpp"
+#include "hooks/redash_config.hpp"
 #include "hooks/redash_input.hpp"
 #include "hooks/redash_state.hpp"
 #include "net/http_client.hpp"

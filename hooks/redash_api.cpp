@@ -3,7 +3,7 @@
 
 #include <thread>
 
-#include "app/config.hpp"
+#include "sys/duration.hpp"
 
 #include "renderer/diff.hpp"
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "functions/helpers_internal.hpp"
+#include "net/address.hpp"
 
 namespace templet::live {
 

@@ -12,11 +12,11 @@
 #include <optional>
 #include <string>
 
-#include "app/config.hpp"
 #include "functions/data_source.hpp"
 #include "functions/dependency.hpp"
 #include "functions/live/clock.hpp"
 #include "functions/live/http_pool.hpp"
+#include "functions/live/live_config.hpp"
 
 namespace templet::live {
 

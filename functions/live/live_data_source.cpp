@@ -210,7 +210,7 @@ LiveDataSource::~LiveDataSource() {
   stop();
 }
 
-std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const Config& c) {
+std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const LiveSourceConfig& c) {
   WatchContext ctx;
   if (c.vault.address && !c.vault.address->empty()) {
     TlsOptions tls;

@@ -15,11 +15,21 @@
 #include <string>
 #include <vector>
 
-#include "app/config.hpp"
 #include "functions/data_source.hpp"
+#include "functions/live/live_config.hpp"
 #include "functions/live/watcher.hpp"
 
 namespace templet::live {
+
+// What the live data source is built from: the config file's vault, consul and retry sections
+// and the two top-level keys it reads.
+struct LiveSourceConfig {
+  VaultConfig vault;
+  ConsulConfig consul;
+  RetryConfig retry;
+  std::optional<Duration> block_query_wait;
+  std::optional<std::string> state_dir;
+};
 
 class LiveDataSource : public DataSource {
  public:
@@ -29,9 +39,9 @@ class LiveDataSource : public DataSource {
   LiveDataSource(const LiveDataSource&) = delete;
   LiveDataSource& operator=(const LiveDataSource&) = delete;
 
-  // Clients over make_http_client from a finalized Config (Vault only when vault.address is set),
+  // Clients over make_http_client from finalized settings (Vault only when vault.address is set),
   // leases persisted under state_dir, retries from `retry` (attempts 0 = never give up).
-  static std::unique_ptr<LiveDataSource> from_config(const Config& config);
+  static std::unique_ptr<LiveDataSource> from_config(const LiveSourceConfig& config);
 
   // The answer for `dep` in the current snapshot; nullopt while it has none. Throws FetchError
   // when fetching gave up (retries exhausted, or a missing file) and no answer is held.

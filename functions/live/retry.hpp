@@ -5,8 +5,8 @@
 // attempts = 0 means never give up (templet's daemon default; consul-template gives up after 12).
 #pragma once
 
-#include "app/config.hpp"
 #include "functions/live/clock.hpp"
+#include "functions/live/live_config.hpp"
 
 namespace templet::live {
 

@@ -17,6 +17,7 @@
 #include "functions/live/kv_path.hpp"
 #include "functions/live/lease_timing.hpp"
 #include "functions/live/mask.hpp"
+#include "net/address.hpp"
 
 namespace templet::live {
 

@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "app/config.hpp"
 #include "functions/data_source.hpp"
 #include "functions/dependency.hpp"
 #include "functions/live/clock.hpp"
 #include "functions/live/http_pool.hpp"
+#include "functions/live/live_config.hpp"
 
 namespace templet::live {
 

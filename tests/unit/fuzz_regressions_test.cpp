@@ -108,7 +108,7 @@ TEST_CASE("fuzz: durations too long for Go's int64 nanoseconds are invalid", "[f
   auto error = [](const std::string& d) {
     try {
       parse_duration(d);
-    } catch (const ConfigError& e) {
+    } catch (const DurationError& e) {
       return std::string(e.what());
     }
     return std::string("(no error)");
