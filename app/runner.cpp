@@ -3,12 +3,14 @@
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include "app/sd_notify.hpp"
 #include "functions/live/retry.hpp"
@@ -60,10 +62,11 @@ struct Slot {
   std::optional<AnswerVersions> written_now;
   bool command_failed = false;  // its command failed in the current pass
   std::vector<Dependency> missing;
-  bool dirty = true;      // must be rendered in the next pass
-  bool complete = false;  // last render had all its data
-  bool written = false;   // its output is in place (or would be, in a dry run)
-  bool failed = false;    // last render/write/hook failed
+  std::set<std::string> awaiting;  // identities of `missing` whose answers have not come yet
+  bool dirty = true;               // must be rendered in the next pass
+  bool complete = false;           // last render had all its data
+  bool written = false;            // its output is in place (or would be, in a dry run)
+  bool failed = false;             // last render/write/hook failed
   std::string last_error;
   std::set<std::string> secrets;  // secrets of the last output, for masking
   // Secrets of what the destination holds (the last write): a diff masks both sides with them,
@@ -145,6 +148,7 @@ class Loop {
 
   void load_templates() {
     slots_.clear();
+    readers_.clear();
     // A function table is ~20 kB and holds no per-template state: templates with the same
     // denylist share one instead of each building its own.
     std::map<std::vector<std::string>, std::shared_ptr<const FunctionTable>> tables;
@@ -217,18 +221,37 @@ class Loop {
   }
 
   void mark_changed(const std::string& id) {
+    auto readers = readers_.find(id);
+    if (readers == readers_.end()) return;
     auto now = Clock::now();
-    for (auto& s : slots_) {
-      if (!s.deps.count(id)) continue;
-      auto min = *s.cfg.wait.min;
-      if (opt_.once || min.count() == 0 || !s.written) {
-        s.dirty = true;
+    for (Slot* s : readers->second) {
+      // An incomplete render waits for everything it found missing: rendering it again at each
+      // arrival would cost a render per dependency during the first pass. Any other change
+      // counts at once, since it may change which dependencies the template needs.
+      if (s->awaiting.erase(id) && !s->awaiting.empty()) continue;
+      auto min = *s->cfg.wait.min;
+      if (opt_.once || min.count() == 0 || !s->written) {
+        s->dirty = true;
         continue;
       }
       // Quiescence: each change pushes the render back to now+min, never past first+max.
-      if (!s.deadline) s.deadline = now + *s.cfg.wait.max;
-      s.due = std::min(now + min, *s.deadline);
+      if (!s->deadline) s->deadline = now + *s->cfg.wait.max;
+      s->due = std::min(now + min, *s->deadline);
     }
+  }
+
+  // Keeps readers_ (identity -> the templates whose last render used it) in step with a slot's
+  // newest render, so that a change costs the templates it touches, not a scan of all of them.
+  void set_deps(Slot& s, std::set<std::string> deps) {
+    for (const auto& id : s.deps) {
+      if (deps.count(id)) continue;
+      auto& readers = readers_[id];
+      readers.erase(std::remove(readers.begin(), readers.end(), &s), readers.end());
+      if (readers.empty()) readers_.erase(id);
+    }
+    for (const auto& id : deps)
+      if (!s.deps.count(id)) readers_[id].push_back(&s);
+    s.deps = std::move(deps);
   }
 
   void run_pass() {
@@ -287,10 +310,13 @@ class Loop {
       fail(s, mask_secrets(e.what(), sorted_secrets(s.secrets)));
       return false;
     }
-    s.deps.clear();
-    for (const auto& d : r.used) s.deps.insert(d.id);
+    std::set<std::string> deps;
+    for (const auto& d : r.used) deps.insert(d.id);
+    set_deps(s, std::move(deps));
     feed_.watch(r.used);
     s.missing = r.missing;
+    s.awaiting.clear();
+    for (const auto& d : r.missing) s.awaiting.insert(d.id);
     s.complete = r.complete;
     if (!r.complete) return false;
     s.secrets = r.secrets;
@@ -474,6 +500,7 @@ class Loop {
   DataFeed& feed_;
   const RunOptions& opt_;
   std::vector<Slot> slots_;
+  std::unordered_map<std::string, std::vector<Slot*>> readers_;
 };
 
 }  // namespace
