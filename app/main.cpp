@@ -48,9 +48,11 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> validate_paths;
   auto* va = app.add_subcommand("validate", "Parse templates and report errors");
-  va->add_option("TEMPLATE", validate_paths, "Template files to parse")
-      ->type_name("FILE")
-      ->required();
+  std::vector<std::string> validate_configs;
+  va->add_option("TEMPLATE", validate_paths, "Template files to parse")->type_name("FILE");
+  va->add_option("-c,--config", validate_configs,
+                 "Config file to load and check as well (repeatable; default: none)")
+      ->type_name("FILE");
 
   templet::RunCommandOptions run;
   auto* rn = app.add_subcommand("run", "Render templates, write files, run hooks; keep them fresh");
@@ -138,7 +140,13 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (pv->parsed()) return templet::run_preview(preview);
-  if (va->parsed()) return templet::run_validate(validate_paths);
+  if (va->parsed()) {
+    if (validate_paths.empty() && validate_configs.empty()) {
+      std::cerr << "templet validate: give a TEMPLATE or --config\n";
+      return 2;
+    }
+    return templet::run_validate(validate_paths, validate_configs);
+  }
   if (rn->parsed()) return templet::run_run_command(run);
   if (pl->parsed()) {
     if (plan.timeout.empty()) plan.timeout = "2m";

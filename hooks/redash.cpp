@@ -201,6 +201,13 @@ Plan RedashHook::plan(const std::string& rendered, const std::string& file) {
   try {
     std::vector<RemoteDatasource> remote = backend_->list();
     std::optional<json> schemas = backend_->schemas();
+    // Without schemas, the type names alone still keep a plan from promising a create of a type
+    // Redash does not have.
+    if (!schemas)
+      if (auto names = backend_->type_names()) {
+        schemas = json::object();
+        for (const auto& n : *names) (*schemas)[n] = nullptr;
+      }
     std::vector<std::set<std::string>> entry_secret_keys;
     for (const auto& e : entries) {
       entry_secret_keys.push_back(secret_keys(e, schema_for(schemas, e.type)));
@@ -369,16 +376,18 @@ std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,
   s.test_after_apply = config.test_after_apply.value_or(false);
   s.state_dir = state_dir;
   const auto ready = config.ready_timeout.value_or(std::chrono::minutes(2));
-  if (config.mode.value_or("api") == "manage_py") {
+  if (config.mode.value_or(config.container ? "manage_py" : "api") == "manage_py") {
     RedashManageSettings ms;
-    ms.command = config.command;
+    ms.command = config.container ? docker_exec_manage_py(*config.container) : config.command;
     ms.target = config.url.value_or("");
-    if (ms.command.empty()) s.error = "apply.redash mode manage_py needs a command";
+    if (ms.command.empty())
+      s.error = "apply.redash mode manage_py needs manage_py: {container: NAME} or a command";
     return std::make_unique<RedashHook>(std::move(s), make_redash_manage_backend(std::move(ms)));
   }
   RedashApiSettings as;
   as.url = config.url.value_or("");
   as.ready_timeout = ready;
+  as.forwarded_proto = config.forwarded_proto.value_or("");
   if (config.request_timeout) as.request_timeout = *config.request_timeout;
   if (as.url.empty()) s.error = "no Redash URL (set url or REDASH_URL)";
   if (config.api_key_file && !config.api_key_file->empty()) {

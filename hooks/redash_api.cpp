@@ -103,6 +103,9 @@ class ApiBackend : public RedashBackend {
     req.url = s_.url + path;
     req.headers.emplace_back("Authorization", "Key " + s_.api_key);
     req.headers.emplace_back("Accept", "application/json");
+    // What the TLS-terminating proxy in front of Redash sends: talisman then does not redirect.
+    if (!s_.forwarded_proto.empty())
+      req.headers.emplace_back("X-Forwarded-Proto", s_.forwarded_proto);
     if (body) {
       req.headers.emplace_back("Content-Type", "application/json");
       req.body = body->dump();
@@ -156,6 +159,18 @@ class ApiBackend : public RedashBackend {
                             ")");
         }
       }
+    // A redirect is never followed: it would carry the API key to wherever it points.
+    if (resp.status >= 300 && resp.status < 400) {
+      const std::string* loc = resp.header("location");
+      std::string to = loc ? masked(*loc) : "(no Location)";
+      if (to.starts_with("https://") && s_.url.starts_with("http://"))
+        throw RedashUnavailable("Redash at " + s_.url + " redirects to " + to +
+                                " (REDASH_ENFORCE_HTTPS?): use the https URL, or set "
+                                "forwarded_proto: https for a local http address");
+      throw RedashUnavailable(what + ": Redash at " + s_.url + " answered " +
+                              std::to_string(resp.status) + " redirecting to " + to +
+                              "; redirects are not followed");
+    }
     std::string message = server_message(resp);
     if (resp.status == 404 && (path == "/api/data_sources" || path == "/api/data_sources/types"))
       throw RedashUnavailable("API key rejected: Redash answered 404 to " + what +

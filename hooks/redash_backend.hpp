@@ -45,6 +45,9 @@ class RedashBackend {
   virtual std::vector<RemoteDatasource> list() = 0;
   // type -> configuration_schema; nullopt when the backend cannot tell.
   virtual std::optional<nlohmann::json> schemas() = 0;
+  // The enabled type names when the backend knows them but not their schemas (manage.py's
+  // `ds list_types`); nullopt otherwise.
+  virtual std::optional<std::vector<std::string>> type_names() { return std::nullopt; }
   // Stored options. Through the API, secrets read back as "--------".
   virtual nlohmann::json options(const RemoteDatasource& ds) = 0;
   // Writes; each throws RedashError with a masked message on failure.
