@@ -32,6 +32,13 @@ const json& schema_for(const std::optional<json>& schemas, const std::string& ty
 
 }  // namespace
 
+std::string redash_name_key(const std::string& name) {
+  std::string out;
+  for (unsigned char c : name)
+    if (std::isalnum(c) || c >= 0x80) out += static_cast<char>(std::tolower(c));
+  return out;
+}
+
 RedashHook::RedashHook(RedashHookSettings settings, std::unique_ptr<RedashBackend> backend)
     : settings_(std::move(settings)), backend_(std::move(backend)) {
   state_path_ = redash_state_path(settings_.state_dir, backend_->target());
@@ -113,6 +120,19 @@ PlanEntry RedashHook::plan_entry(const RedashEntry& e, const std::vector<RemoteD
       pe.reason = "not in Redash, and create_missing is off";
       return pe;
     }
+    // The script templet replaces only edited, so a name that differs from Redash's by case,
+    // a space or punctuation was skipped there; here it would create a second datasource. On
+    // the first apply to this Redash such a create is refused; once state exists it is a
+    // deliberate choice.
+    if (!st.exists)
+      for (const auto& r : remote)
+        if (redash_name_key(r.name) == redash_name_key(e.name)) {
+          pe.action = PlanAction::Refused;
+          pe.reason = "no datasource has this exact name; did you mean \"" + r.name +
+                      "\"? (names match byte for byte; on a first apply templet does not create "
+                      "a near match)";
+          return pe;
+        }
     pe.action = PlanAction::Create;
     std::vector<std::string> keys;
     for (auto it = e.options.begin(); it != e.options.end(); ++it)

@@ -6,7 +6,9 @@
 // type's schema). apply() sends only creates and updates, each with the complete options, each
 // independently, and records digests of what it sent in state_dir so the next plan knows
 // whether a masked secret changed. With prune it deletes datasources it created earlier that
-// are no longer rendered. Secret values never reach plans, results, logs or errors.
+// are no longer rendered. Secret values never reach plans, results, logs or errors. On the first
+// apply to a Redash (no state for it yet) a create whose name is a near match of an existing
+// datasource (redash_name_key) is refused with `did you mean "..."?`.
 #pragma once
 
 #include <memory>
@@ -61,6 +63,9 @@ class RedashHook : public ApplyHook {
   std::vector<std::string> secrets_;
   std::vector<std::string> rendered_secrets_;
 };
+
+// A name with case, whitespace and punctuation taken out: names equal under it are near matches.
+std::string redash_name_key(const std::string& name);
 
 // The hook for a template's apply.redash (already finalized: url, defaults). The API key comes
 // from api_key_file, else the variable api_key_env names. `http` defaults to make_http_client.

@@ -120,6 +120,7 @@ RedashState load_redash_state(const std::string& path) {
     st.digest_key = read_key(key_path_for(path));
     return st;
   }
+  st.exists = true;
   std::stringstream ss;
   ss << in.rdbuf();
   json j = json::parse(ss.str(), nullptr, false);

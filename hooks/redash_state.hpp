@@ -38,6 +38,7 @@ struct RedashStateRecord {
 struct RedashState {
   std::map<int64_t, RedashStateRecord> datasources;
   std::string digest_key;  // this state_dir's HMAC key; "" until created
+  bool exists = false;     // a state file was found: templet has applied to this Redash before
 };
 
 // HMAC-SHA-256 hex, under `digest_key`, of the canonical (sorted-key, compact) JSON of `options`.

@@ -229,3 +229,56 @@ TEST_CASE("manage_py: {container: NAME} is docker exec with both option variable
         "docker exec -i -e FLASK_DS_NEW_OPTIONS -e FLASK_DS_EDIT_OPTIONS redash-server python3 "
         "manage.py");
 }
+
+TEST_CASE("redash: a near-miss name is refused on the first apply, and creates are counted",
+          "[redash][emulator]") {
+  EmulatorProcess emu("redash", R"({"data_sources": [
+      {"id": 1, "name": "MITx Online RC", "type": "pg", "options": {"dbname": "a"}}]})");
+  if (emu.port == 0) {
+    WARN("redash emulator not available; skipped");
+    return;
+  }
+  ::setenv("TEMPLET_TEST_REDASH_KEY", "admin-api-key", 1);
+  TempDir state;
+  RedashApplyConfig cfg;
+  cfg.url = emu.url();
+  cfg.api_key_env = "TEMPLET_TEST_REDASH_KEY";
+  const std::string rendered =
+      "- {name: MITx online-RC , type: pg, options: {dbname: a}}\n"
+      "- {name: Brand New, type: pg, options: {dbname: b}}\n";
+  auto hook = make_redash_hook(cfg, state.path);
+  Plan plan = hook->plan(rendered, "ds.yaml");
+  const std::string text = format_plan(plan);
+  CHECK(text.substr(text.find('\n') + 1) ==
+        "  refused \"MITx online-RC\": no datasource has this exact name; did you mean \"MITx "
+        "Online RC\"? (names match byte for byte; on a first apply templet does not create a near "
+        "match)\n"
+        "  create \"Brand New\"\n      type: pg\n      options: dbname\n"
+        "  => 1 to CREATE (new, by exact name), 1 other\n");
+  hook->apply(plan);
+  // With state for this Redash, the create is what the file asks for.
+  auto later = make_redash_hook(cfg, state.path);
+  Plan second = later->plan(rendered, "ds.yaml");
+  CHECK(second.entries[0].action == PlanAction::Create);
+  CHECK(redash_name_key("MITx  Online_RC!") == "mitxonlinerc");
+}
+
+TEST_CASE("templet validate -c warns about docker exec without the option variables",
+          "[redash][cli]") {
+  TempDir dir;
+  const auto cfg = dir.path / "templet.yaml";
+  templet::testing::spit(
+      cfg,
+      "templates:\n  - source: a\n    destination: b\n    apply:\n      redash:\n"
+      "        mode: manage_py\n"
+      "        command: [docker, exec, -i, redash, python3, manage.py]\n");
+  auto r =
+      templet::testing::run_shell(std::string(TEMPLET_BINARY) + " validate -c " + cfg.string());
+  CHECK(r.status == 0);
+  CHECK(r.out == "config: ok\n");
+  CHECK(r.err == "templet: warning: " + cfg.string() +
+                     ":2: apply.redash: the manage.py command runs docker exec without -e "
+                     "FLASK_DS_NEW_OPTIONS -e FLASK_DS_EDIT_OPTIONS: docker exec does not pass "
+                     "the environment on, so manage.py never sees the options (use manage_py: "
+                     "{container: NAME}, or add the flags)\n");
+}

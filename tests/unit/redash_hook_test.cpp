@@ -223,7 +223,8 @@ TEST_CASE("redash: plan and apply against the emulator", "[redash][emulator]") {
                     "      type: pg\n"
                     "      options: dbname, host, password (secret), port, sslmode\n"
                     "  refused \"Bad Port\": options invalid for type pg: option port must be a "
-                    "number, not a string \"5432\" (write it without quotes)\n");
+                    "number, not a string \"5432\" (write it without quotes)\n"
+                    "  => 1 to CREATE (new, by exact name), 4 other\n");
   CHECK(writes(emu.url()) == 0);  // planning never writes
 
   ApplyResult result = hook->apply(plan);
@@ -569,7 +570,8 @@ TEST_CASE(
   const std::string unchanged = "  unchanged \"A\"\n";
   const std::string unknown = "  update \"A\"\n      password: (secret) unknown\n";
   CHECK(plan_and_apply() ==
-        "  create \"A\"\n      type: pg\n      options: dbname, password (secret)\n");
+        "  create \"A\"\n      type: pg\n      options: dbname, password (secret)\n"
+        "  => 1 to CREATE (new, by exact name), 0 other\n");
 
   // The key: 32 random bytes as hex, private. The digest: HMAC-SHA-256 under it, so the state
   // file alone gives no way to test guesses of a weak password.
