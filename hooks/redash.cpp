@@ -139,6 +139,7 @@ PlanEntry RedashHook::plan_entry(const RedashEntry& e, const std::vector<RemoteD
       keys.push_back(it.key() + (prep.secret_keys.count(it.key()) ? " (secret)" : ""));
     pe.details.push_back("type: " + e.type);
     pe.details.push_back("options: " + (keys.empty() ? std::string("(none)") : join(keys, ", ")));
+    plan_groups(e, nullptr, nullptr, prep, pe);
     return pe;
   }
 
@@ -188,8 +189,92 @@ PlanEntry RedashHook::plan_entry(const RedashEntry& e, const std::vector<RemoteD
                                   : k + ": " + masked(stored[k].dump()) + " -> (absent)");
     }
   }
+  prep.options_changed = !pe.details.empty();
+  plan_groups(e, &m, record, prep, pe);
+  if (pe.action == PlanAction::Refused) return pe;
   pe.action = pe.details.empty() ? PlanAction::Unchanged : PlanAction::Update;
   return pe;
+}
+
+namespace {
+std::string access(bool view_only) {
+  return view_only ? "view only" : "full access";
+}
+}  // namespace
+
+void RedashHook::plan_groups(const RedashEntry& e, const RemoteDatasource* m,
+                             const RedashStateRecord* record, Prepared& prep, PlanEntry& pe) {
+  const bool added_before = record && !record->groups_added.empty();
+  if (e.groups.empty() && !added_before) return;
+  if (!groups_) {
+    if (e.groups.empty()) return;
+    pe.action = PlanAction::Refused;
+    pe.reason = "groups are managed through the API only (manage.py has no group commands)";
+    pe.details.clear();
+    return;
+  }
+  std::map<std::string, int64_t> by_name;
+  std::map<int64_t, std::string> by_id;
+  for (const auto& g : *groups_) {
+    by_name.emplace(g.name, g.id);
+    by_id[g.id] = g.name;
+  }
+  std::vector<std::string> details;
+  for (const auto& [name, view_only] : e.groups) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      std::vector<std::string> known;
+      for (const auto& g : *groups_) known.push_back(g.name);
+      pe.action = PlanAction::Refused;
+      pe.reason = "group \"" + name + "\" is not in Redash (it has: " + join(known, ", ") + ")";
+      pe.details.clear();
+      return;
+    }
+    prep.groups_wanted[it->second] = view_only;
+    if (!m) details.push_back(name + " (" + access(view_only) + ")");
+  }
+  if (!m) {
+    pe.details.push_back("groups: " + join(details, ", "));
+    return;
+  }
+  const std::map<int64_t, bool> now = backend_->memberships(*m);
+  for (const auto& [gid, view_only] : prep.groups_wanted) {
+    auto have = now.find(gid);
+    if (have == now.end())
+      pe.details.push_back("group \"" + by_id[gid] + "\": (absent) -> " + access(view_only));
+    else if (have->second != view_only)
+      pe.details.push_back("group \"" + by_id[gid] + "\": " + access(have->second) + " -> " +
+                           access(view_only));
+  }
+  if (record)
+    for (int64_t gid : record->groups_added)
+      if (!prep.groups_wanted.count(gid) && now.count(gid)) {
+        prep.groups_remove.insert(gid);
+        pe.details.push_back("group \"" + (by_id.count(gid) ? by_id[gid] : std::to_string(gid)) +
+                             "\": " + access(now.at(gid)) + " -> (absent), added by templet");
+      }
+}
+
+std::set<int64_t> RedashHook::apply_groups(const Prepared& prep, const RemoteDatasource& ds,
+                                           std::set<int64_t> added) {
+  if (prep.groups_wanted.empty() && prep.groups_remove.empty()) return added;
+  // As Redash has them now: a new datasource is already in the default group.
+  const std::map<int64_t, bool> now = backend_->memberships(ds);
+  for (const auto& [gid, view_only] : prep.groups_wanted) {
+    auto have = now.find(gid);
+    if (have == now.end()) {
+      backend_->add_to_group(gid, ds);
+      added.insert(gid);
+      if (view_only) backend_->set_view_only(gid, ds, true);
+    } else if (have->second != view_only) {
+      backend_->set_view_only(gid, ds, view_only);
+    }
+  }
+  for (int64_t gid : prep.groups_remove) {
+    if (now.count(gid)) backend_->remove_from_group(gid, ds);
+    added.erase(gid);
+  }
+  return added;
 }
 
 Plan RedashHook::plan(const std::string& rendered, const std::string& file) {
@@ -236,6 +321,12 @@ Plan RedashHook::plan(const std::string& rendered, const std::string& file) {
     }
     backend_->set_secrets(secrets_);
     RedashState st = load_redash_state(state_path_);
+    bool need_groups = false;
+    for (const auto& e : entries) need_groups = need_groups || !e.groups.empty();
+    for (const auto& [id, rec] : st.datasources)
+      need_groups = need_groups || !rec.groups_added.empty();
+    groups_.reset();
+    if (need_groups) groups_ = backend_->groups();
     for (size_t i = 0; i < entries.size(); ++i) {
       Prepared prep;
       prep.entry = entries[i];
@@ -335,6 +426,8 @@ ApplyResult RedashHook::apply(const Plan& plan) {
           st.datasources[r.id] = redash_state_record(st.digest_key, r.name, r.type,
                                                      prep.entry.options, prep.secret_keys, true);
           save();
+          st.datasources[r.id].groups_added = apply_groups(prep, r, {});
+          save();
           ae.outcome = ApplyOutcome::Created;
           ae.message = "id " + std::to_string(r.id);
           changed = r;
@@ -342,10 +435,19 @@ ApplyResult RedashHook::apply(const Plan& plan) {
         }
         case PlanAction::Update: {
           const RemoteDatasource& r = *prep.remote;
-          backend_->update(r, prep.entry.type, prep.entry.options);
-          bool created = st.datasources.count(r.id) && st.datasources[r.id].created;
-          st.datasources[r.id] = redash_state_record(st.digest_key, r.name, prep.entry.type,
-                                                     prep.entry.options, prep.secret_keys, created);
+          auto was = st.datasources.find(r.id);
+          const bool known = was != st.datasources.end();
+          std::set<int64_t> added = known ? was->second.groups_added : std::set<int64_t>{};
+          if (prep.options_changed || !known) {
+            if (prep.options_changed) backend_->update(r, prep.entry.type, prep.entry.options);
+            bool created = known && was->second.created;
+            st.datasources[r.id] =
+                redash_state_record(st.digest_key, r.name, prep.entry.type, prep.entry.options,
+                                    prep.secret_keys, created);
+            st.datasources[r.id].groups_added = added;
+            save();
+          }
+          st.datasources[r.id].groups_added = apply_groups(prep, r, std::move(added));
           save();
           ae.outcome = ApplyOutcome::Updated;
           ae.message = "id " + std::to_string(r.id);

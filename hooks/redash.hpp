@@ -8,9 +8,12 @@
 // whether a masked secret changed. With prune it deletes datasources it created earlier that
 // are no longer rendered. Secret values never reach plans, results, logs or errors. On the first
 // apply to a Redash (no state for it yet) a create whose name is a near match of an existing
-// datasource (redash_name_key) is refused with `did you mean "..."?`.
+// datasource (redash_name_key) is refused with `did you mean "..."?`. An entry's `groups` are
+// planned and applied like options (/api/groups/<id>/data_sources); only memberships templet
+// added are ever removed.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -48,7 +51,16 @@ class RedashHook : public ApplyHook {
     RedashEntry entry;
     std::optional<RemoteDatasource> remote;  // the match (update, unchanged, delete)
     std::set<std::string> secret_keys;
+    bool options_changed = true;            // false: only group memberships differ
+    std::map<int64_t, bool> groups_wanted;  // group id -> view_only
+    std::set<int64_t> groups_remove;        // added by templet earlier, no longer rendered
   };
+  // Adds the group memberships' differences to `pe` (or refuses it); `m` is null for a create.
+  void plan_groups(const RedashEntry& e, const RemoteDatasource* m, const RedashStateRecord* record,
+                   Prepared& prep, PlanEntry& pe);
+  // Makes the memberships what was planned; returns the group ids templet added, as recorded.
+  std::set<int64_t> apply_groups(const Prepared& prep, const RemoteDatasource& ds,
+                                 std::set<int64_t> added);
   PlanEntry plan_entry(const RedashEntry& e, const std::vector<RemoteDatasource>& remote,
                        const std::optional<nlohmann::json>& schemas, const RedashState& st,
                        Prepared& prep);
@@ -62,6 +74,8 @@ class RedashHook : public ApplyHook {
   std::string prepared_file_;
   std::vector<std::string> secrets_;
   std::vector<std::string> rendered_secrets_;
+  std::optional<std::vector<RemoteGroup>> groups_;  // Redash's groups, when any entry needs them
+  bool groups_asked_ = false;
 };
 
 // A name with case, whitespace and punctuation taken out: names equal under it are near matches.

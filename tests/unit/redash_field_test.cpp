@@ -132,18 +132,22 @@ TEST_CASE("manage.py mode: awkward secrets stay masked, types are checked, url i
       pw3.dump() +
       "}}\n"
       "- {name: Other, type: nosuch, options: {password: " +
-      pw4.dump() + "}}\n";
+      pw4.dump() +
+      "}}\n"
+      "- {name: Grouped, type: pg, options: {dbname: g}, groups: {Team: {}}}\n";
   Plan plan = hook->plan(rendered, "ds.yaml");
   REQUIRE(plan.error == "");
   CHECK(plan.target == "/usr/bin/python3 " + cfg.command[1]);
-  REQUIRE(plan.entries.size() == 4);
+  REQUIRE(plan.entries.size() == 5);
+  CHECK(plan.entries[4].reason ==
+        "groups are managed through the API only (manage.py has no group commands)");
   CHECK(plan.entries[0].action == PlanAction::Create);
   CHECK(plan.entries[3].action == PlanAction::Refused);
   CHECK(
       plan.entries[3].reason.starts_with("type \"nosuch\" is not enabled in this Redash (it "
                                          "has: influxdb, influxdbv2, mysql, pg, redshift)"));
   ApplyResult r = hook->apply(plan);
-  REQUIRE(r.entries.size() == 4);
+  REQUIRE(r.entries.size() == 5);
   CHECK(r.entries[0].message ==
         "manage.py ds new \"Fresh\" failed (exit 1: sqlalchemy.exc.OperationalError: "
         "(psycopg2.OperationalError) server closed the connection unexpectedly)");
@@ -281,4 +285,55 @@ TEST_CASE("templet validate -c warns about docker exec without the option variab
                      "FLASK_DS_NEW_OPTIONS -e FLASK_DS_EDIT_OPTIONS: docker exec does not pass "
                      "the environment on, so manage.py never sees the options (use manage_py: "
                      "{container: NAME}, or add the flags)\n");
+}
+
+TEST_CASE("redash: group memberships are planned like options, only templet's removed",
+          "[redash][emulator]") {
+  EmulatorProcess emu("redash", R"({"groups": [{"id": 7, "name": "Data Team"}],
+    "data_sources": [{"id": 1, "name": "A", "type": "pg", "options": {"dbname": "a"}}]})");
+  if (emu.port == 0) {
+    WARN("redash emulator not available; skipped");
+    return;
+  }
+  ::setenv("TEMPLET_TEST_REDASH_KEY", "admin-api-key", 1);
+  TempDir state;
+  RedashApplyConfig cfg;
+  cfg.url = emu.url();
+  cfg.api_key_env = "TEMPLET_TEST_REDASH_KEY";
+  // Plans, applies, and returns the plan without its header line.
+  auto step = [&](const std::string& rendered) {
+    auto hook = make_redash_hook(cfg, state.path);
+    Plan p = hook->plan(rendered, "f");
+    INFO(format_result(hook->apply(p)));
+    std::string text = format_plan(p);
+    return text.substr(text.find('\n') + 1);
+  };
+  auto groups_of = [&](int id) {
+    const json st = templet::testing::call_json(emu, "GET", "/_emulator/state");
+    for (const auto& d : st["data_sources"])
+      if (d["id"] == id) return d["groups"];
+    return json();
+  };
+
+  const std::string a = "- {name: A, type: pg, options: {dbname: a}";
+  CHECK(step(a + ", groups: {Data Team: {view_only: true}}}\n") ==
+        "  update \"A\"\n      group \"Data Team\": (absent) -> view only\n");
+  CHECK(groups_of(1) == json{{"2", false}, {"7", true}});
+  CHECK(step(a + ", groups: {Data Team: {view_only: true}}}\n") == "  unchanged \"A\"\n");
+  CHECK(step(a + ", groups: {Data Team: {view_only: false}, default: {view_only: true}}}\n") ==
+        "  update \"A\"\n      group \"default\": full access -> view only\n"
+        "      group \"Data Team\": view only -> full access\n");
+  CHECK(groups_of(1) == json{{"2", true}, {"7", false}});
+  // Dropped from the file: the membership templet added goes, the one Redash made stays.
+  CHECK(step(a + "}\n") ==
+        "  update \"A\"\n      group \"Data Team\": full access -> (absent), added by templet\n");
+  CHECK(groups_of(1) == json{{"2", true}});
+  CHECK(step(a + "}\n") == "  unchanged \"A\"\n");
+  CHECK(step("- {name: B, type: pg, options: {dbname: b}, groups: {Data Team: {view_only: "
+             "true}}}\n") ==
+        "  create \"B\"\n      type: pg\n      options: dbname\n"
+        "      groups: Data Team (view only)\n  => 1 to CREATE (new, by exact name), 0 other\n");
+  CHECK(groups_of(2) == json{{"2", false}, {"7", true}});
+  CHECK(step(a + ", groups: {Nobody: {}}}\n") ==
+        "  refused \"A\": group \"Nobody\" is not in Redash (it has: admin, default, Data Team)\n");
 }
