@@ -6,6 +6,7 @@
 #include "app/apply_influxdb_command.hpp"
 #include "app/cli_suggest.hpp"
 #include "app/preview.hpp"
+#include "app/redash_import_command.hpp"
 #include "app/run_command.hpp"
 
 int main(int argc, char** argv) {
@@ -82,6 +83,21 @@ int main(int argc, char** argv) {
 
   auto* ap = app.add_subcommand("apply", "Apply a rendered file to a server by hand");
   ap->require_subcommand(1);
+  templet::RedashImportOptions redash_import;
+  auto* rd = app.add_subcommand("redash", "Redash tools");
+  auto* ri = rd->add_subcommand(
+      "import", "Print a datasources template for the datasources a Redash has today");
+  ri->add_option("--url", redash_import.url, "Redash URL (default: $REDASH_URL)");
+  ri->add_option("--api-key-env", redash_import.api_key_env,
+                 "Variable holding the API key (default: REDASH_API_KEY)");
+  ri->add_option("--forwarded-proto", redash_import.forwarded_proto,
+                 "Send X-Forwarded-Proto (https for a local http address behind "
+                 "REDASH_ENFORCE_HTTPS; default: none)");
+  ri->add_option("--manage-py", redash_import.manage_py,
+                 "Read through this manage.py command instead of the API, e.g. \"docker exec -i "
+                 "redash-server python3 manage.py\" (default: the API)");
+  rd->require_subcommand(1);
+
   templet::ApplyRedashOptions apply_redash;
   auto* ar = ap->add_subcommand("redash", "Make Redash's datasources match a rendered file");
   ar->add_option("FILE", apply_redash.file, "Rendered datasources YAML")->required();
@@ -153,6 +169,7 @@ int main(int argc, char** argv) {
     return templet::run_run_command(plan);
   }
   if (ar->parsed()) return templet::run_apply_redash(apply_redash);
+  if (ri->parsed()) return templet::run_redash_import(redash_import);
   if (ai->parsed()) return templet::run_apply_influxdb(influx);
   if (ver->parsed()) {
     std::cout << "templet " << TEMPLET_VERSION << "\n";

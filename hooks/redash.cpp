@@ -488,6 +488,44 @@ ApplyResult RedashHook::apply(const Plan& plan) {
   return result;
 }
 
+std::unique_ptr<RedashBackend> make_redash_backend(const RedashApplyConfig& config,
+                                                   std::string& error,
+                                                   std::shared_ptr<HttpClient> http) {
+  const auto ready = config.ready_timeout.value_or(std::chrono::minutes(2));
+  if (config.mode.value_or(config.container ? "manage_py" : "api") == "manage_py") {
+    RedashManageSettings ms;
+    ms.command = config.container ? docker_exec_manage_py(*config.container) : config.command;
+    ms.target = config.url.value_or("");
+    if (ms.command.empty())
+      error = "apply.redash mode manage_py needs manage_py: {container: NAME} or a command";
+    return make_redash_manage_backend(std::move(ms));
+  }
+  RedashApiSettings as;
+  as.url = config.url.value_or("");
+  as.ready_timeout = ready;
+  as.forwarded_proto = config.forwarded_proto.value_or("");
+  if (config.request_timeout) as.request_timeout = *config.request_timeout;
+  if (as.url.empty()) error = "no Redash URL (set url or REDASH_URL)";
+  if (config.api_key_file && !config.api_key_file->empty()) {
+    as.api_key_source = *config.api_key_file;
+    std::ifstream in(*config.api_key_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    as.api_key = ss.str();
+    while (!as.api_key.empty() && std::isspace(static_cast<unsigned char>(as.api_key.back())))
+      as.api_key.pop_back();
+    if (!in.is_open()) error = "cannot read the Redash API key file " + *config.api_key_file;
+  } else {
+    as.api_key_source = config.api_key_env.value_or("REDASH_API_KEY");
+    const char* k = std::getenv(as.api_key_source.c_str());
+    if (k) as.api_key = k;
+  }
+  if (error.empty() && as.api_key.empty())
+    error = "no Redash API key: " + as.api_key_source + " is empty or unset";
+  if (!http) http = make_http_client();
+  return make_redash_api_backend(std::move(as), std::move(http));
+}
+
 std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,
                                             const std::string& state_dir,
                                             std::shared_ptr<HttpClient> http) {
@@ -497,40 +535,8 @@ std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,
   s.prune = config.prune.value_or(false);
   s.test_after_apply = config.test_after_apply.value_or(false);
   s.state_dir = state_dir;
-  const auto ready = config.ready_timeout.value_or(std::chrono::minutes(2));
-  if (config.mode.value_or(config.container ? "manage_py" : "api") == "manage_py") {
-    RedashManageSettings ms;
-    ms.command = config.container ? docker_exec_manage_py(*config.container) : config.command;
-    ms.target = config.url.value_or("");
-    if (ms.command.empty())
-      s.error = "apply.redash mode manage_py needs manage_py: {container: NAME} or a command";
-    return std::make_unique<RedashHook>(std::move(s), make_redash_manage_backend(std::move(ms)));
-  }
-  RedashApiSettings as;
-  as.url = config.url.value_or("");
-  as.ready_timeout = ready;
-  as.forwarded_proto = config.forwarded_proto.value_or("");
-  if (config.request_timeout) as.request_timeout = *config.request_timeout;
-  if (as.url.empty()) s.error = "no Redash URL (set url or REDASH_URL)";
-  if (config.api_key_file && !config.api_key_file->empty()) {
-    as.api_key_source = *config.api_key_file;
-    std::ifstream in(*config.api_key_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    as.api_key = ss.str();
-    while (!as.api_key.empty() && std::isspace(static_cast<unsigned char>(as.api_key.back())))
-      as.api_key.pop_back();
-    if (!in.is_open()) s.error = "cannot read the Redash API key file " + *config.api_key_file;
-  } else {
-    as.api_key_source = config.api_key_env.value_or("REDASH_API_KEY");
-    const char* k = std::getenv(as.api_key_source.c_str());
-    if (k) as.api_key = k;
-  }
-  if (s.error.empty() && as.api_key.empty())
-    s.error = "no Redash API key: " + as.api_key_source + " is empty or unset";
-  if (!http) http = make_http_client();
-  return std::make_unique<RedashHook>(std::move(s),
-                                      make_redash_api_backend(std::move(as), std::move(http)));
+  auto backend = make_redash_backend(config, s.error, std::move(http));
+  return std::make_unique<RedashHook>(std::move(s), std::move(backend));
 }
 
 }  // namespace templet

@@ -81,6 +81,12 @@ class RedashHook : public ApplyHook {
 // A name with case, whitespace and punctuation taken out: names equal under it are near matches.
 std::string redash_name_key(const std::string& name);
 
+// The backend apply.redash names: manage.py (mode manage_py, or a container) or the API (key
+// from api_key_file, else the variable api_key_env names). `error` is set when it cannot work.
+std::unique_ptr<RedashBackend> make_redash_backend(const RedashApplyConfig& config,
+                                                   std::string& error,
+                                                   std::shared_ptr<HttpClient> http = nullptr);
+
 // The hook for a template's apply.redash (already finalized: url, defaults). The API key comes
 // from api_key_file, else the variable api_key_env names. `http` defaults to make_http_client.
 std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,

@@ -200,6 +200,14 @@ TEST_CASE("redash behind REDASH_ENFORCE_HTTPS: the redirect is explained, forwar
                           "forwarded_proto: https for a local http address");
   // Asked once, and the redirect was not followed (there is no https listener to follow to).
   CHECK(templet::testing::requests(emu, "^/api/", "GET").size() == 1);
+  const std::string import = std::string(TEMPLET_BINARY) + " redash import --url " + emu.url() +
+                             " --api-key-env TEMPLET_TEST_REDASH_KEY";
+  auto refused = templet::testing::run_shell(import);
+  CHECK(refused.status == 1);
+  CHECK(refused.err == "templet: redash import: " + plan.error + "\n");
+  auto imported = templet::testing::run_shell(import + " --forwarded-proto https");
+  CHECK(imported.status == 0);
+  CHECK(imported.out.ends_with("managed_datasources: []\n"));
   cfg.forwarded_proto = "https";
   auto hook = make_redash_hook(cfg, state.path);
   Plan ok = hook->plan(rendered, "ds.yaml");
@@ -336,4 +344,103 @@ TEST_CASE("redash: group memberships are planned like options, only templet's re
   CHECK(groups_of(2) == json{{"2", false}, {"7", true}});
   CHECK(step(a + ", groups: {Nobody: {}}}\n") ==
         "  refused \"A\": group \"Nobody\" is not in Redash (it has: admin, default, Data Team)\n");
+}
+
+namespace {
+
+const char* kImportSeed = R"X({"data_sources": [
+  {"id": 1, "name": "MITx Online RC", "type": "pg",
+   "options": {"host": "db1.internal", "port": 5432, "dbname": "app", "user": "app",
+               "password": "tc-quote\"pw\\back", "sslmode": "require"}},
+  {"id": 2, "name": "Analytics  (old)", "type": "mysql",
+   "options": {"host": "my.internal", "db": "stats", "passwd": "it's&100%"}},
+  {"id": 3, "name": "Influx", "type": "influxdb", "options": {"url": "http://influx:8086"}}]})X";
+
+// The importer's template with each placeholder replaced by the secret's JSON, as a render
+// with those values in Vault gives it (the comment line dropped as the render drops it).
+std::string filled(std::string tmpl, const std::map<std::string, std::string>& values) {
+  tmpl = tmpl.substr(tmpl.find('\n') + 1);
+  for (const auto& [name, value] : values) {
+    const std::string at = "{{ with secret \"CHANGE-ME/creds/" + name + "\" }}";
+    size_t i = tmpl.find(at);
+    REQUIRE(i != std::string::npos);
+    tmpl.replace(i, tmpl.find("{{ end }}", i) + 9 - i, json(value).dump());
+  }
+  return tmpl;
+}
+
+}  // namespace
+
+TEST_CASE("templet redash import writes a template that re-plans as no change",
+          "[redash][emulator][cli]") {
+  EmulatorProcess emu("redash", kImportSeed);
+  if (emu.port == 0) {
+    WARN("redash emulator not available; skipped");
+    return;
+  }
+  ::setenv("TEMPLET_TEST_REDASH_KEY", "admin-api-key", 1);
+  auto r = templet::testing::run_shell(std::string(TEMPLET_BINARY) + " redash import --url " +
+                                       emu.url() + " --api-key-env TEMPLET_TEST_REDASH_KEY");
+  REQUIRE(r.status == 0);
+  CHECK(r.err == "");
+  const std::string note =
+      " is secret: point CHANGE-ME at its Vault path, and .Data at the field\n";
+  CHECK(
+      r.out ==
+      "{{- /* Imported from " + emu.url() +
+          " by templet redash import. Review it, then replace each CHANGE-ME path with the "
+          "Vault path holding that secret. */ -}}\n"
+          "managed_datasources:\n"
+          "  - name: \"Analytics  (old)\"\n    type: \"mysql\"\n    options:\n"
+          "      \"db\": \"stats\"\n      \"host\": \"my.internal\"\n"
+          "      # \"passwd\"" +
+          note +
+          "      \"passwd\": {{ with secret \"CHANGE-ME/creds/Analytics  (old)\" }}{{ index .Data "
+          "\"passwd\" | toJSON }}{{ end }}\n"
+          "  - name: \"Influx\"\n    type: \"influxdb\"\n    options:\n"
+          "      \"url\": \"http://influx:8086\"\n"
+          "  - name: \"MITx Online RC\"\n    type: \"pg\"\n    options:\n"
+          "      \"dbname\": \"app\"\n      \"host\": \"db1.internal\"\n"
+          "      # \"password\"" +
+          note +
+          "      \"password\": {{ with secret \"CHANGE-ME/creds/MITx Online RC\" }}{{ index .Data "
+          "\"password\" | toJSON }}{{ end }}\n"
+          "      \"port\": 5432\n      \"sslmode\": \"require\"\n      \"user\": \"app\"\n");
+  // It is a template templet parses.
+  TempDir dir;
+  templet::testing::spit(dir.path / "datasources.yaml.tmpl", r.out);
+  CHECK(templet::testing::run_shell(std::string(TEMPLET_BINARY) + " validate " +
+                                    (dir.path / "datasources.yaml.tmpl").string())
+            .status == 0);
+  const std::map<std::string, std::string> values = {{"Analytics  (old)", "it's&100%"},
+                                                     {"MITx Online RC", "tc-quote\"pw\\back"}};
+  TempDir state;
+  RedashApplyConfig cfg;
+  cfg.url = emu.url();
+  cfg.api_key_env = "TEMPLET_TEST_REDASH_KEY";
+  auto hook = make_redash_hook(cfg, state.path);
+  Plan plan = hook->plan(filled(r.out, values), "ds.yaml");
+  std::string text = format_plan(plan);
+  // The API masks secrets: each is unknown, sent once; nothing else differs.
+  CHECK(text.substr(text.find('\n') + 1) ==
+        "  update \"Analytics  (old)\"\n      passwd: (secret) unknown\n"
+        "  unchanged \"Influx\"\n"
+        "  update \"MITx Online RC\"\n      password: (secret) unknown\n");
+
+  // Through manage.py, which sees the secrets: the same template, and no change at all.
+  ::setenv("REDASH_EMU_URL", emu.url().c_str(), 1);
+  const std::string manage =
+      "/usr/bin/python3 " + std::string(TEMPLET_SOURCE_DIR) + "/tests/unit/fake_manage_py.py";
+  auto m = templet::testing::run_shell(std::string(TEMPLET_BINARY) +
+                                       " redash import --manage-py '" + manage + "'");
+  REQUIRE(m.status == 0);
+  CHECK(m.out.substr(m.out.find('\n')) == r.out.substr(r.out.find('\n')));
+  RedashApplyConfig mcfg = manage_py_config();
+  auto mhook = make_redash_hook(mcfg, state.path);
+  Plan mplan = mhook->plan(filled(m.out, values), "ds.yaml");
+  std::string mtext = format_plan(mplan);
+  CHECK(
+      mtext.substr(mtext.find('\n') + 1) ==
+      "  unchanged \"Analytics  (old)\"\n  unchanged \"Influx\"\n  unchanged \"MITx Online RC\"\n");
+  check_masked(r.out + r.err + m.out + m.err + text + mtext);
 }
