@@ -2,6 +2,7 @@
 #include "renderer/secret_forms.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 

@@ -107,7 +107,9 @@ TEST_CASE("manage.py mode: awkward secrets stay masked, types are checked, url i
       {"id": 1, "name": "Edited", "type": "pg", "options": {"dbname": "a", "port": 5432}},
       {"id": 2, "name": "Twice", "type": "pg", "options": {"dbname": "b"}},
       {"id": 3, "name": "Twice", "type": "pg", "options": {"dbname": "c"}},
-      {"id": 4, "name": "Tested", "type": "pg", "options": {"dbname": "t"}}],
+      {"id": 4, "name": "Tested", "type": "pg", "options": {"dbname": "t"}},
+      {"id": 5, "name": "Stored", "type": "pg",
+       "options": {"dbname": "s", "password": "nl\nand p\u00e4ssw\u00f6rd-\u2713%&'\"\\"}}],
     "test_results": {"Tested": {"ok": false,
                                 "message": "FATAL: password authentication failed"}}})");
   if (emu.port == 0) {
