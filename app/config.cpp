@@ -210,7 +210,7 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
       Block r = apply.sub("redash");
       r.check_keys({"url", "api_key_env", "api_key_file", "list_key", "mode", "command",
                     "create_missing", "prune", "test_after_apply", "ready_timeout",
-                    "request_timeout"});
+                    "request_timeout", "manage_py", "forwarded_proto"});
       RedashApplyConfig rc;
       r.str("url", rc.url);
       r.str("api_key_env", rc.api_key_env);
@@ -220,6 +220,19 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
       if (rc.mode && *rc.mode != "api" && *rc.mode != "manage_py")
         r.fail(r.get("mode"), "apply.redash.mode must be \"api\" or \"manage_py\"");
       r.strings("command", rc.command);
+      if (r.has("manage_py")) {
+        Block m = r.sub("manage_py");
+        m.check_keys({"container", "command"});
+        m.str("container", rc.container);
+        m.strings("command", rc.command);
+        if (rc.container && !rc.command.empty())
+          m.fail(m.get("container"), "apply.redash.manage_py takes container or command, not both");
+        if (!rc.mode) rc.mode = "manage_py";
+      }
+      r.str("forwarded_proto", rc.forwarded_proto);
+      if (rc.forwarded_proto && *rc.forwarded_proto != "https" && *rc.forwarded_proto != "http")
+        r.fail(r.get("forwarded_proto"),
+               "apply.redash.forwarded_proto must be \"https\" or \"http\"");
       r.boolean("create_missing", rc.create_missing);
       r.boolean("prune", rc.prune);
       r.boolean("test_after_apply", rc.test_after_apply);
@@ -472,13 +485,17 @@ void finalize_config(Config& c, const std::map<std::string, std::string>* env_in
       auto& r = *t.redash;
       auto url_env = env.find("REDASH_URL");
       if (!r.url && url_env != env.end()) r.url = url_env->second;
-      if (!r.url) throw ConfigError(t.origin + ": apply.redash needs a url (or REDASH_URL)");
-      r.url = normalize_address(*r.url);
+      if (!r.mode) r.mode = "api";
+      // Through manage.py the url is only a label and state key (the command is the default).
+      if (!r.url && *r.mode == "api")
+        throw ConfigError(t.origin + ": apply.redash needs a url (or REDASH_URL)");
+      if (r.url) r.url = normalize_address(*r.url);
       if (!r.api_key_env) r.api_key_env = "REDASH_API_KEY";
       if (!r.list_key) r.list_key = "managed_datasources";
-      if (!r.mode) r.mode = "api";
-      if (*r.mode == "manage_py" && r.command.empty())
-        throw ConfigError(t.origin + ": apply.redash mode manage_py needs a command");
+      if (*r.mode == "manage_py" && r.command.empty() && !r.container)
+        throw ConfigError(t.origin +
+                          ": apply.redash mode manage_py needs manage_py: {container: NAME} or a "
+                          "command");
       if (!r.create_missing) r.create_missing = true;
       if (!r.prune) r.prune = false;
       if (!r.test_after_apply) r.test_after_apply = false;

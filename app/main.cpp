@@ -6,6 +6,7 @@
 #include "app/apply_influxdb_command.hpp"
 #include "app/cli_suggest.hpp"
 #include "app/preview.hpp"
+#include "app/redash_import_command.hpp"
 #include "app/run_command.hpp"
 
 int main(int argc, char** argv) {
@@ -48,9 +49,11 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> validate_paths;
   auto* va = app.add_subcommand("validate", "Parse templates and report errors");
-  va->add_option("TEMPLATE", validate_paths, "Template files to parse")
-      ->type_name("FILE")
-      ->required();
+  std::vector<std::string> validate_configs;
+  va->add_option("TEMPLATE", validate_paths, "Template files to parse")->type_name("FILE");
+  va->add_option("-c,--config", validate_configs,
+                 "Config file to load and check as well (repeatable; default: none)")
+      ->type_name("FILE");
 
   templet::RunCommandOptions run;
   auto* rn = app.add_subcommand("run", "Render templates, write files, run hooks; keep them fresh");
@@ -80,6 +83,21 @@ int main(int argc, char** argv) {
 
   auto* ap = app.add_subcommand("apply", "Apply a rendered file to a server by hand");
   ap->require_subcommand(1);
+  templet::RedashImportOptions redash_import;
+  auto* rd = app.add_subcommand("redash", "Redash tools");
+  auto* ri = rd->add_subcommand(
+      "import", "Print a datasources template for the datasources a Redash has today");
+  ri->add_option("--url", redash_import.url, "Redash URL (default: $REDASH_URL)");
+  ri->add_option("--api-key-env", redash_import.api_key_env,
+                 "Variable holding the API key (default: REDASH_API_KEY)");
+  ri->add_option("--forwarded-proto", redash_import.forwarded_proto,
+                 "Send X-Forwarded-Proto (https for a local http address behind "
+                 "REDASH_ENFORCE_HTTPS; default: none)");
+  ri->add_option("--manage-py", redash_import.manage_py,
+                 "Read through this manage.py command instead of the API, e.g. \"docker exec -i "
+                 "redash-server python3 manage.py\" (default: the API)");
+  rd->require_subcommand(1);
+
   templet::ApplyRedashOptions apply_redash;
   auto* ar = ap->add_subcommand("redash", "Make Redash's datasources match a rendered file");
   ar->add_option("FILE", apply_redash.file, "Rendered datasources YAML")->required();
@@ -138,13 +156,20 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (pv->parsed()) return templet::run_preview(preview);
-  if (va->parsed()) return templet::run_validate(validate_paths);
+  if (va->parsed()) {
+    if (validate_paths.empty() && validate_configs.empty()) {
+      std::cerr << "templet validate: give a TEMPLATE or --config\n";
+      return 2;
+    }
+    return templet::run_validate(validate_paths, validate_configs);
+  }
   if (rn->parsed()) return templet::run_run_command(run);
   if (pl->parsed()) {
     if (plan.timeout.empty()) plan.timeout = "2m";
     return templet::run_run_command(plan);
   }
   if (ar->parsed()) return templet::run_apply_redash(apply_redash);
+  if (ri->parsed()) return templet::run_redash_import(redash_import);
   if (ai->parsed()) return templet::run_apply_influxdb(influx);
   if (ver->parsed()) {
     std::cout << "templet " << TEMPLET_VERSION << "\n";

@@ -8,8 +8,10 @@
 #include <optional>
 #include <sstream>
 
+#include "app/config.hpp"
 #include "app/data_document.hpp"
 #include "functions/values_file.hpp"
+#include "hooks/redash_manage.hpp"
 #include "renderer/diff.hpp"
 #include "renderer/template.hpp"
 
@@ -118,8 +120,23 @@ int run_preview(const PreviewOptions& options) {
   return 0;
 }
 
-int run_validate(const std::vector<std::string>& paths) {
+int run_validate(const std::vector<std::string>& paths,
+                 const std::vector<std::string>& config_paths) {
   int status = 0;
+  if (!config_paths.empty()) {
+    try {
+      Config config = load_config(config_paths);
+      for (const auto& t : config.templates) {
+        if (!t.redash || t.redash->mode.value_or("api") != "manage_py") continue;
+        if (std::string why = docker_exec_env_problem(t.redash->command); !why.empty())
+          std::cerr << "templet: warning: " << t.origin << ": apply.redash: " << why << "\n";
+      }
+      std::cout << "config: ok\n";
+    } catch (const std::exception& e) {
+      std::cerr << "templet: " << e.what() << "\n";
+      status = 2;
+    }
+  }
   for (const auto& path : paths) {
     std::string text;
     if (!read_file(path, text)) {

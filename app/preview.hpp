@@ -36,6 +36,9 @@ PreviewRender render_preview(const PreviewOptions& options);
 int run_preview(const PreviewOptions& options);
 
 // `templet validate`: parse each template, report errors; 0 when all parse.
-int run_validate(const std::vector<std::string>& paths);
+// Parses each template; with config files, also loads them and warns about settings that cannot
+// work (a docker exec manage.py command that does not pass the options' variables).
+int run_validate(const std::vector<std::string>& paths,
+                 const std::vector<std::string>& config_paths = {});
 
 }  // namespace templet

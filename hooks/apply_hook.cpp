@@ -46,6 +46,13 @@ std::string format_plan(const Plan& plan) {
     out += "\n";
     for (const auto& d : e.details) out += "      " + d + "\n";
   }
+  // A create is the one action that cannot be taken back by re-planning (a near-miss name makes
+  // a second datasource), so a plan that creates says how many, where it is seen first.
+  size_t creates = 0, other = 0;
+  for (const auto& e : plan.entries) (e.action == PlanAction::Create ? creates : other)++;
+  if (creates > 0)
+    out += "  => " + std::to_string(creates) + " to CREATE (new, by exact name), " +
+           std::to_string(other) + " other\n";
   return out;
 }
 

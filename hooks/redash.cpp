@@ -32,6 +32,13 @@ const json& schema_for(const std::optional<json>& schemas, const std::string& ty
 
 }  // namespace
 
+std::string redash_name_key(const std::string& name) {
+  std::string out;
+  for (unsigned char c : name)
+    if (std::isalnum(c) || c >= 0x80) out += static_cast<char>(std::tolower(c));
+  return out;
+}
+
 RedashHook::RedashHook(RedashHookSettings settings, std::unique_ptr<RedashBackend> backend)
     : settings_(std::move(settings)), backend_(std::move(backend)) {
   state_path_ = redash_state_path(settings_.state_dir, backend_->target());
@@ -113,12 +120,26 @@ PlanEntry RedashHook::plan_entry(const RedashEntry& e, const std::vector<RemoteD
       pe.reason = "not in Redash, and create_missing is off";
       return pe;
     }
+    // The script templet replaces only edited, so a name that differs from Redash's by case,
+    // a space or punctuation was skipped there; here it would create a second datasource. On
+    // the first apply to this Redash such a create is refused; once state exists it is a
+    // deliberate choice.
+    if (!st.exists)
+      for (const auto& r : remote)
+        if (redash_name_key(r.name) == redash_name_key(e.name)) {
+          pe.action = PlanAction::Refused;
+          pe.reason = "no datasource has this exact name; did you mean \"" + r.name +
+                      "\"? (names match byte for byte; on a first apply templet does not create "
+                      "a near match)";
+          return pe;
+        }
     pe.action = PlanAction::Create;
     std::vector<std::string> keys;
     for (auto it = e.options.begin(); it != e.options.end(); ++it)
       keys.push_back(it.key() + (prep.secret_keys.count(it.key()) ? " (secret)" : ""));
     pe.details.push_back("type: " + e.type);
     pe.details.push_back("options: " + (keys.empty() ? std::string("(none)") : join(keys, ", ")));
+    plan_groups(e, nullptr, nullptr, prep, pe);
     return pe;
   }
 
@@ -168,8 +189,92 @@ PlanEntry RedashHook::plan_entry(const RedashEntry& e, const std::vector<RemoteD
                                   : k + ": " + masked(stored[k].dump()) + " -> (absent)");
     }
   }
+  prep.options_changed = !pe.details.empty();
+  plan_groups(e, &m, record, prep, pe);
+  if (pe.action == PlanAction::Refused) return pe;
   pe.action = pe.details.empty() ? PlanAction::Unchanged : PlanAction::Update;
   return pe;
+}
+
+namespace {
+std::string access(bool view_only) {
+  return view_only ? "view only" : "full access";
+}
+}  // namespace
+
+void RedashHook::plan_groups(const RedashEntry& e, const RemoteDatasource* m,
+                             const RedashStateRecord* record, Prepared& prep, PlanEntry& pe) {
+  const bool added_before = record && !record->groups_added.empty();
+  if (e.groups.empty() && !added_before) return;
+  if (!groups_) {
+    if (e.groups.empty()) return;
+    pe.action = PlanAction::Refused;
+    pe.reason = "groups are managed through the API only (manage.py has no group commands)";
+    pe.details.clear();
+    return;
+  }
+  std::map<std::string, int64_t> by_name;
+  std::map<int64_t, std::string> by_id;
+  for (const auto& g : *groups_) {
+    by_name.emplace(g.name, g.id);
+    by_id[g.id] = g.name;
+  }
+  std::vector<std::string> details;
+  for (const auto& [name, view_only] : e.groups) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      std::vector<std::string> known;
+      for (const auto& g : *groups_) known.push_back(g.name);
+      pe.action = PlanAction::Refused;
+      pe.reason = "group \"" + name + "\" is not in Redash (it has: " + join(known, ", ") + ")";
+      pe.details.clear();
+      return;
+    }
+    prep.groups_wanted[it->second] = view_only;
+    if (!m) details.push_back(name + " (" + access(view_only) + ")");
+  }
+  if (!m) {
+    pe.details.push_back("groups: " + join(details, ", "));
+    return;
+  }
+  const std::map<int64_t, bool> now = backend_->memberships(*m);
+  for (const auto& [gid, view_only] : prep.groups_wanted) {
+    auto have = now.find(gid);
+    if (have == now.end())
+      pe.details.push_back("group \"" + by_id[gid] + "\": (absent) -> " + access(view_only));
+    else if (have->second != view_only)
+      pe.details.push_back("group \"" + by_id[gid] + "\": " + access(have->second) + " -> " +
+                           access(view_only));
+  }
+  if (record)
+    for (int64_t gid : record->groups_added)
+      if (!prep.groups_wanted.count(gid) && now.count(gid)) {
+        prep.groups_remove.insert(gid);
+        pe.details.push_back("group \"" + (by_id.count(gid) ? by_id[gid] : std::to_string(gid)) +
+                             "\": " + access(now.at(gid)) + " -> (absent), added by templet");
+      }
+}
+
+std::set<int64_t> RedashHook::apply_groups(const Prepared& prep, const RemoteDatasource& ds,
+                                           std::set<int64_t> added) {
+  if (prep.groups_wanted.empty() && prep.groups_remove.empty()) return added;
+  // As Redash has them now: a new datasource is already in the default group.
+  const std::map<int64_t, bool> now = backend_->memberships(ds);
+  for (const auto& [gid, view_only] : prep.groups_wanted) {
+    auto have = now.find(gid);
+    if (have == now.end()) {
+      backend_->add_to_group(gid, ds);
+      added.insert(gid);
+      if (view_only) backend_->set_view_only(gid, ds, true);
+    } else if (have->second != view_only) {
+      backend_->set_view_only(gid, ds, view_only);
+    }
+  }
+  for (int64_t gid : prep.groups_remove) {
+    if (now.count(gid)) backend_->remove_from_group(gid, ds);
+    added.erase(gid);
+  }
+  return added;
 }
 
 Plan RedashHook::plan(const std::string& rendered, const std::string& file) {
@@ -201,6 +306,13 @@ Plan RedashHook::plan(const std::string& rendered, const std::string& file) {
   try {
     std::vector<RemoteDatasource> remote = backend_->list();
     std::optional<json> schemas = backend_->schemas();
+    // Without schemas, the type names alone still keep a plan from promising a create of a type
+    // Redash does not have.
+    if (!schemas)
+      if (auto names = backend_->type_names()) {
+        schemas = json::object();
+        for (const auto& n : *names) (*schemas)[n] = nullptr;
+      }
     std::vector<std::set<std::string>> entry_secret_keys;
     for (const auto& e : entries) {
       entry_secret_keys.push_back(secret_keys(e, schema_for(schemas, e.type)));
@@ -209,6 +321,12 @@ Plan RedashHook::plan(const std::string& rendered, const std::string& file) {
     }
     backend_->set_secrets(secrets_);
     RedashState st = load_redash_state(state_path_);
+    bool need_groups = false;
+    for (const auto& e : entries) need_groups = need_groups || !e.groups.empty();
+    for (const auto& [id, rec] : st.datasources)
+      need_groups = need_groups || !rec.groups_added.empty();
+    groups_.reset();
+    if (need_groups) groups_ = backend_->groups();
     for (size_t i = 0; i < entries.size(); ++i) {
       Prepared prep;
       prep.entry = entries[i];
@@ -308,6 +426,8 @@ ApplyResult RedashHook::apply(const Plan& plan) {
           st.datasources[r.id] = redash_state_record(st.digest_key, r.name, r.type,
                                                      prep.entry.options, prep.secret_keys, true);
           save();
+          st.datasources[r.id].groups_added = apply_groups(prep, r, {});
+          save();
           ae.outcome = ApplyOutcome::Created;
           ae.message = "id " + std::to_string(r.id);
           changed = r;
@@ -315,10 +435,19 @@ ApplyResult RedashHook::apply(const Plan& plan) {
         }
         case PlanAction::Update: {
           const RemoteDatasource& r = *prep.remote;
-          backend_->update(r, prep.entry.type, prep.entry.options);
-          bool created = st.datasources.count(r.id) && st.datasources[r.id].created;
-          st.datasources[r.id] = redash_state_record(st.digest_key, r.name, prep.entry.type,
-                                                     prep.entry.options, prep.secret_keys, created);
+          auto was = st.datasources.find(r.id);
+          const bool known = was != st.datasources.end();
+          std::set<int64_t> added = known ? was->second.groups_added : std::set<int64_t>{};
+          if (prep.options_changed || !known) {
+            if (prep.options_changed) backend_->update(r, prep.entry.type, prep.entry.options);
+            bool created = known && was->second.created;
+            st.datasources[r.id] =
+                redash_state_record(st.digest_key, r.name, prep.entry.type, prep.entry.options,
+                                    prep.secret_keys, created);
+            st.datasources[r.id].groups_added = added;
+            save();
+          }
+          st.datasources[r.id].groups_added = apply_groups(prep, r, std::move(added));
           save();
           ae.outcome = ApplyOutcome::Updated;
           ae.message = "id " + std::to_string(r.id);
@@ -359,6 +488,44 @@ ApplyResult RedashHook::apply(const Plan& plan) {
   return result;
 }
 
+std::unique_ptr<RedashBackend> make_redash_backend(const RedashApplyConfig& config,
+                                                   std::string& error,
+                                                   std::shared_ptr<HttpClient> http) {
+  const auto ready = config.ready_timeout.value_or(std::chrono::minutes(2));
+  if (config.mode.value_or(config.container ? "manage_py" : "api") == "manage_py") {
+    RedashManageSettings ms;
+    ms.command = config.container ? docker_exec_manage_py(*config.container) : config.command;
+    ms.target = config.url.value_or("");
+    if (ms.command.empty())
+      error = "apply.redash mode manage_py needs manage_py: {container: NAME} or a command";
+    return make_redash_manage_backend(std::move(ms));
+  }
+  RedashApiSettings as;
+  as.url = config.url.value_or("");
+  as.ready_timeout = ready;
+  as.forwarded_proto = config.forwarded_proto.value_or("");
+  if (config.request_timeout) as.request_timeout = *config.request_timeout;
+  if (as.url.empty()) error = "no Redash URL (set url or REDASH_URL)";
+  if (config.api_key_file && !config.api_key_file->empty()) {
+    as.api_key_source = *config.api_key_file;
+    std::ifstream in(*config.api_key_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    as.api_key = ss.str();
+    while (!as.api_key.empty() && std::isspace(static_cast<unsigned char>(as.api_key.back())))
+      as.api_key.pop_back();
+    if (!in.is_open()) error = "cannot read the Redash API key file " + *config.api_key_file;
+  } else {
+    as.api_key_source = config.api_key_env.value_or("REDASH_API_KEY");
+    const char* k = std::getenv(as.api_key_source.c_str());
+    if (k) as.api_key = k;
+  }
+  if (error.empty() && as.api_key.empty())
+    error = "no Redash API key: " + as.api_key_source + " is empty or unset";
+  if (!http) http = make_http_client();
+  return make_redash_api_backend(std::move(as), std::move(http));
+}
+
 std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,
                                             const std::string& state_dir,
                                             std::shared_ptr<HttpClient> http) {
@@ -368,38 +535,8 @@ std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,
   s.prune = config.prune.value_or(false);
   s.test_after_apply = config.test_after_apply.value_or(false);
   s.state_dir = state_dir;
-  const auto ready = config.ready_timeout.value_or(std::chrono::minutes(2));
-  if (config.mode.value_or("api") == "manage_py") {
-    RedashManageSettings ms;
-    ms.command = config.command;
-    ms.target = config.url.value_or("");
-    if (ms.command.empty()) s.error = "apply.redash mode manage_py needs a command";
-    return std::make_unique<RedashHook>(std::move(s), make_redash_manage_backend(std::move(ms)));
-  }
-  RedashApiSettings as;
-  as.url = config.url.value_or("");
-  as.ready_timeout = ready;
-  if (config.request_timeout) as.request_timeout = *config.request_timeout;
-  if (as.url.empty()) s.error = "no Redash URL (set url or REDASH_URL)";
-  if (config.api_key_file && !config.api_key_file->empty()) {
-    as.api_key_source = *config.api_key_file;
-    std::ifstream in(*config.api_key_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    as.api_key = ss.str();
-    while (!as.api_key.empty() && std::isspace(static_cast<unsigned char>(as.api_key.back())))
-      as.api_key.pop_back();
-    if (!in.is_open()) s.error = "cannot read the Redash API key file " + *config.api_key_file;
-  } else {
-    as.api_key_source = config.api_key_env.value_or("REDASH_API_KEY");
-    const char* k = std::getenv(as.api_key_source.c_str());
-    if (k) as.api_key = k;
-  }
-  if (s.error.empty() && as.api_key.empty())
-    s.error = "no Redash API key: " + as.api_key_source + " is empty or unset";
-  if (!http) http = make_http_client();
-  return std::make_unique<RedashHook>(std::move(s),
-                                      make_redash_api_backend(std::move(as), std::move(http)));
+  auto backend = make_redash_backend(config, s.error, std::move(http));
+  return std::make_unique<RedashHook>(std::move(s), std::move(backend));
 }
 
 }  // namespace templet

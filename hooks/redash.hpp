@@ -6,9 +6,14 @@
 // type's schema). apply() sends only creates and updates, each with the complete options, each
 // independently, and records digests of what it sent in state_dir so the next plan knows
 // whether a masked secret changed. With prune it deletes datasources it created earlier that
-// are no longer rendered. Secret values never reach plans, results, logs or errors.
+// are no longer rendered. Secret values never reach plans, results, logs or errors. On the first
+// apply to a Redash (no state for it yet) a create whose name is a near match of an existing
+// datasource (redash_name_key) is refused with `did you mean "..."?`. An entry's `groups` are
+// planned and applied like options (/api/groups/<id>/data_sources); only memberships templet
+// added are ever removed.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -46,7 +51,16 @@ class RedashHook : public ApplyHook {
     RedashEntry entry;
     std::optional<RemoteDatasource> remote;  // the match (update, unchanged, delete)
     std::set<std::string> secret_keys;
+    bool options_changed = true;            // false: only group memberships differ
+    std::map<int64_t, bool> groups_wanted;  // group id -> view_only
+    std::set<int64_t> groups_remove;        // added by templet earlier, no longer rendered
   };
+  // Adds the group memberships' differences to `pe` (or refuses it); `m` is null for a create.
+  void plan_groups(const RedashEntry& e, const RemoteDatasource* m, const RedashStateRecord* record,
+                   Prepared& prep, PlanEntry& pe);
+  // Makes the memberships what was planned; returns the group ids templet added, as recorded.
+  std::set<int64_t> apply_groups(const Prepared& prep, const RemoteDatasource& ds,
+                                 std::set<int64_t> added);
   PlanEntry plan_entry(const RedashEntry& e, const std::vector<RemoteDatasource>& remote,
                        const std::optional<nlohmann::json>& schemas, const RedashState& st,
                        Prepared& prep);
@@ -60,7 +74,18 @@ class RedashHook : public ApplyHook {
   std::string prepared_file_;
   std::vector<std::string> secrets_;
   std::vector<std::string> rendered_secrets_;
+  std::optional<std::vector<RemoteGroup>> groups_;  // Redash's groups, when any entry needs them
+  bool groups_asked_ = false;
 };
+
+// A name with case, whitespace and punctuation taken out: names equal under it are near matches.
+std::string redash_name_key(const std::string& name);
+
+// The backend apply.redash names: manage.py (mode manage_py, or a container) or the API (key
+// from api_key_file, else the variable api_key_env names). `error` is set when it cannot work.
+std::unique_ptr<RedashBackend> make_redash_backend(const RedashApplyConfig& config,
+                                                   std::string& error,
+                                                   std::shared_ptr<HttpClient> http = nullptr);
 
 // The hook for a template's apply.redash (already finalized: url, defaults). The API key comes
 // from api_key_file, else the variable api_key_env names. `http` defaults to make_http_client.

@@ -56,7 +56,44 @@ class ApiBackend : public RedashBackend {
     if (!j.is_object() || !j.contains("options") || !j["options"].is_object())
       throw RedashError("GET /api/data_sources/" + std::to_string(ds.id) +
                         ": no options in the answer (is the API key an admin's?)");
+    memberships_[ds.id] = groups_in(j);
     return j["options"];
+  }
+
+  std::optional<std::vector<RemoteGroup>> groups() override {
+    json j = call("GET", "/api/groups", nullptr, {200});
+    std::vector<RemoteGroup> out;
+    if (!j.is_array()) throw RedashError("GET /api/groups: expected a JSON list");
+    for (const auto& g : j)
+      if (g.is_object()) out.push_back({g.value("id", int64_t{0}), g.value("name", "")});
+    return out;
+  }
+
+  // Read with the options (a datasource's long form lists its groups), else asked for.
+  std::map<int64_t, bool> memberships(const RemoteDatasource& ds) override {
+    auto it = memberships_.find(ds.id);
+    if (it != memberships_.end()) return it->second;
+    return groups_in(call("GET", "/api/data_sources/" + std::to_string(ds.id), nullptr, {200}));
+  }
+
+  void add_to_group(int64_t group, const RemoteDatasource& ds) override {
+    json body = {{"data_source_id", ds.id}};
+    call("POST", "/api/groups/" + std::to_string(group) + "/data_sources", &body, {200});
+    memberships_.erase(ds.id);
+  }
+
+  void set_view_only(int64_t group, const RemoteDatasource& ds, bool view_only) override {
+    json body = {{"view_only", view_only}};
+    call("POST", "/api/groups/" + std::to_string(group) + "/data_sources/" + std::to_string(ds.id),
+         &body, {200});
+    memberships_.erase(ds.id);
+  }
+
+  void remove_from_group(int64_t group, const RemoteDatasource& ds) override {
+    call("DELETE",
+         "/api/groups/" + std::to_string(group) + "/data_sources/" + std::to_string(ds.id), nullptr,
+         {200, 204});
+    memberships_.erase(ds.id);
   }
 
   int64_t create(const std::string& name, const std::string& type, const json& options) override {
@@ -103,6 +140,9 @@ class ApiBackend : public RedashBackend {
     req.url = s_.url + path;
     req.headers.emplace_back("Authorization", "Key " + s_.api_key);
     req.headers.emplace_back("Accept", "application/json");
+    // What the TLS-terminating proxy in front of Redash sends: talisman then does not redirect.
+    if (!s_.forwarded_proto.empty())
+      req.headers.emplace_back("X-Forwarded-Proto", s_.forwarded_proto);
     if (body) {
       req.headers.emplace_back("Content-Type", "application/json");
       req.body = body->dump();
@@ -156,6 +196,18 @@ class ApiBackend : public RedashBackend {
                             ")");
         }
       }
+    // A redirect is never followed: it would carry the API key to wherever it points.
+    if (resp.status >= 300 && resp.status < 400) {
+      const std::string* loc = resp.header("location");
+      std::string to = loc ? masked(*loc) : "(no Location)";
+      if (to.starts_with("https://") && s_.url.starts_with("http://"))
+        throw RedashUnavailable("Redash at " + s_.url + " redirects to " + to +
+                                " (REDASH_ENFORCE_HTTPS?): use the https URL, or set "
+                                "forwarded_proto: https for a local http address");
+      throw RedashUnavailable(what + ": Redash at " + s_.url + " answered " +
+                              std::to_string(resp.status) + " redirecting to " + to +
+                              "; redirects are not followed");
+    }
     std::string message = server_message(resp);
     if (resp.status == 404 && (path == "/api/data_sources" || path == "/api/data_sources/types"))
       throw RedashUnavailable("API key rejected: Redash answered 404 to " + what +
@@ -186,7 +238,20 @@ class ApiBackend : public RedashBackend {
 
   std::string masked(const std::string& s) const { return mask_secrets(s, secrets_); }
 
+  static std::map<int64_t, bool> groups_in(const json& ds) {
+    std::map<int64_t, bool> out;
+    if (!ds.is_object() || !ds.contains("groups") || !ds["groups"].is_object()) return out;
+    for (auto it = ds["groups"].begin(); it != ds["groups"].end(); ++it) {
+      try {
+        out[std::stoll(it.key())] = it.value().is_boolean() && it.value().get<bool>();
+      } catch (const std::exception&) {
+      }
+    }
+    return out;
+  }
+
   RedashApiSettings s_;
+  std::map<int64_t, std::map<int64_t, bool>> memberships_;
   std::shared_ptr<HttpClient> http_;
   std::vector<std::string> secrets_;
   bool waited_out_ = false;  // a wait for readiness ran out: later calls are tried once

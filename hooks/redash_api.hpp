@@ -6,6 +6,11 @@
 // may have applied them). A read that cannot be made stops the plan (RedashUnavailable); a write
 // fails only its own entry (RedashError naming the server, status and message). Every request
 // has request_timeout. A bad key answers 404 (not 401), reported as "API key rejected".
+//
+// Redash with REDASH_ENFORCE_HTTPS (flask-talisman) answers plain http with a 302 to https unless
+// X-Forwarded-Proto says https, as its proxy sends: forwarded_proto sends that header for a local
+// http address. Redirects are never followed (the key would go along); a 3xx stops the plan with
+// what to change.
 #pragma once
 
 #include <chrono>
@@ -20,6 +25,7 @@ struct RedashApiSettings {
   std::string url;                                // base URL, no trailing slash needed
   std::string api_key;                            // never logged
   std::string api_key_source = "REDASH_API_KEY";  // named in "API key rejected" messages
+  std::string forwarded_proto;                    // sent as X-Forwarded-Proto when not empty
   std::chrono::milliseconds ready_timeout{std::chrono::minutes(2)};
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds test_timeout{std::chrono::minutes(2)};

@@ -17,7 +17,9 @@ struct RedashApplyConfig {
   std::optional<std::string> api_key_file;
   std::optional<std::string> list_key;
   std::optional<std::string> mode;   // "api" or "manage_py"
-  std::vector<std::string> command;  // manage.py argv prefix
+  std::vector<std::string> command;  // manage.py argv prefix (`command`, or `manage_py.command`)
+  std::optional<std::string> container;        // `manage_py.container`: run it by docker exec
+  std::optional<std::string> forwarded_proto;  // sent as X-Forwarded-Proto (REDASH_ENFORCE_HTTPS)
   std::optional<bool> create_missing;
   std::optional<bool> prune;
   std::optional<bool> test_after_apply;

@@ -105,8 +105,9 @@ std::vector<RedashEntry> parse_redash_file(const std::string& text, const std::s
     if (!node.IsMap()) fail(file, node, where + ": expected a map with name, type and options");
     for (const auto& kv : node) {
       const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "";
-      if (k != "name" && k != "type" && k != "options")
-        fail(file, kv.first, where + ": unknown key \"" + k + "\" (expected name, type, options)");
+      if (k != "name" && k != "type" && k != "options" && k != "groups")
+        fail(file, kv.first,
+             where + ": unknown key \"" + k + "\" (expected name, type, options, groups)");
     }
     RedashEntry e;
     e.line = static_cast<int>(node.Mark().line) + 1;
@@ -119,6 +120,31 @@ std::vector<RedashEntry> parse_redash_file(const std::string& text, const std::s
       json o = to_json(opts, file, where);
       for (auto it = o.begin(); it != o.end(); ++it)
         if (!it.value().is_null()) e.options[it.key()] = it.value();
+    }
+    if (const YAML::Node g = node["groups"]; g && !g.IsNull()) {
+      if (!g.IsMap()) fail(file, g, where + ": \"groups\" must be a map of group name to settings");
+      for (const auto& kv : g) {
+        const std::string group = kv.first.IsScalar() ? kv.first.Scalar() : "";
+        if (group.empty()) fail(file, kv.first, where + ": a group name must be a string");
+        bool view_only = false;
+        if (kv.second && !kv.second.IsNull()) {
+          if (!kv.second.IsMap())
+            fail(file, kv.second, where + ": group \"" + group + "\" must be a map");
+          for (const auto& s : kv.second) {
+            const std::string sk = s.first.IsScalar() ? s.first.Scalar() : "";
+            if (sk != "view_only")
+              fail(file, s.first,
+                   where + ": group \"" + group + "\": unknown key \"" + sk +
+                       "\" (expected view_only)");
+            json v = scalar(s.second);
+            if (!v.is_boolean())
+              fail(file, s.second,
+                   where + ": group \"" + group + "\": view_only must be true or false");
+            view_only = v.get<bool>();
+          }
+        }
+        e.groups[group] = view_only;
+      }
     }
     if (!names.insert(e.name).second)
       fail(file, node, where + ": the name appears twice in this file");

@@ -3,10 +3,13 @@
 //
 // YAML types are kept as Redash's JSON schemas need them: `port: 5432` is a number, `"5432"` a
 // string, `true` a boolean, and a null option is dropped (Redash strips nulls before storing).
+// An entry may also give `groups: {"Data Team": {view_only: true}}`: the Redash groups the
+// datasource belongs to (view_only defaults to false, full access).
 // A malformed file or entry throws RedashInputError naming FILE:LINE and the entry; the caller
 // then applies nothing.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -22,7 +25,8 @@ struct RedashEntry {
   std::string name;
   std::string type;
   nlohmann::json options = nlohmann::json::object();
-  int line = 0;  // 1-based line of the entry in the rendered file
+  std::map<std::string, bool> groups;  // group name -> view_only
+  int line = 0;                        // 1-based line of the entry in the rendered file
 };
 
 // Parses the rendered file; `file` names it in errors. Names must be unique within the file.

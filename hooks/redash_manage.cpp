@@ -1,6 +1,7 @@
 // The manage.py backend (see redash_manage.hpp).
 #include "hooks/redash_manage.hpp"
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -23,12 +24,36 @@ const char* kEnvHint =
     "manage.py reads the options from FLASK_DS_NEW_OPTIONS and FLASK_DS_EDIT_OPTIONS; pass them "
     "through to it (docker exec -e FLASK_DS_NEW_OPTIONS -e FLASK_DS_EDIT_OPTIONS ...)";
 
-std::string last_line(const std::string& text) {
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
   std::istringstream in(text);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
-  return last;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line);
+  }
+  return out;
+}
+
+bool blank(const std::string& line) {
+  return line.find_first_not_of(" \t") == std::string::npos;
+}
+
+// Python logging as Redash formats it: "[time][PID:n][LEVEL][logger] message".
+bool log_line(const std::string& line) {
+  return line.starts_with("[") && line.find("][PID:") != std::string::npos;
+}
+
+bool says_why(const std::string& line) {
+  return line.starts_with("Error:") || line.starts_with("Failure:") ||
+         line.starts_with("Couldn't find") || line.starts_with("Aborted!");
+}
+
+// What manage.py prints on its way, never the cause: progress lines, and `ds new`'s options.
+bool progress(const std::string& line) {
+  return line.starts_with("Updating ") || line.starts_with("Creating ") ||
+         line.starts_with("Testing connection") || line.starts_with("Deleting data source") ||
+         line.starts_with("Id: ") || line == "OJNK" || line == "Success";
 }
 
 class ManageBackend : public RedashBackend {
@@ -53,6 +78,13 @@ class ManageBackend : public RedashBackend {
   }
 
   std::optional<json> schemas() override { return std::nullopt; }
+
+  std::optional<std::vector<std::string>> type_names() override {
+    ProcessResult r = run({"ds", "list_types"}, "ds list_types", false);
+    auto names = parse_ds_list_types(r.out);
+    if (names.empty()) throw RedashError("manage.py ds list_types printed no query runner types");
+    return names;
+  }
 
   json options(const RemoteDatasource& ds) override {
     auto it = cache_.find(ds.id);
@@ -95,7 +127,7 @@ class ManageBackend : public RedashBackend {
     ProcessResult r = run_raw({"ds", "test", ds.name});
     t.ok =
         r.started && !r.timed_out && r.exit_code == 0 && r.out.find("Success") != std::string::npos;
-    t.message = masked(last_line(r.out + "\n" + r.err));
+    t.message = masked(t.ok ? std::string("Success") : manage_failure_reason(r.out, r.err));
     return t;
   }
 
@@ -119,16 +151,11 @@ class ManageBackend : public RedashBackend {
     else if (r.timed_out)
       problem = "timed out";
     else if (r.exit_code != 0)
-      problem = "exit " + std::to_string(r.exit_code) + ": " + last_line(r.err + "\n" + r.out);
+      problem = "exit " + std::to_string(r.exit_code) + ": " +
+                manage_failure_reason(is_list ? "" : r.out, r.err);
     if (problem.empty()) return r;
     // `ds list` output holds every secret in Redash; never quote it.
-    if (is_list)
-      throw RedashUnavailable(
-          "manage.py ds list failed (" +
-          masked(r.exit_code != 0 && r.started && !r.timed_out
-                     ? "exit " + std::to_string(r.exit_code) + ": " + last_line(r.err)
-                     : problem) +
-          ")");
+    if (is_list) throw RedashUnavailable("manage.py ds list failed (" + masked(problem) + ")");
     std::string hint =
         r.out.find("Aborted!") != std::string::npos || r.err.find("Aborted!") != std::string::npos
             ? std::string("; ") + kEnvHint
@@ -147,6 +174,79 @@ class ManageBackend : public RedashBackend {
 
 std::unique_ptr<RedashBackend> make_redash_manage_backend(RedashManageSettings settings) {
   return std::make_unique<ManageBackend>(std::move(settings));
+}
+
+std::string manage_failure_reason(const std::string& out, const std::string& err) {
+  const std::vector<std::string> e = lines_of(err), o = lines_of(out);
+  // A traceback's cause is its exception line: the first unindented line after the frames (a
+  // jsonschema message continues over lines that say less).
+  for (size_t i = e.size(); i-- > 0;) {
+    if (e[i] != "Traceback (most recent call last):") continue;
+    for (size_t k = i + 1; k < e.size(); ++k)
+      if (!blank(e[k]) && e[k][0] != ' ' && e[k][0] != '\t') return e[k];
+    break;
+  }
+  std::string fallback;
+  for (const auto* lines : {&o, &e}) {
+    std::string why;
+    bool after_creating = false;
+    for (const std::string& line : *lines) {
+      // The line after "Creating ... with options:" is the options, secrets and all.
+      const bool options_line = after_creating;
+      after_creating = line.starts_with("Creating ");
+      if (options_line || blank(line) || log_line(line) || progress(line)) continue;
+      if (says_why(line)) why = line;
+      fallback = line;
+    }
+    if (!why.empty()) return why;
+  }
+  return fallback.empty() ? "no message" : fallback;
+}
+
+std::vector<std::string> parse_ds_list_types(const std::string& output) {
+  std::vector<std::string> out;
+  bool in_list = false;
+  for (const std::string& line : lines_of(output)) {
+    if (line == "Enabled Query Runners:") {
+      in_list = true;
+    } else if (line.starts_with("Total of ")) {
+      in_list = false;
+    } else if (in_list && !blank(line)) {
+      out.push_back(line);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> docker_exec_manage_py(const std::string& container) {
+  return {"docker", "exec",          "-i",      "-e",      kNewOptionsVar,
+          "-e",     kEditOptionsVar, container, "python3", "manage.py"};
+}
+
+std::string docker_exec_env_problem(const std::vector<std::string>& command) {
+  std::vector<std::string> base;
+  for (const auto& a : command) base.push_back(a.substr(a.rfind('/') + 1));
+  auto docker = std::find_if(base.begin(), base.end(),
+                             [](const std::string& a) { return a == "docker" || a == "podman"; });
+  if (docker == base.end() || docker + 1 == base.end() || *(docker + 1) != "exec") return "";
+  std::vector<std::string> missing;
+  for (const char* var : {kNewOptionsVar, kEditOptionsVar}) {
+    bool passed = false;
+    for (size_t i = 0; i < command.size(); ++i) {
+      const std::string& a = command[i];
+      const bool flag = a == "-e" || a == "--env";
+      if ((flag && i + 1 < command.size() && command[i + 1] == var) ||
+          a == "-e" + std::string(var) || a == "--env=" + std::string(var))
+        passed = true;
+    }
+    if (!passed) missing.push_back(std::string("-e ") + var);
+  }
+  if (missing.empty()) return "";
+  std::string m;
+  for (const auto& x : missing) m += (m.empty() ? "" : " ") + x;
+  return "the manage.py command runs docker exec without " + m +
+         ": docker exec does not pass the environment on, so manage.py never sees the options "
+         "(use manage_py: {container: NAME}, or add the flags)";
 }
 
 std::vector<ManagedDatasource> parse_ds_list(const std::string& output) {

@@ -120,6 +120,7 @@ RedashState load_redash_state(const std::string& path) {
     st.digest_key = read_key(key_path_for(path));
     return st;
   }
+  st.exists = true;
   std::stringstream ss;
   ss << in.rdbuf();
   json j = json::parse(ss.str(), nullptr, false);
@@ -141,6 +142,9 @@ RedashState load_redash_state(const std::string& path) {
     r.name = d.value("name", "");
     r.type = d.value("type", "");
     r.created = d.value("created", false);
+    if (d.contains("groups_added") && d["groups_added"].is_array())
+      for (const auto& g : d["groups_added"])
+        if (g.is_number_integer()) r.groups_added.insert(g.get<int64_t>());
     r.secrets_known = digests_usable && d.value("secrets_known", true);
     if (r.secrets_known) r.digest = d.value("digest", "");
     if (r.secrets_known && d.contains("secrets") && d["secrets"].is_object())
@@ -189,6 +193,7 @@ void save_redash_state(const std::string& path, const RedashState& state) {
          {"created", r.created}};
     // Stays unknown until templet sends the secrets again (not "changed" on the next load).
     if (!r.secrets_known) d["secrets_known"] = false;
+    if (!r.groups_added.empty()) d["groups_added"] = r.groups_added;
   }
   const std::string text =
       json{{"version", kStateVersion}, {"key_id", key_id(state.digest_key)}, {"datasources", ds}}

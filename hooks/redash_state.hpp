@@ -3,7 +3,8 @@
 // Redash reads secrets back masked, so whether a rendered password differs from the stored one
 // can only be known from what templet itself sent: per datasource id, a digest of the canonical
 // JSON of the options sent and one digest per secret key. The file also records which
-// datasources templet created, the only ones `prune` may delete. No secret value is stored.
+// datasources templet created, the only ones `prune` may delete, and the group memberships
+// templet added, the only ones it removes. No secret value is stored.
 //
 // The digests are HMAC-SHA-256 under a random key of this state_dir (state_dir/redash/
 // digest.key: 32 random bytes as 64 hex digits, the digits being the key; 0600, created by
@@ -33,11 +34,13 @@ struct RedashStateRecord {
   std::map<std::string, std::string> secrets;  // key -> HMAC of that key's value
   bool secrets_known = true;                   // false: digests absent or made under another key
   bool created = false;                        // created by templet (prune may delete it)
+  std::set<int64_t> groups_added;              // group ids templet added it to (it may remove)
 };
 
 struct RedashState {
   std::map<int64_t, RedashStateRecord> datasources;
   std::string digest_key;  // this state_dir's HMAC key; "" until created
+  bool exists = false;     // a state file was found: templet has applied to this Redash before
 };
 
 // HMAC-SHA-256 hex, under `digest_key`, of the canonical (sorted-key, compact) JSON of `options`.

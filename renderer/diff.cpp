@@ -1,5 +1,7 @@
 #include "renderer/diff.hpp"
 
+#include "renderer/secret_forms.hpp"
+
 #include <algorithm>
 #include <climits>
 #include <unordered_map>
@@ -31,6 +33,16 @@ std::vector<Interval> secret_intervals(std::string_view text,
     }
   }
   return merged;
+}
+
+// Every secret in each of the encoded forms a log line or message may hold it in.
+std::vector<std::string> all_forms(const std::vector<std::string>& secrets) {
+  std::vector<std::string> out;
+  for (const std::string& s : secrets) {
+    if (s.empty()) continue;
+    for (std::string& f : secret_forms(s)) out.push_back(std::move(f));
+  }
+  return out;
 }
 
 // `text` with each interval (sorted, disjoint) replaced by the mask.
@@ -406,9 +418,10 @@ void append_hunk_lines(std::string& out, const std::vector<HunkLine>& lines,
 }
 
 // Secrets as the diff matches them: line by line, so a multi-line secret becomes its lines.
+// Each secret's encoded forms count too (secret_forms.hpp): a JSON-escaped one is a single line.
 std::vector<std::string> line_secrets(const std::vector<std::string>& secrets) {
   std::vector<std::string> out;
-  for (const std::string& s : secrets) {
+  for (const std::string& s : all_forms(secrets)) {
     for (std::string_view piece : split_lines(s)) {
       piece = without_newline(piece);
       if (!piece.empty()) out.emplace_back(piece);
@@ -422,7 +435,7 @@ std::vector<std::string> line_secrets(const std::vector<std::string>& secrets) {
 }  // namespace
 
 std::string mask_secrets(std::string_view text, const std::vector<std::string>& secrets) {
-  return apply_mask(text, secret_intervals(text, secrets));
+  return apply_mask(text, secret_intervals(text, all_forms(secrets)));
 }
 
 std::string unified_diff(std::string_view old_text, std::string_view new_text,

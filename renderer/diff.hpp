@@ -23,7 +23,9 @@ namespace templet {
 // The mask every secret is replaced by; its length says nothing about the secret's.
 inline constexpr std::string_view kSecretMask = "********";
 
-// Replaces every occurrence of each non-empty string of `secrets` in `text` by kSecretMask.
+// Replaces every occurrence of each non-empty string of `secrets` in `text` by kSecretMask, in
+// its raw bytes and in each encoded form of it (JSON, Go and Python quoting, URL and YAML
+// escapes: secret_forms.hpp), so a secret printed inside JSON or a URL is masked too.
 // Scanning left to right, at each position the longest secret that matches wins; overlapping
 // occurrences are masked as one.
 std::string mask_secrets(std::string_view text, const std::vector<std::string>& secrets);

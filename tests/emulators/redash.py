@@ -4,6 +4,14 @@
 Emulated: API-key auth (404 on failure), /api/data_sources list/create/get/update/delete,
 /types, /<id>/test (real psql login for pg when reachable), /<id>/pause, /<id>/schema,
 masking, full-replace update with placeholder handling, jsonschema-like validation, /ping.
+
+Groups (redash/handlers/groups.py): GET /api/groups, and a group's datasources at
+/api/groups/<id>/data_sources (GET list with view_only, POST {"data_source_id"} adds with
+view_only false) and /api/groups/<id>/data_sources/<ds> (POST {"view_only"}, DELETE).
+
+REDASH_ENFORCE_HTTPS (redash/security.py: flask-talisman's force_https): seeded with
+"enforce_https": true, every request not marked X-Forwarded-Proto: https is answered 302 with
+Location: the same URL as https, before any authentication.
 """
 
 import copy
@@ -179,6 +187,15 @@ class RedashEmulator(Emulator):
         self.data_sources = {}
         self.next_id = 1
         self.default_group = 2
+        self.groups = {1: {"id": 1, "name": "admin", "type": "builtin",
+                           "permissions": ["admin", "super_admin"]},
+                       2: {"id": 2, "name": "default", "type": "builtin",
+                           "permissions": ["create_dashboard", "create_query", "edit_dashboard",
+                                           "edit_query", "view_query", "view_source",
+                                           "execute_query", "list_users", "schedule_query",
+                                           "list_dashboards", "list_alerts",
+                                           "list_data_sources"]}}
+        self.enforce_https = False
         self.test_results = {}
         self.test_log = []
         self.test_delay = 0.0
@@ -201,6 +218,12 @@ class RedashEmulator(Emulator):
             self.types[t["type"]] = t
         for t in data.get("remove_types") or []:
             self.types.pop(t, None)
+        if "enforce_https" in data:
+            self.enforce_https = bool(data["enforce_https"])
+        for g in data.get("groups") or []:
+            gid = int(g["id"])
+            self.groups[gid] = {"id": gid, "name": g["name"], "type": g.get("type", "regular"),
+                                "permissions": list(g.get("permissions") or [])}
         if "next_id" in data:
             self.next_id = int(data["next_id"])
         if "psql" in data:
@@ -219,7 +242,8 @@ class RedashEmulator(Emulator):
                 "paused": int(ds.get("paused", 0)), "pause_reason": ds.get("pause_reason"),
                 "queue_name": ds.get("queue_name", "queries"),
                 "scheduled_queue_name": ds.get("scheduled_queue_name", "scheduled_queries"),
-                "groups": {str(self.default_group): False}}
+                "groups": {str(k): bool(v) for k, v in
+                           (ds.get("groups") or {str(self.default_group): False}).items()}}
             self._record_secret_options(self.data_sources[did])
             created.append(did)
         return {"ids": created}
@@ -228,7 +252,8 @@ class RedashEmulator(Emulator):
         return {"data_sources": [copy.deepcopy(self.data_sources[i])
                                  for i in sorted(self.data_sources)],
                 "next_id": self.next_id, "api_keys": self.api_keys,
-                "types": sorted(self.types), "test_log": self.test_log}
+                "types": sorted(self.types), "test_log": self.test_log,
+                "groups": [copy.deepcopy(self.groups[i]) for i in sorted(self.groups)]}
 
     def not_ready_response(self, req):
         return text_response(502, "<html><head><title>502 Bad Gateway</title></head><body>"
@@ -296,6 +321,14 @@ class RedashEmulator(Emulator):
 
     def _handle(self, req):
         p = req.path.rstrip("/") if req.path != "/" else req.path
+        if self.enforce_https and req.header("X-Forwarded-Proto", "http") != "https":
+            host = req.header("Host") or "localhost"
+            loc = "https://" + host + req.raw_path
+            return text_response(302, '<!doctype html>\n<html lang=en>\n<title>Redirecting...'
+                                      '</title>\n<h1>Redirecting...</h1>\n<p>You should be '
+                                      'redirected automatically to the target URL: <a href="%s">'
+                                      '%s</a>. If not, click the link.\n' % (loc, loc),
+                                 headers={"Location": loc}, content_type="text/html; charset=utf-8")
         if p == "/ping":
             return text_response(200, "PONG.")
         if not p.startswith("/api/"):
@@ -304,6 +337,8 @@ class RedashEmulator(Emulator):
         if user is None:
             raise msg(404, MSG_LOGIN)
         parts = p.split("/")[2:]  # after /api
+        if parts and parts[0] == "groups":
+            return self._groups(req, user, parts[1:])
         if not parts or parts[0] != "data_sources":
             raise msg(404, MSG_404)
         admin = user["admin"]
@@ -394,6 +429,71 @@ class RedashEmulator(Emulator):
                 raise msg(404, MSG_404)
             return json_response(200, {"schema": []})
         raise msg(404, MSG_404)
+
+    # ------------------------------------------------------------------ groups
+    def _groups(self, req, user, parts):
+        if not parts:
+            if req.method != "GET":
+                raise msg(405, MSG_405)
+            return json_response(200, [copy.deepcopy(self.groups[i]) for i in sorted(self.groups)])
+        try:
+            gid = int(parts[0])
+        except ValueError:
+            raise msg(404, MSG_404)
+        if len(parts) < 2 or parts[1] != "data_sources" or len(parts) > 3:
+            raise msg(404, MSG_404)
+        if not user["admin"]:
+            raise msg(403, MSG_403)
+        if gid not in self.groups:
+            raise msg(404, MSG_404)
+        key = str(gid)
+        if len(parts) == 2:
+            if req.method == "GET":
+                out = []
+                for ds in sorted(self.data_sources.values(), key=lambda d: d["id"]):
+                    if key in ds["groups"]:
+                        d = self._short(ds)
+                        d["view_only"] = ds["groups"][key]
+                        out.append(d)
+                return json_response(200, out)
+            if req.method != "POST":
+                raise msg(405, MSG_405)
+            body = self._body(req)
+            if not isinstance(body, dict) or "data_source_id" not in body:
+                raise msg(400, MSG_400)
+            ds = self.data_sources.get(self._int(body["data_source_id"]))
+            if ds is None:
+                raise msg(404, MSG_404)
+            if key in ds["groups"]:  # the data_source_groups row exists: IntegrityError
+                raise msg(500, MSG_500)
+            ds["groups"][key] = False
+            d = self._short(ds)
+            d["view_only"] = False
+            return json_response(200, d)
+        ds = self.data_sources.get(self._int(parts[2]))
+        if ds is None:
+            raise msg(404, MSG_404)
+        if req.method == "POST":
+            body = self._body(req)
+            if not isinstance(body, dict) or "view_only" not in body:
+                raise msg(400, MSG_400)
+            if key not in ds["groups"]:  # update_group_permission's .one() finds no row
+                raise msg(500, MSG_500)
+            ds["groups"][key] = bool(body["view_only"])
+            d = self._short(ds)
+            d["view_only"] = ds["groups"][key]
+            return json_response(200, d)
+        if req.method == "DELETE":
+            ds["groups"].pop(key, None)
+            return json_response(200, None)
+        raise msg(405, MSG_405)
+
+    @staticmethod
+    def _int(v):
+        try:
+            return int(v)
+        except (TypeError, ValueError):
+            return None
 
     def _create(self, req):
         body = self._body(req)

@@ -241,6 +241,83 @@ class RedashTests(EmuCase):
         self.assertEqual(self.stored(r.json()["id"])["options"], {"dbname": "a",
                                                                   "whatever": [1]})
 
+    def test_r_enforce_https_redirects_unless_forwarded_proto(self):
+        # redash/security.py: talisman force_https, before authentication.
+        self.emu.control("seed", {"enforce_https": True})
+        r = self.call("GET", "/api/data_sources?x=1", headers={"Host": "redash.local:5000"})
+        self.assertEqual(r.status, 302)
+        self.assertEqual(r.headers["location"], "https://redash.local:5000/api/data_sources?x=1")
+        self.assertEqual(self.call("GET", "/ping").status, 302)
+        h = dict(ADMIN, **{"X-Forwarded-Proto": "https"})
+        self.assertEqual(self.call("GET", "/api/data_sources", headers=h).status, 200)
+        self.assertEqual(self.call("GET", "/api/data_sources",
+                                   headers={"X-Forwarded-Proto": "https"}).status, 404)
+
+    def test_r_groups_and_their_data_sources(self):
+        # redash/handlers/groups.py
+        self.emu.control("seed", {"groups": [{"id": 7, "name": "Data Team"}]})
+        names = [g["name"] for g in self.call("GET", "/api/groups", headers=ADMIN).json()]
+        self.assertEqual(names, ["admin", "default", "Data Team"])
+        did = self.create(name="A").json()["id"]
+        self.assertEqual(self.call("GET", "/api/groups/7/data_sources", headers=ADMIN).json(), [])
+        r = self.call("POST", "/api/groups/7/data_sources", {"data_source_id": did}, ADMIN)
+        self.assertEqual((r.status, r.json()["view_only"]), (200, False))
+        r = self.call("POST", "/api/groups/7/data_sources", {"data_source_id": did}, ADMIN)
+        self.assertEqual(r.status, 500)  # the membership row exists already
+        r = self.call("POST", "/api/groups/7/data_sources/%d" % did, {"view_only": True}, ADMIN)
+        self.assertEqual((r.status, r.json()["view_only"]), (200, True))
+        got = self.call("GET", "/api/groups/7/data_sources", headers=ADMIN).json()
+        self.assertEqual([(d["id"], d["view_only"]) for d in got], [(did, True)])
+        self.assertEqual(self.call("GET", "/api/data_sources/%d" % did, headers=ADMIN)
+                         .json()["groups"], {"2": False, "7": True})
+        user = {"Authorization": "Key user-api-key"}
+        self.assertEqual(self.call("GET", "/api/groups/7/data_sources", headers=user).status, 403)
+        self.assertEqual(self.call("DELETE", "/api/groups/7/data_sources/%d" % did,
+                                   headers=ADMIN).status, 200)
+        self.assertEqual(self.call("GET", "/api/groups/7/data_sources", headers=ADMIN).json(), [])
+        r = self.call("POST", "/api/groups/7/data_sources/%d" % did, {"view_only": True}, ADMIN)
+        self.assertEqual(r.status, 500)  # update_group_permission: no row
+        self.assertEqual(self.call("GET", "/api/groups/99/data_sources", headers=ADMIN).status,
+                         404)
+
+    def manage(self, *args, env=None):
+        e = dict(os.environ, REDASH_EMU_URL="http://127.0.0.1:%d" % self.emu.port, **(env or {}))
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit",
+                              "fake_manage_py.py")
+        return subprocess.run([sys.executable, script] + list(args), env=e,
+                              capture_output=True, text=True, timeout=30)
+
+    def test_r_fake_manage_py_prints_what_the_real_cli_prints(self):
+        # redash/cli/data_sources.py
+        opts = json.dumps({"dbname": "d", "password": 'q"\\x'})
+        p = self.manage("ds", "new", "N", "--type", "pg", env={"FLASK_DS_NEW_OPTIONS": opts})
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(p.stdout, 'Creating pg data source (N) with options:\n'
+                                   '{"dbname": "d", "password": "q\\"\\\\x"}\nId: 1\n')
+        self.assertRegex(p.stderr, r"^\[[^]]+\]\[PID:\d+\]\[INFO\]\[xmlschema\] Include schema")
+        p = self.manage("ds", "new", "N", "--type", "nosuch", env={"FLASK_DS_NEW_OPTIONS": opts})
+        self.assertEqual((p.returncode, p.stdout.splitlines()[1]), (1, "OJNK"))
+        self.assertTrue(p.stdout.startswith('Error: the type "nosuch" is not supported'))
+        self.manage("ds", "new", "N", "--type", "pg", env={"FLASK_DS_NEW_OPTIONS": opts})
+        p = self.manage("ds", "edit", "N", "--type", "pg")
+        self.assertEqual(p.returncode, 1)
+        self.assertTrue(p.stderr.rstrip().endswith(
+            "sqlalchemy.orm.exc.MultipleResultsFound: Multiple rows were found for one()"))
+        p = self.manage("ds", "edit", "Nope", "--type", "pg")
+        self.assertEqual((p.returncode, p.stdout), (0, "Couldn't find data source named: Nope\n"))
+        self.manage("ds", "delete", "N")  # "N" is shared: nothing deleted
+        self.assertEqual(len(self.emu.control("state", method="GET")["data_sources"]), 2)
+        self.emu.control("reset")
+        self.manage("ds", "new", "M", "--type", "pg", env={"FLASK_DS_NEW_OPTIONS": opts})
+        p = self.manage("ds", "edit", "M", "--type", "pg",
+                        env={"FLASK_DS_EDIT_OPTIONS": json.dumps({"dbname": "d", "port": "1"})})
+        self.assertEqual(p.stdout, "Updating type: pg -> pg\n")
+        self.assertIn("jsonschema.exceptions.ValidationError: '1' is not of type 'number'\n\n"
+                      "Failed validating 'type' in schema['properties']['port']:", p.stderr)
+        p = self.manage("ds", "list_types")
+        self.assertEqual(p.stdout, "Enabled Query Runners:\ninfluxdb\ninfluxdbv2\nmysql\npg\n"
+                                   "redshift\nTotal of 5.\n")
+
     def test_r5_names_types_ids_and_order(self):
         a = self.create(name="beta").json()
         b = self.create(name="beta")

@@ -218,3 +218,36 @@ TEST_CASE("finalize rejects incomplete templates and hooks", "[config]") {
   CHECK(fails("templates:\n  - {source: a, destination: c, apply: {redash: {}}}\n") ==
         "f.yaml:2: apply.redash needs a url (or REDASH_URL)");
 }
+
+TEST_CASE("apply.redash: manage_py container, forwarded_proto, url optional through manage.py",
+          "[config][redash]") {
+  std::map<std::string, std::string> env;
+  Config c = parse_config(
+      "templates:\n  - source: a\n    destination: b\n    apply:\n      redash:\n"
+      "        manage_py: {container: redash-server}\n"
+      "  - source: a\n    destination: c\n    apply:\n      redash:\n"
+      "        url: http://127.0.0.1:5000\n        forwarded_proto: https\n",
+      "f.yaml");
+  finalize_config(c, &env);
+  REQUIRE(c.templates[0].redash);
+  CHECK(c.templates[0].redash->mode == "manage_py");
+  CHECK(c.templates[0].redash->container == "redash-server");
+  CHECK_FALSE(c.templates[0].redash->url);
+  CHECK(c.templates[1].redash->forwarded_proto == "https");
+  auto fails = [&](const char* yaml) {
+    try {
+      Config bad = parse_config(yaml, "f.yaml");
+      finalize_config(bad, &env);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(
+      fails("templates:\n  - {source: a, destination: c, apply: {redash: {mode: manage_py}}}\n") ==
+      "f.yaml:2: apply.redash mode manage_py needs manage_py: {container: NAME} or a command");
+  CHECK(fails("templates:\n  - {source: a, destination: c, apply: {redash: {url: x, "
+              "forwarded_proto: ftp}}}\n")
+            .find("apply.redash.forwarded_proto must be \"https\" or \"http\"") !=
+        std::string::npos);
+}

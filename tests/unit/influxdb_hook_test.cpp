@@ -160,7 +160,8 @@ TEST_CASE("influxdb hook: create, update, unchanged, and a second run writes not
                                  "  unchanged \"same\"\n"
                                  "  create \"disk\"\n"
                                  "      every: 1h\n"
-                                 "      status: active\n");
+                                 "      status: active\n"
+                                 "  => 1 to CREATE (new, by exact name), 3 other\n");
 
   ApplyResult result = h->apply(plan);
   CHECK(result.ok());

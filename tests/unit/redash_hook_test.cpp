@@ -147,7 +147,14 @@ TEST_CASE("redash: input parsing keeps YAML types and names file:line on errors"
       {"- name: a\n  type: pg\n- name: a\n  type: pg\n",
        "f.yaml:3: entry 2 (\"a\"): the name appears twice in this file"},
       {"- name: a\n  typo: pg\n",
-       "f.yaml:2: entry 1: unknown key \"typo\" (expected name, type, options)"},
+       "f.yaml:2: entry 1: unknown key \"typo\" (expected name, type, options, groups)"},
+      {"- name: a\n  type: pg\n  groups: {Team: {view_only: maybe}}\n",
+       "f.yaml:3: entry 1 (\"a\"): group \"Team\": view_only must be true or false"},
+      {"- name: a\n  type: pg\n  groups: {Team: {viewonly: true}}\n",
+       "f.yaml:3: entry 1 (\"a\"): group \"Team\": unknown key \"viewonly\" (expected "
+       "view_only)"},
+      {"- name: a\n  type: pg\n  groups: [Team]\n",
+       "f.yaml:3: entry 1 (\"a\"): \"groups\" must be a map of group name to settings"},
       {"- just a string\n", "f.yaml:1: entry 1: expected a map with name, type and options"},
       {"other: 1\n", "f.yaml:1: no \"managed_datasources\" list"},
       {"- name: [unclosed\n", "f.yaml:2: invalid YAML: "},
@@ -223,7 +230,8 @@ TEST_CASE("redash: plan and apply against the emulator", "[redash][emulator]") {
                     "      type: pg\n"
                     "      options: dbname, host, password (secret), port, sslmode\n"
                     "  refused \"Bad Port\": options invalid for type pg: option port must be a "
-                    "number, not a string \"5432\" (write it without quotes)\n");
+                    "number, not a string \"5432\" (write it without quotes)\n"
+                    "  => 1 to CREATE (new, by exact name), 4 other\n");
   CHECK(writes(emu.url()) == 0);  // planning never writes
 
   ApplyResult result = hook->apply(plan);
@@ -569,7 +577,8 @@ TEST_CASE(
   const std::string unchanged = "  unchanged \"A\"\n";
   const std::string unknown = "  update \"A\"\n      password: (secret) unknown\n";
   CHECK(plan_and_apply() ==
-        "  create \"A\"\n      type: pg\n      options: dbname, password (secret)\n");
+        "  create \"A\"\n      type: pg\n      options: dbname, password (secret)\n"
+        "  => 1 to CREATE (new, by exact name), 0 other\n");
 
   // The key: 32 random bytes as hex, private. The digest: HMAC-SHA-256 under it, so the state
   // file alone gives no way to test guesses of a weak password.

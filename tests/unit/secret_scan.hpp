@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "functions/live/mask.hpp"
+#include "renderer/secret_forms.hpp"
 
 namespace templet::testing {
 
@@ -62,7 +63,9 @@ class SecretScanner {
         ++too_short_;
         continue;
       }
-      needles_.push_back({s.kind, needle, masked(s)});
+      // A secret printed inside JSON, a URL or a repr leaks as well (renderer/secret_forms.hpp).
+      for (const std::string& form : secret_forms(needle))
+        needles_.push_back({s.kind, form, masked(s)});
     }
     for (size_t i = 0; i < needles_.size(); ++i)
       by_prefix_[std::string_view(needles_[i].text).substr(0, kMinLength)].push_back(i);
