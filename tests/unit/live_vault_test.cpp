@@ -92,7 +92,7 @@ TEST_CASE("Vault KV v2 is detected once per mount and reads are shimmed", "[live
   CHECK(http.calls()[0].target == "/v1/secret/data/foo?version=2");
 }
 
-TEST_CASE("Vault mounts: 403 means the raw path, 404 means KV v1", "[live]") {
+TEST_CASE("Vault mounts: 403 means the raw path, 404 means KV v1 for that query only", "[live]") {
   FakeClock clock;
   {
     FakeHttp http;
@@ -110,11 +110,20 @@ TEST_CASE("Vault mounts: 403 means the raw path, 404 means KV v1", "[live]") {
     http.on("GET", "/v1/sys/internal/ui/mounts/kv/a", 404, R"({"errors":[]})");
     http.on("GET", "/v1/kv/a", 404, R"({"errors":[]})");
     http.on("GET", "/v1/kv/b", 200, R"({"data":{}})");
+    http.on("GET", "/v1/sys/internal/ui/mounts/kv/b", 404, R"({"errors":[]})");
+    http.on("GET", "/v1/sys/internal/ui/mounts/secret/c", 200,
+            test::mounts_body("secret/", "kv", "2"));
+    http.on("GET", "/v1/secret/data/c", 200, R"({"data":{"data":{}}})");
     VaultClient vault(settings(), http.pool(), clock);
     Response r = vault.read(parse_vault_read("kv/a"));
     CHECK(r.status == 404);  // an answer: the data function says "no secret exists"
+    vault.read(parse_vault_read("kv/a"));
     vault.read(parse_vault_read("kv/b"));
-    CHECK(http.calls_to("GET", "/v1/sys/internal/ui/mounts/kv/b").empty());  // old Vault: all v1
+    // consul-template decides per query: one 404 makes that query v1, not the whole process.
+    CHECK(http.calls_to("GET", "/v1/sys/internal/ui/mounts/kv/a").size() == 1);
+    CHECK(http.calls_to("GET", "/v1/sys/internal/ui/mounts/kv/b").size() == 1);
+    CHECK(vault.read(parse_vault_read("secret/c")).status == 200);
+    CHECK(http.calls_to("GET", "/v1/secret/data/c").size() == 1);
   }
   {
     FakeHttp http;  // a sealed Vault is an error to retry, not a v1 verdict
