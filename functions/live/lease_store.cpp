@@ -2,7 +2,8 @@
 //
 // Files are named by a hash of the identity (identities hold slashes and arbitrary text) and
 // hold JSON: {identity, lease_id, issued_at_ms, expires_at_ms, duration_s, renewable, status,
-// body, token_accessor, token_expires_at_ms} (the last two absent in records of older versions). The body is the secret itself, hence 0600 in a 0700 directory.
+// body, token_accessor, token_expires_at_ms} (the last two absent in records of older versions).
+// The body is the secret itself, hence 0600 in a 0700 directory.
 #include "functions/live/lease_store.hpp"
 #include "functions/digest.hpp"
 

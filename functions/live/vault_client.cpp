@@ -179,6 +179,7 @@ void VaultClient::login_locked() {
   std::unique_lock<std::mutex> lock(mu_);
   token_ = auth["client_token"].get<std::string>();
   token_from_login_ = true;
+  relogin_due_ = false;
   token_ttl_ = auth.value("lease_duration", 0LL);
   token_renewable_ = auth.value("renewable", false);
   token_expiry_ = token_ttl_ > 0 ? clock_.now() + std::chrono::seconds(token_ttl_) : TimePoint{};
@@ -392,6 +393,15 @@ bool VaultClient::token_needs_upkeep() const {
 
 std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   const double u = random ? random() : 0.0;
+  // A fresh login is looked at again at half its TTL at the latest: if renew-self says the max
+  // TTL caps it, the next token is fetched while half of this one is left for its leases to be
+  // fetched again, rendered and applied (the lead scales with the TTL).
+  auto after_login = [&]() -> std::optional<TimePoint> {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (token_ttl_ <= 0) return std::nullopt;
+    Ms ttl(token_ttl_ * 1000);
+    return clock_.now() + std::min(renew_sleep(ttl, renew_grace(ttl, u)), ttl / 2);
+  };
   if (settings_.approle()) {
     bool need_login;
     std::string seen;  // the token judged; another one by the time we may log in is fresh
@@ -405,7 +415,7 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
                     .count();
       Ms grace = renew_grace(Ms(token_ttl_ * 1000), u);
       need_login =
-          token_.empty() || !token_from_login_ ||
+          token_.empty() || !token_from_login_ || relogin_due_ ||
           (token_ttl_ > 0 && (!token_renewable_ || renewal_exhausted(Ms(left * 1000), grace)));
       if (!need_login && token_ttl_ == 0) return std::nullopt;  // a login without expiry
     }
@@ -418,10 +428,7 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
       }
       // A watcher that found no token logged in meanwhile (at start both race): one login.
       if (!fresh) login_locked();
-      std::lock_guard<std::mutex> lock(mu_);
-      if (token_ttl_ <= 0) return std::nullopt;
-      Ms ttl(token_ttl_ * 1000);
-      return clock_.now() + renew_sleep(ttl, renew_grace(ttl, u));
+      return after_login();
     }
   } else if (!settings_.token_file.empty()) {
     // An agent-managed token file: not renewed (consul-template #1189), but watched, so that a
@@ -449,12 +456,11 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
     std::string msg = error_text(a.body);
     if (settings_.approle()) {
       spdlog::warn("vault: token renewal refused ({}); logging in again", msg);
-      std::lock_guard<std::mutex> login(login_mu_);
-      login_locked();
-      std::lock_guard<std::mutex> lock(mu_);
-      if (token_ttl_ <= 0) return std::nullopt;
-      Ms ttl(token_ttl_ * 1000);
-      return clock_.now() + renew_sleep(ttl, renew_grace(ttl, u));
+      {
+        std::lock_guard<std::mutex> login(login_mu_);
+        login_locked();
+      }
+      return after_login();
     }
     spdlog::info("vault: the token is not renewed ({}: status {}{})", a.described, a.status,
                  msg.empty() ? "" : ": " + msg);
@@ -463,10 +469,15 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   nlohmann::json j = nlohmann::json::parse(a.body, nullptr, false);
   long long ttl = 0;
   bool renewable = false;
+  bool capped = false;  // vault/token_store.go: past the max TTL, a shorter TTL and a warning
   if (j.is_object() && j.contains("auth") && j["auth"].is_object()) {
     ttl = j["auth"].value("lease_duration", 0LL);
     renewable = j["auth"].value("renewable", false);
   }
+  if (j.is_object() && j.contains("warnings") && j["warnings"].is_array())
+    for (const auto& w : j["warnings"])
+      if (w.is_string() && w.get<std::string>().find("capped") != std::string::npos) capped = true;
+  capped = capped || (asked > 0 && ttl < asked);
   std::lock_guard<std::mutex> lock(mu_);
   token_ttl_ = asked > 0 ? std::max(asked, ttl) : ttl;  // remember what to ask for next time
   token_renewable_ = renewable;
@@ -479,13 +490,17 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   if (ttl <= 0) return std::nullopt;
   Ms left(ttl * 1000);
   Ms grace = renew_grace(Ms(token_ttl_ * 1000), u);
+  if (settings_.approle() && (capped || !renewable || renewal_exhausted(left, grace))) {
+    // Log in again now: the leases of this token die with it and must be fetched again with
+    // the next one before then, which takes a render and the apply hooks.
+    spdlog::info("vault: {} ends in {}s (max TTL); logging in again now", mask_token(token_), ttl);
+    relogin_due_ = true;
+    return clock_.now();
+  }
   if (!renewable || renewal_exhausted(left, grace)) {
-    if (!settings_.approle()) {
-      spdlog::warn("vault: {} reaches its max TTL in {}s and cannot be renewed further",
-                   mask_token(token_), ttl);
-      return std::nullopt;
-    }
-    return clock_.now() + left / 2;  // log in again well before it dies
+    spdlog::warn("vault: {} reaches its max TTL in {}s and cannot be renewed further",
+                 mask_token(token_), ttl);
+    return std::nullopt;
   }
   return clock_.now() + renew_sleep(left, grace);
 }
@@ -500,8 +515,8 @@ HttpResponse VaultClient::exchange(HttpRequest req, std::string& described) {
     } catch (const HttpTransportError& e) {
       throw VaultError("vault: " + described + ": " + e.reason, 0, e.reason, true);
     }
-    bool redirect = resp.status == 307 || resp.status == 308 || resp.status == 301 ||
-                    resp.status == 302;
+    bool redirect =
+        resp.status == 307 || resp.status == 308 || resp.status == 301 || resp.status == 302;
     const std::string* loc = redirect ? resp.header("location") : nullptr;
     if (!loc || loc->empty()) return resp;
     std::string target = *loc;
@@ -591,17 +606,22 @@ TokenIdentity VaultClient::identity() {
   } catch (const VaultError&) {
     return known_identity();  // no answer: ask again next time
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (token_ != t) return {};
-  nlohmann::json j = nlohmann::json::parse(a.body, nullptr, false);
-  if (a.status == 200 && j.is_object() && j.contains("data") && j["data"].is_object()) {
+  TokenIdentity out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (token_ != t) return {};
+    nlohmann::json j = nlohmann::json::parse(a.body, nullptr, false);
+    if (a.status != 200 || !j.is_object() || !j.contains("data") || !j["data"].is_object()) {
+      identity_ = TokenIdentity{};
+      identity_token_hash_ = short_hash(t);
+      lookup_denied_ = true;  // once per token
+      return identity_;
+    }
     learn_identity_locked(j["data"], true);
-  } else {
-    identity_ = TokenIdentity{};
-    identity_token_hash_ = short_hash(t);
-    lookup_denied_ = true;  // once per token
+    out = identity_;
   }
-  return identity_;
+  token_changed();  // now that it is known, the leases of other tokens can be told apart
+  return out;
 }
 
 void VaultClient::set_on_token_change(std::function<void()> callback) {

@@ -135,9 +135,9 @@ class VaultClient {
   bool token_still_valid(const std::string& used);
   void token_changed();  // runs the on-change callback
   void learn_identity_locked(const nlohmann::json& auth_or_data, bool from_lookup);
-  std::string token();  // the token to send now (file re-read, login when needed)
+  std::string token();               // the token to send now (file re-read, login when needed)
   bool refresh_token_file_locked();  // true when the token changed
-  void login_locked();  // requires login_mu_
+  void login_locked();               // requires login_mu_
   void invalidate(const std::string& used);
 
   VaultSettings settings_;
@@ -152,17 +152,19 @@ class VaultClient {
   bool token_renewable_ = false;
   long long token_ttl_ = 0;  // seconds granted by the last login or renewal
   bool static_renew_done_ = false;
+  bool relogin_due_ = false;  // the token is capped by its max TTL: replace it now
   struct FileStamp {
     long long mtime_ns = -1;
     long long size = -1;
     std::string content_hash;
   } token_file_stamp_;
-  std::map<std::string, bool> mounts_;   // mount path ("secret/") -> KV v2
-  std::set<std::string> unknown_paths_;  // mount lookup refused or 404: this query uses the raw path
-  TokenIdentity identity_;                // of token_
-  std::string identity_token_hash_;       // which token identity_ describes
-  bool lookup_denied_ = false;            // lookup-self refused for the current token
-  std::set<std::string> denied_paths_;    // policy denials already reported
+  std::map<std::string, bool> mounts_;  // mount path ("secret/") -> KV v2
+  std::set<std::string>
+      unknown_paths_;                   // mount lookup refused or 404: this query uses the raw path
+  TokenIdentity identity_;              // of token_
+  std::string identity_token_hash_;     // which token identity_ describes
+  bool lookup_denied_ = false;          // lookup-self refused for the current token
+  std::set<std::string> denied_paths_;  // policy denials already reported
   bool revoke_disabled_ = false;
   std::function<void()> on_token_change_;
 };

@@ -31,7 +31,6 @@ Watcher::Watcher(Dependency dep, WatchContext& ctx, WatchSink& sink,
   if (!restored) return;
   TimePoint now = ctx_.clock->now();
   lease_ = std::move(restored);
-  sink_.put(dep_.id, lease_->response);
   if (lease_->renewable && !lease_->lease_id.empty()) {
     // Renew at once: it proves the lease survived our absence (else "lease not found": re-fetch).
     grace_ = renew_grace(Ms(lease_->duration_s * 1000), rand());
@@ -47,10 +46,13 @@ Watcher::Watcher(Dependency dep, WatchContext& ctx, WatchSink& sink,
     first_due_ = std::max(now, lease_->issued_at + wait);
   }
   if (!lease_->token_accessor.empty()) {
-    // Is its token still ours? Asked at the first step, before the lease is trusted.
+    // Is its token still ours? Asked at the first step, before the lease is trusted (or shown
+    // to a render: a --once run would otherwise write credentials that die with that token).
     check_restored_ = true;
     restored_due_ = first_due_;
     first_due_ = now;
+  } else {
+    sink_.put(dep_.id, lease_->response);
   }
   spdlog::info("{}: reusing stored {} ({}s left)", dep_.id, mask_lease_id(lease_->lease_id),
                secs(lease_->expires_at - now));
@@ -193,7 +195,11 @@ TimePoint Watcher::vault_step(TimePoint now) {
     action_ = Action::Fetch;
     return vault_fetch(now);
   }
-  if (restored && now < restored_due_) return restored_due_;
+  if (restored) {
+    std::optional<LeaseRecord> rec = lease();
+    if (rec) sink_.put(dep_.id, rec->response);
+    if (now < restored_due_) return restored_due_;
+  }
   return action_ == Action::Renew ? vault_renew(now) : vault_fetch(now);
 }
 
@@ -241,7 +247,7 @@ TimePoint Watcher::vault_fetch(TimePoint now) {
   rec.renewable = renewable_lease(j);
   rec.expires_at = rec.duration_s > 0 ? now + std::chrono::seconds(rec.duration_s) : now + wait;
   if (!rec.lease_id.empty()) {
-    TokenIdentity parent = ctx_.vault->known_identity();
+    TokenIdentity parent = ctx_.vault->identity();  // at most one lookup-self per token
     rec.token_accessor = parent.accessor;
     rec.token_expires_at = parent.expires_at;
   }

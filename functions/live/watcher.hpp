@@ -113,9 +113,9 @@ class Watcher {
   TimePoint scheduled_{};  // what step() last returned
   std::atomic<bool> urgent_{false};
   std::atomic<bool> refresh_{false};
-  bool check_restored_ = false;   // a restored lease: compare its token before reusing it
-  TimePoint restored_due_{};      // when the restored lease needs work if its token is current
-  std::string last_denied_;       // a policy denial already logged (retries are quiet)
+  bool check_restored_ = false;  // a restored lease: compare its token before reusing it
+  TimePoint restored_due_{};     // when the restored lease needs work if its token is current
+  std::string last_denied_;      // a policy denial already logged (retries are quiet)
   // Consul
   std::uint64_t index_ = 0;
   bool have_data_ = false;
