@@ -294,3 +294,56 @@ TEST_CASE("vault lifecycle: a standby's 307 is followed to the active node", "[v
                                          active.url() + "/v1/secret/data/app") == 1);
   CHECK(t.stderr_text().find("pw-Active-3kT") == std::string::npos);
 }
+
+TEST_CASE("vault lifecycle: templet refresh and SIGUSR1 push a manual rotate-role",
+          "[vault_lifecycle]") {
+  EmulatorProcess vault("vault", R"({"database_mounts": {"database":
+      {"static_roles": {"svc": {"username": "svc_user", "rotation_period": 3600}}}}})");
+  if (vault.port == 0) return;
+  Daemon d;
+  d.start(vault, "{{ with secret \"database/static-creds/svc\" }}{{ .Data.password }}{{ end }}", "",
+          "root");
+  REQUIRE(eventually(
+      [&] { return fs::exists(d.dest()) && fs::exists(d.dir.path / "state" / "templet.pid"); },
+      10s));
+  auto password = [&] {
+    return call_json(vault, "GET", "/_emulator/state")["static_roles"]["database/svc"]["password"]
+        .get<std::string>();
+  };
+  auto rotate = [&] {
+    templet::HttpRequest req;
+    req.method = "POST";
+    req.url = vault.url() + "/v1/database/rotate-role/svc";
+    req.headers.emplace_back("X-Vault-Token", "root");
+    REQUIRE(templet::make_http_client()->send(req).status == 204);
+  };
+  auto refresh = [&](const std::string& target) {
+    std::vector<std::string> args{"refresh"};
+    if (!target.empty()) args.push_back(target);
+    args.insert(args.end(), {"--state-dir", (d.dir.path / "state").string()});
+    TempletProcess r(args, {}, d.dir.path);
+    CHECK(r.wait(10s) == 0);
+    return r.stdout_text();
+  };
+  rotate();
+  CHECK(refresh("database/static-creds/svc") == "asked templet (pid " + std::to_string(d.t->pid) +
+                                                    ") to refresh database/static-creds/svc\n");
+  CHECK(eventually([&] { return slurp(d.dest()) == password(); }, 3s));
+  rotate();
+  refresh(d.dest().string());  // by destination
+  CHECK(eventually([&] { return slurp(d.dest()) == password(); }, 3s));
+  rotate();
+  d.t->signal(SIGUSR1);  // everything
+  CHECK(eventually([&] { return slurp(d.dest()) == password(); }, 3s));
+  INFO(d.log());
+  CHECK(count_lines(d.log(), "refresh: fetching 1 dependency anew for database/static-creds/svc") ==
+        1);
+  d.stop();
+  CHECK_FALSE(fs::exists(d.dir.path / "state" / "templet.pid"));
+  TempletProcess none({"refresh", "--state-dir", (d.dir.path / "state").string()}, {}, d.dir.path);
+  CHECK(none.wait(10s) == 1);
+  CHECK(none.stderr_text() == "templet: refresh: no running templet daemon for state_dir " +
+                                  (d.dir.path / "state").string() + " (" +
+                                  (d.dir.path / "state" / "templet.pid").string() +
+                                  " is missing)\n");
+}
