@@ -8,6 +8,7 @@
 #include <regex>
 #include <thread>
 
+#include "tests/unit/local_postgres.hpp"
 #include "tests/unit/test_support.hpp"
 
 using namespace templet;
@@ -346,4 +347,52 @@ TEST_CASE("vault lifecycle: templet refresh and SIGUSR1 push a manual rotate-rol
                                   (d.dir.path / "state").string() + " (" +
                                   (d.dir.path / "state" / "templet.pid").string() +
                                   " is missing)\n");
+}
+
+TEST_CASE(
+    "vault lifecycle: with a real PostgreSQL, a token's death drops its users and templet's "
+    "file still logs in",
+    "[vault_lifecycle]") {
+  LocalPostgres pg;
+  if (pg.bin_dir.empty()) {
+    WARN("PostgreSQL server binaries not installed (Debian package postgresql); skipped");
+    return;
+  }
+  REQUIRE(pg.error == "");
+  nlohmann::json seed_json = {
+      {"database_mounts",
+       {{"database",
+         {{"roles",
+           {{"app", {{"default_ttl", 60}, {"max_ttl", 120}, {"postgres", pg.vault_conf()}}}}}}}}},
+      {"lease_reap_delay_s", 0},
+      {"policies", {{"app", {{"database/creds/app", {"read"}}}}}}};
+  std::string seed_text = seed_json.dump();
+  seed_text.pop_back();  // the AppRole below, 4 s tokens
+  EmulatorProcess vault("vault", seed_text + ", " + approle_seed(4, 4, R"(["app"])") + "}");
+  if (vault.port == 0) return;
+  Daemon d;
+  d.start(
+      vault,
+      "{{ with secret \"database/creds/app\" }}{{ .Data.username }} {{ .Data.password }}{{ end }}",
+      "");
+  REQUIRE(eventually([&] { return fs::exists(d.dest()); }, 10s));
+  std::string first = slurp(d.dest());
+  // The first token dies at 4 s and Vault drops its user; by then the file names the next one.
+  REQUIRE(eventually(
+      [&] { return call_json(vault, "GET", "/_emulator/state")["revoked_leases"].size() >= 1; },
+      10s));
+  std::string now = slurp(d.dest());
+  INFO(d.log());
+  CHECK(now != first);
+  auto login = [&](const std::string& line) {
+    auto space = line.find(' ');
+    return LocalPostgres::capture(
+               {pg.psql(), "-X", "-h", "127.0.0.1", "-p", std::to_string(pg.port), "-U",
+                line.substr(0, space), "-d", "postgres", "-c", "SELECT 1"},
+               {{"PGPASSWORD", line.substr(space + 1)}, {"PGCONNECT_TIMEOUT", "5"}})
+        .first;
+  };
+  CHECK(login(now) == 0);
+  CHECK(login(first) != 0);  // dropped with its token
+  d.stop();
 }
