@@ -152,7 +152,7 @@ TEST_CASE("vault lifecycle: revoke without sys/leases/revoke warns once and caus
   if (vault.port == 0) return;
   Daemon d;
   d.start(vault, kUserTemplate, "revoke_superseded: true");
-  REQUIRE(eventually([&] { return requests(vault, "^/v1/database/creds/app$", "GET").size() >= 4; },
+  REQUIRE(eventually([&] { return requests(vault, "^/v1/database/creds/app$", "GET").size() >= 3; },
                      10s));
   INFO(d.log());
   CHECK(count_lines(d.log(), R"(vault: the token may not revoke leases \(no update capability on )"
