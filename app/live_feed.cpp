@@ -1,5 +1,7 @@
 #include "app/live_feed.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 namespace templet {
@@ -62,7 +64,35 @@ AnswerVersions LiveFeed::versions(const std::vector<Dependency>& deps) const {
   return out;
 }
 
+void LiveFeed::refresh(const std::string& target) {
+  std::set<std::string> ids;
+  if (!target.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& h : last_holdings_) {
+      if (h.destination == target) ids.insert(h.uses.begin(), h.uses.end());
+      for (const auto& id : h.uses) {
+        // "vault.read(database/creds/app)" is named by itself or by its path.
+        auto open = id.find('(');
+        if (id == target || (open != std::string::npos &&
+                             id.compare(open + 1, std::string::npos, target + ")") == 0))
+          ids.insert(id);
+      }
+    }
+    if (ids.empty()) {
+      spdlog::warn("refresh: no dependency or destination is named {}", target);
+      return;
+    }
+  }
+  int n = source_->refresh(ids);
+  spdlog::info("refresh: fetching {} dependenc{} anew{}", n, n == 1 ? "y" : "ies",
+               target.empty() ? "" : " for " + target);
+}
+
 void LiveFeed::holdings(const std::vector<Holding>& holdings) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_holdings_ = holdings;
+  }
   std::map<std::string, std::set<std::string>> held;  // identity -> leases files hold
   std::set<std::string> unknown;  // identities used by a template whose file is not ours yet
   for (const auto& h : holdings) {

@@ -22,6 +22,7 @@ class LiveFeed : public DataFeed {
   std::set<std::string> wait_for_change(std::chrono::steady_clock::time_point deadline) override;
   AnswerVersions versions(const std::vector<Dependency>& deps) const override;
   void holdings(const std::vector<Holding>& holdings) override;
+  void refresh(const std::string& target) override;
   void stop() override;
 
  private:
@@ -30,6 +31,7 @@ class LiveFeed : public DataFeed {
   std::uint64_t seen_ = 0;
   std::mutex mu_;
   std::set<std::string> changed_;
+  std::vector<Holding> last_holdings_;  // guarded by mu_
 };
 
 }  // namespace templet

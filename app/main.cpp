@@ -7,6 +7,7 @@
 #include "app/cli_suggest.hpp"
 #include "app/preview.hpp"
 #include "app/redash_import_command.hpp"
+#include "app/refresh_request.hpp"
 #include "app/run_command.hpp"
 
 int main(int argc, char** argv) {
@@ -130,6 +131,19 @@ int main(int argc, char** argv) {
                  "Offline data (values file) instead of Vault and Consul; hooks are not planned")
       ->type_name("FILE");
 
+  templet::RefreshOptions refresh;
+  auto* rf = app.add_subcommand(
+      "refresh", "Make the running daemon fetch its data anew now (e.g. after a rotate-role)");
+  rf->add_option("TARGET", refresh.target,
+                 "A dependency (database/static-creds/svc, vault.read(...)) or a destination "
+                 "(default: everything)");
+  rf->add_option("-c,--config", refresh.config_paths,
+                 "The daemon's config file or directory, for its state_dir (repeatable)")
+      ->type_name("FILE");
+  rf->add_option("--state-dir", refresh.state_dir,
+                 "The daemon's state_dir (default: from the config, else /var/lib/templet)")
+      ->type_name("DIR");
+
   auto* ver = app.add_subcommand("version", "Print the version");
 
   templet::ApplyInfluxOptions influx;
@@ -164,6 +178,7 @@ int main(int argc, char** argv) {
     return templet::run_validate(validate_paths, validate_configs);
   }
   if (rn->parsed()) return templet::run_run_command(run);
+  if (rf->parsed()) return templet::run_refresh_command(refresh);
   if (pl->parsed()) {
     if (plan.timeout.empty()) plan.timeout = "2m";
     return templet::run_run_command(plan);

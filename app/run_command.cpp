@@ -8,11 +8,14 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <functional>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "app/live_feed.hpp"
 #include "app/process_exit.hpp"
+#include "app/refresh_request.hpp"
 #include "app/runner.hpp"
 #include "app/sd_notify.hpp"
 #include "functions/values_file.hpp"
@@ -76,6 +79,9 @@ void raise_open_file_limit() {
 
 std::atomic<int> g_stop{0};  // the signal that asked to stop
 std::atomic<bool> g_reload{false};
+// SIGUSR1 (`templet refresh`): set once the feed exists; called on the signal thread.
+std::mutex g_refresh_mu;
+std::function<void()> g_refresh;
 
 // Signals are taken synchronously on one thread (sigwait), so the loop sees plain flags and a
 // write in progress always finishes.
@@ -85,6 +91,7 @@ void start_signal_thread() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread([set] {
     while (true) {
@@ -92,6 +99,9 @@ void start_signal_thread() {
       if (sigwait(&set, &sig) != 0) continue;
       if (sig == SIGHUP) {
         g_reload = true;
+      } else if (sig == SIGUSR1) {
+        std::lock_guard<std::mutex> lock(g_refresh_mu);
+        if (g_refresh) g_refresh();
       } else {
         g_stop = sig;
         sd_notify_send("STOPPING=1");
@@ -157,7 +167,24 @@ int run_run_command(const RunCommandOptions& o) {
       return 2;
     }
   }
+  const bool daemon = !o.once && !o.dry_run && o.values_path.empty();
+  if (daemon) {
+    try {
+      write_pid_file(*config.state_dir);
+    } catch (const std::exception& e) {
+      spdlog::warn("templet refresh will not find this daemon: {}", e.what());
+    }
+    std::lock_guard<std::mutex> lock(g_refresh_mu);
+    DataFeed* f = feed.get();
+    std::string state_dir = *config.state_dir;
+    g_refresh = [f, state_dir] { f->refresh(take_refresh_request(state_dir)); };
+  }
   int status = run_templates(config, *feed, ro);
+  {
+    std::lock_guard<std::mutex> lock(g_refresh_mu);
+    g_refresh = nullptr;
+  }
+  if (daemon) remove_pid_file(*config.state_dir);
   feed->stop();
   feed.reset();
   // A watcher thread let go inside a request may wake up while static destructors run.

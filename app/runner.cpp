@@ -293,7 +293,7 @@ class Loop {
         s.written_now.reset();
       }
       s.command_failed = false;
-      holdings.push_back(Holding{s.deps, s.on_disk});
+      holdings.push_back(Holding{s.deps, s.on_disk, s.cfg.destination.value_or("")});
     }
     feed_.holdings(holdings);
   }

@@ -35,6 +35,7 @@ struct Holding {
   // The answer versions its file was written from; nullopt while this process has not written
   // it (a file left by an earlier run, or none: what it holds is unknown).
   std::optional<AnswerVersions> on_disk;
+  std::string destination;  // its destination path (for `templet refresh DESTINATION`)
 };
 
 // What the run loop needs from its data: answers, plus watching and change notification.
@@ -50,6 +51,9 @@ class DataFeed : public DataSource {
   // After a pass that rendered: what every template's file holds, its commands having run. Lets
   // the feed revoke a superseded lease once no file holds it any more.
   virtual void holdings(const std::vector<Holding>&) {}
+  // `templet refresh`: fetch anew now what `target` names (a dependency identity, a Vault path,
+  // or a destination whose template uses it); everything when empty. Any thread.
+  virtual void refresh(const std::string& /*target*/) {}
   virtual void stop() {}
 };
 

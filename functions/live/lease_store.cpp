@@ -2,7 +2,8 @@
 //
 // Files are named by a hash of the identity (identities hold slashes and arbitrary text) and
 // hold JSON: {identity, lease_id, issued_at_ms, expires_at_ms, duration_s, renewable, status,
-// body}. The body is the secret itself, hence 0600 in a 0700 directory.
+// body, token_accessor, token_expires_at_ms} (the last two absent in records of older versions).
+// The body is the secret itself, hence 0600 in a 0700 directory.
 #include "functions/live/lease_store.hpp"
 #include "functions/digest.hpp"
 
@@ -54,6 +55,8 @@ void LeaseStore::save(const LeaseRecord& r) {
                       {"expires_at_ms", to_ms(r.expires_at)},
                       {"duration_s", r.duration_s},
                       {"renewable", r.renewable},
+                      {"token_accessor", r.token_accessor},
+                      {"token_expires_at_ms", to_ms(r.token_expires_at)},
                       {"status", r.response.status},
                       {"body", r.response.body}};
   write_private_file(file_for(r.identity), j.dump());
@@ -94,6 +97,8 @@ std::map<std::string, LeaseRecord> LeaseStore::load(TimePoint now) {
       r.renewable = j.at("renewable").get<bool>();
       r.response.status = j.at("status").get<int>();
       r.response.body = j.at("body").get<std::string>();
+      r.token_accessor = j.value("token_accessor", "");
+      r.token_expires_at = from_ms(j.value("token_expires_at_ms", 0LL));
     } catch (const std::exception&) {
       spdlog::warn("lease store: dropping unreadable {}", path);
       ::unlink(path.c_str());

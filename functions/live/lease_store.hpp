@@ -20,6 +20,10 @@ struct LeaseRecord {
   TimePoint expires_at{};    // issue + duration, moved by each renewal
   long long duration_s = 0;  // the duration last granted
   bool renewable = false;
+  // The token that created the lease (Vault revokes the lease when that token dies): its
+  // accessor ("" when unknown) and expiry (epoch when unknown or none).
+  std::string token_accessor;
+  TimePoint token_expires_at{};
   Response response;  // the answer templates see
 };
 

@@ -88,14 +88,14 @@ Ms nonrenewable_wait(const nlohmann::json& secret, TimePoint now, const LeaseTim
   if (no_lease && data.contains("secret_id")) {
     if (auto ttl = number(data, "secret_id_ttl"); ttl && *ttl > 0) base = seconds(*ttl + 1);
   }
-  if (no_lease && data.contains("rotation_period")) {
+  if (no_lease && (data.contains("rotation_period") || data.contains("rotation_schedule"))) {
+    // A database static role (path_creds_create.go): `ttl` is the time to the next rotation,
+    // truncated to seconds, so re-read just after it (never before). At 0 Vault has not rotated
+    // yet (its queue ticks every 5 s, rotation.go): look again each second.
     double ttl = number(data, "ttl").value_or(0);
-    if (ttl > 0) {
-      base = seconds(ttl + 1);
-      rotating = true;
-    } else {
-      throw FetchError("vault rotating secret returned ttl=0, will retry");
-    }
+    if (ttl <= 0) return Ms(1000);
+    base = seconds(ttl + 1 + 0.5 * u);
+    rotating = true;
   }
   if (base.count() <= 0) base = timing.default_lease;
   if (rotating) return base;

@@ -25,8 +25,8 @@ bool renewal_exhausted(Ms remaining, Ms grace);
 
 // The wait before re-reading a non-renewable secret, from its parsed response body:
 // lease_duration (or auth.lease_duration), a PKI cert's `expiration`, an AppRole secret-id's
-// `secret_id_ttl`, a rotating static role's `ttl`; default_lease when none is positive.
-// Throws FetchError for a rotating secret with ttl 0 (Vault has not rotated yet: retry).
+// `secret_id_ttl`, a database static role's `ttl` (+1-1.5 s; 1 s while it is 0: the rotation
+// is due but not done); default_lease when none is positive.
 Ms nonrenewable_wait(const nlohmann::json& secret, TimePoint now, const LeaseTiming& timing,
                      double u);
 

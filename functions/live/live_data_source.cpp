@@ -160,7 +160,7 @@ struct LiveDataSource::Core : WatchSink {
       Clock& clock = *self->ctx.clock;
       TimePoint next = slot->due;
       while (!slot->wake.stopped()) {
-        if (clock.now() >= next) {
+        if (clock.now() >= next || (slot->watcher && slot->watcher->urgent())) {
           if (!slot->enter_request()) break;
           try {
             next = slot->step();
@@ -204,6 +204,27 @@ LiveDataSource::LiveDataSource(WatchContext ctx, bool threads) : core_(std::make
   core_->ctx = std::move(ctx);
   core_->threads = threads;
   if (core_->ctx.leases) core_->restored = core_->ctx.leases->load(core_->ctx.clock->now());
+  if (core_->ctx.vault) {
+    // A new token: every Vault watcher checks whether its lease's parent token is still current.
+    std::weak_ptr<Core> weak = core_;
+    core_->ctx.vault->set_on_token_change([weak] {
+      auto core = weak.lock();
+      if (!core) return;
+      std::vector<std::shared_ptr<Slot>> vault;
+      {
+        std::lock_guard<std::mutex> lock(core->mu);
+        for (const auto& [id, slot] : core->slots) {
+          if (!slot->watcher) continue;
+          auto type = slot->watcher->dependency().type;
+          if (type == DepType::VaultRead || type == DepType::VaultWrite) vault.push_back(slot);
+        }
+      }
+      for (const auto& slot : vault) {
+        slot->watcher->token_changed();
+        slot->wake.nudge();
+      }
+    });
+  }
 }
 
 LiveDataSource::~LiveDataSource() {
@@ -361,6 +382,20 @@ void LiveDataSource::release_superseded(const std::map<std::string, std::set<std
   }
 }
 
+int LiveDataSource::refresh(const std::set<std::string>& identities) {
+  std::vector<std::shared_ptr<Slot>> asked;
+  {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    for (const auto& [id, slot] : core_->slots)
+      if (slot->watcher && (identities.empty() || identities.count(id))) asked.push_back(slot);
+  }
+  for (const auto& slot : asked) {
+    slot->watcher->request_refresh();
+    slot->wake.nudge();
+  }
+  return static_cast<int>(asked.size());
+}
+
 std::map<std::string, std::string> LiveDataSource::failures() const {
   std::lock_guard<std::mutex> lock(core_->mu);
   std::map<std::string, std::string> out;
@@ -403,7 +438,8 @@ std::optional<TimePoint> LiveDataSource::run_due() {
   }
   std::optional<TimePoint> earliest;
   for (const auto& s : all) {
-    if (core_->ctx.clock->now() >= s->due) s->due = s->step();
+    if (core_->ctx.clock->now() >= s->due || (s->watcher && s->watcher->urgent()))
+      s->due = s->step();
     if (s->watcher) s->watcher->revoke_pending();
     if (!earliest || s->due < *earliest) earliest = s->due;
   }

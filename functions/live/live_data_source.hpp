@@ -69,6 +69,9 @@ class LiveDataSource : public DataSource {
   // are not known yet: nothing of theirs is revoked.
   void release_superseded(const std::map<std::string, std::set<std::string>>& held,
                           const std::set<std::string>& unknown);
+  // `templet refresh` / SIGUSR1: the watchers of `identities` (all when empty) fetch anew now.
+  // Returns how many were asked.
+  int refresh(const std::set<std::string>& identities);
   // Last failure per identity still without a fresh answer (for "waiting for ..." logs).
   std::map<std::string, std::string> failures() const;
   // Identities whose fetching gave up, with the message.

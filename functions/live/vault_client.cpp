@@ -97,7 +97,7 @@ VaultClient::VaultClient(VaultSettings settings, std::shared_ptr<HttpPool> http,
   token_ = settings_.token;
 }
 
-void VaultClient::refresh_token_file_locked() {
+bool VaultClient::refresh_token_file_locked() {
   struct stat st {};
   FileStamp stamp;
   if (::stat(settings_.token_file.c_str(), &st) == 0) {
@@ -106,7 +106,7 @@ void VaultClient::refresh_token_file_locked() {
   }
   if (stamp.mtime_ns == token_file_stamp_.mtime_ns && stamp.size == token_file_stamp_.size &&
       !token_file_stamp_.content_hash.empty())
-    return;
+    return false;
   std::string content = stamp.mtime_ns < 0 ? "" : read_trimmed(settings_.token_file);
   // A JSON wrap-info file carries the token in "token".
   if (!content.empty() && content[0] == '{') {
@@ -115,7 +115,10 @@ void VaultClient::refresh_token_file_locked() {
       content = j["token"].get<std::string>();
   }
   stamp.content_hash = short_hash(content) + (content.empty() ? "-empty" : "");
+  bool changed = false;
   if (stamp.content_hash != token_file_stamp_.content_hash) {
+    // A new token is a new parent for leases (Agent re-auth, its restart_period).
+    changed = !token_file_stamp_.content_hash.empty() && !content.empty() && content != token_;
     if (content.empty())
       spdlog::warn("vault: token file {} is missing or empty; will look again",
                    settings_.token_file);
@@ -128,12 +131,20 @@ void VaultClient::refresh_token_file_locked() {
   // An empty or missing file is looked at again on every request (consul-template #1997).
   if (content.empty()) stamp.content_hash.clear();
   token_file_stamp_ = stamp;
+  return changed;
 }
 
 std::string VaultClient::token() {
+  bool changed = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!settings_.token_file.empty()) refresh_token_file_locked();
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!settings_.token_file.empty()) changed = refresh_token_file_locked();
+    if (changed) {
+      std::string t = token_;
+      lock.unlock();
+      token_changed();
+      return t;
+    }
     bool expired = token_from_login_ && token_expiry_.time_since_epoch().count() != 0 &&
                    clock_.now() >= token_expiry_;
     if (!settings_.approle() || (!token_.empty() && !expired)) return token_;
@@ -165,14 +176,18 @@ void VaultClient::login_locked() {
     throw VaultError("vault: " + a.described + ": no auth.client_token in the answer", a.status, "",
                      false);
   const auto& auth = j["auth"];
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   token_ = auth["client_token"].get<std::string>();
   token_from_login_ = true;
+  relogin_due_ = false;
   token_ttl_ = auth.value("lease_duration", 0LL);
   token_renewable_ = auth.value("renewable", false);
   token_expiry_ = token_ttl_ > 0 ? clock_.now() + std::chrono::seconds(token_ttl_) : TimePoint{};
+  learn_identity_locked(auth, false);
   spdlog::info("vault: AppRole login succeeded: {} (ttl {}s, renewable {})", mask_token(token_),
                token_ttl_, token_renewable_);
+  lock.unlock();
+  token_changed();
 }
 
 void VaultClient::invalidate(const std::string& used) {
@@ -203,20 +218,21 @@ VaultClient::Answer VaultClient::send(const std::string& method, const std::stri
       req.headers.emplace_back("X-Vault-Namespace", settings_.namespace_);
     if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
     std::string described = describe_request_at(method, req.url);
-    HttpResponse resp;
-    try {
-      resp = http_->send(req);
-    } catch (const HttpTransportError& e) {
-      throw VaultError("vault: " + described + ": " + e.reason, 0, e.reason, true);
-    }
-    // A 403 on a token we minted: it expired or was revoked. Log in again once and retry.
-    if (resp.status == 403 && with_token && attempt == 0 && settings_.approle()) {
+    HttpResponse resp = exchange(req, described);
+    if (resp.status == 403 && with_token && !used.empty() && path != "auth/token/lookup-self") {
+      // 403 is also what a policy denial looks like: only a token lookup-self rejects is bad.
+      if (token_still_valid(used)) {
+        Answer a{resp.status, std::move(resp.body), described, retry_after(resp)};
+        a.policy_denied = true;
+        return a;
+      }
+      // A token we minted expired or was revoked: log in again once and retry.
       bool ours;
       {
         std::lock_guard<std::mutex> lock(mu_);
         ours = token_from_login_ || token_.empty();
       }
-      if (ours) {
+      if (attempt == 0 && settings_.approle() && ours) {
         std::string msg = error_text(resp.body);
         spdlog::warn("vault: {}: status 403{} with {}; logging in again", described,
                      msg.empty() ? "" : ": " + msg, mask_token(used));
@@ -231,16 +247,16 @@ VaultClient::Answer VaultClient::send(const std::string& method, const std::stri
 void VaultClient::fail(const Answer& a) const {
   std::string msg = error_text(a.body);
   VaultError err("vault: " + a.described + ": status " + std::to_string(a.status) +
-                     (msg.empty() ? "" : ": " + msg),
+                     (msg.empty() ? "" : ": " + msg) + (a.policy_denied ? " (token ok)" : ""),
                  a.status, msg, false);
   err.retry_after = a.retry_after;
+  err.policy_denied = a.policy_denied;
   throw err;
 }
 
 VaultClient::Mount VaultClient::mount_for(const std::string& raw, bool use_cache) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (no_mounts_endpoint_) return {};
     if (use_cache) {
       const std::string* best = nullptr;
       for (const auto& [m, v2] : mounts_) {
@@ -273,8 +289,10 @@ VaultClient::Mount VaultClient::mount_for(const std::string& raw, bool use_cache
     }
   }
   if (a.status == 404) {
+    // consul-template (dependency/vault_common.go isKVv2): a 404 makes this query KV v1, not
+    // the whole process; other mounts keep their own answers.
     std::lock_guard<std::mutex> lock(mu_);
-    no_mounts_endpoint_ = true;  // an old Vault without the endpoint: everything is KV v1
+    unknown_paths_.insert(raw);
     return {};
   }
   if (a.status >= 500 || a.status == 429 || a.status == 412) fail(a);  // retry later
@@ -293,6 +311,7 @@ Response VaultClient::read(const Dependency& d) {
   Answer a = send("GET", path, d.query, "");
   if (a.status == 200 || a.status == 204 || a.status == 404)
     return Response{static_cast<int>(a.status), std::move(a.body)};
+  if (a.policy_denied) report_denied(d.target);
   fail(a);
 }
 
@@ -306,6 +325,7 @@ Response VaultClient::write(const Dependency& d) {
   Answer a = send("PUT", path, {}, body.dump());
   if (a.status == 200 || a.status == 204 || a.status == 404)
     return Response{static_cast<int>(a.status), std::move(a.body)};
+  if (a.policy_denied) report_denied(d.target);
   fail(a);
 }
 
@@ -315,6 +335,7 @@ Response VaultClient::list(const Dependency& d) {
   Answer a = send("LIST", path, {}, "");
   if (a.status == 200 || a.status == 404)
     return Response{static_cast<int>(a.status), std::move(a.body)};
+  if (a.policy_denied) report_denied(d.target);
   fail(a);
 }
 
@@ -338,19 +359,49 @@ RenewResult VaultClient::renew_lease(const std::string& lease_id, long long incr
   return r;
 }
 
-void VaultClient::revoke_lease(const std::string& lease_id) {
+bool VaultClient::revoke_lease(const std::string& lease_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (revoke_disabled_) return false;
+  }
   nlohmann::json body = {{"lease_id", lease_id}};
   Answer a = send("PUT", "sys/leases/revoke", {}, body.dump());
-  if (a.status != 200 && a.status != 204) fail(a);
+  if (a.status == 200 || a.status == 204) return true;
+  if (a.policy_denied) {
+    // The default policy (and most app policies) has no sys/leases/revoke: asking again on
+    // every rotation only fills the log. The old leases die with their TTL or their token.
+    bool first;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      first = !revoke_disabled_;
+      revoke_disabled_ = true;
+    }
+    if (first)
+      spdlog::warn(
+          "vault: the token may not revoke leases (no update capability on sys/leases/revoke); "
+          "revoke_superseded is off for this run");
+    return false;
+  }
+  fail(a);
 }
 
 bool VaultClient::token_needs_upkeep() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return settings_.approle() || (settings_.renew_token && !token_.empty());
+  return settings_.approle() || !settings_.token_file.empty() ||
+         (settings_.renew_token && !token_.empty());
 }
 
 std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   const double u = random ? random() : 0.0;
+  // A fresh login is looked at again at half its TTL at the latest: if renew-self says the max
+  // TTL caps it, the next token is fetched while half of this one is left for its leases to be
+  // fetched again, rendered and applied (the lead scales with the TTL).
+  auto after_login = [&]() -> std::optional<TimePoint> {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (token_ttl_ <= 0) return std::nullopt;
+    Ms ttl(token_ttl_ * 1000);
+    return clock_.now() + std::min(renew_sleep(ttl, renew_grace(ttl, u)), ttl / 2);
+  };
   if (settings_.approle()) {
     bool need_login;
     std::string seen;  // the token judged; another one by the time we may log in is fresh
@@ -364,7 +415,7 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
                     .count();
       Ms grace = renew_grace(Ms(token_ttl_ * 1000), u);
       need_login =
-          token_.empty() || !token_from_login_ ||
+          token_.empty() || !token_from_login_ || relogin_due_ ||
           (token_ttl_ > 0 && (!token_renewable_ || renewal_exhausted(Ms(left * 1000), grace)));
       if (!need_login && token_ttl_ == 0) return std::nullopt;  // a login without expiry
     }
@@ -377,14 +428,20 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
       }
       // A watcher that found no token logged in meanwhile (at start both race): one login.
       if (!fresh) login_locked();
-      std::lock_guard<std::mutex> lock(mu_);
-      if (token_ttl_ <= 0) return std::nullopt;
-      Ms ttl(token_ttl_ * 1000);
-      return clock_.now() + renew_sleep(ttl, renew_grace(ttl, u));
+      return after_login();
     }
+  } else if (!settings_.token_file.empty()) {
+    // An agent-managed token file: not renewed (consul-template #1189), but watched, so that a
+    // new token re-parents the leases before the old one dies (token() re-reads the file).
+    (void)token();
+    identity();
+    return clock_.now() + kTokenFilePoll;
   } else {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!settings_.renew_token || token_.empty()) return std::nullopt;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!settings_.renew_token || token_.empty()) return std::nullopt;
+    }
+    identity();  // its accessor and end, once per token, for the leases it creates
   }
   // renew-self, asking for the TTL we were last granted (Vault's default when unknown).
   long long asked;
@@ -399,12 +456,11 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
     std::string msg = error_text(a.body);
     if (settings_.approle()) {
       spdlog::warn("vault: token renewal refused ({}); logging in again", msg);
-      std::lock_guard<std::mutex> login(login_mu_);
-      login_locked();
-      std::lock_guard<std::mutex> lock(mu_);
-      if (token_ttl_ <= 0) return std::nullopt;
-      Ms ttl(token_ttl_ * 1000);
-      return clock_.now() + renew_sleep(ttl, renew_grace(ttl, u));
+      {
+        std::lock_guard<std::mutex> login(login_mu_);
+        login_locked();
+      }
+      return after_login();
     }
     spdlog::info("vault: the token is not renewed ({}: status {}{})", a.described, a.status,
                  msg.empty() ? "" : ": " + msg);
@@ -413,27 +469,184 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   nlohmann::json j = nlohmann::json::parse(a.body, nullptr, false);
   long long ttl = 0;
   bool renewable = false;
+  bool capped = false;  // vault/token_store.go: past the max TTL, a shorter TTL and a warning
   if (j.is_object() && j.contains("auth") && j["auth"].is_object()) {
     ttl = j["auth"].value("lease_duration", 0LL);
     renewable = j["auth"].value("renewable", false);
   }
+  if (j.is_object() && j.contains("warnings") && j["warnings"].is_array())
+    for (const auto& w : j["warnings"])
+      if (w.is_string() && w.get<std::string>().find("capped") != std::string::npos) capped = true;
+  capped = capped || (asked > 0 && ttl < asked);
   std::lock_guard<std::mutex> lock(mu_);
   token_ttl_ = asked > 0 ? std::max(asked, ttl) : ttl;  // remember what to ask for next time
   token_renewable_ = renewable;
   token_expiry_ = ttl > 0 ? clock_.now() + std::chrono::seconds(ttl) : TimePoint{};
+  if (identity_token_hash_ == short_hash(token_)) {
+    identity_.expires_at = token_expiry_;
+    identity_.ttl_s = ttl;
+  }
   spdlog::info("vault: renewed {}: {}s left", mask_token(token_), ttl);
   if (ttl <= 0) return std::nullopt;
   Ms left(ttl * 1000);
   Ms grace = renew_grace(Ms(token_ttl_ * 1000), u);
+  if (settings_.approle() && (capped || !renewable || renewal_exhausted(left, grace))) {
+    // Log in again now: the leases of this token die with it and must be fetched again with
+    // the next one before then, which takes a render and the apply hooks.
+    spdlog::info("vault: {} ends in {}s (max TTL); logging in again now", mask_token(token_), ttl);
+    relogin_due_ = true;
+    return clock_.now();
+  }
   if (!renewable || renewal_exhausted(left, grace)) {
-    if (!settings_.approle()) {
-      spdlog::warn("vault: {} reaches its max TTL in {}s and cannot be renewed further",
-                   mask_token(token_), ttl);
-      return std::nullopt;
-    }
-    return clock_.now() + left / 2;  // log in again well before it dies
+    spdlog::warn("vault: {} reaches its max TTL in {}s and cannot be renewed further",
+                 mask_token(token_), ttl);
+    return std::nullopt;
   }
   return clock_.now() + renew_sleep(left, grace);
+}
+
+// ---- redirects, token identity, policy denials ----
+
+HttpResponse VaultClient::exchange(HttpRequest req, std::string& described) {
+  for (int hop = 0;; ++hop) {
+    HttpResponse resp;
+    try {
+      resp = http_->send(req);
+    } catch (const HttpTransportError& e) {
+      throw VaultError("vault: " + described + ": " + e.reason, 0, e.reason, true);
+    }
+    bool redirect =
+        resp.status == 307 || resp.status == 308 || resp.status == 301 || resp.status == 302;
+    const std::string* loc = redirect ? resp.header("location") : nullptr;
+    if (!loc || loc->empty()) return resp;
+    std::string target = *loc;
+    if (target[0] == '/') {  // relative: same scheme and host
+      auto host_end = req.url.find('/', req.url.find("://") + 3);
+      target = req.url.substr(0, host_end) + target;
+    }
+    if (hop >= kMaxRedirects)
+      throw VaultError("vault: " + described + ": more than " + std::to_string(kMaxRedirects) +
+                           " redirects (last to " + describe_request_at(req.method, target) + ")",
+                       resp.status, "", false);
+    if (req.url.rfind("https://", 0) == 0 && target.rfind("https://", 0) != 0)
+      throw VaultError("vault: " + described + ": redirect would cause protocol downgrade to " +
+                           describe_request_at(req.method, target),
+                       resp.status, "", false);
+    std::string next = describe_request_at(req.method, target);
+    spdlog::info("vault: {}: status {}: following to {}", described, resp.status, next);
+    req.url = target;
+    described = next;
+  }
+}
+
+bool VaultClient::token_still_valid(const std::string& used) {
+  HttpRequest req;
+  req.method = "GET";  // the default policy grants lookup-self `read` only
+  req.url = settings_.address + "/v1/auth/token/lookup-self";
+  req.timeout = settings_.timeout;
+  req.headers.emplace_back("X-Vault-Request", "true");
+  req.headers.emplace_back("X-Vault-Token", used);
+  if (!settings_.namespace_.empty())
+    req.headers.emplace_back("X-Vault-Namespace", settings_.namespace_);
+  std::string described = describe_request_at("GET", req.url);
+  try {
+    HttpResponse resp = exchange(req, described);
+    if (resp.status != 200) return false;
+    nlohmann::json j = nlohmann::json::parse(resp.body, nullptr, false);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (used == token_ && j.is_object() && j.contains("data") && j["data"].is_object())
+      learn_identity_locked(j["data"], true);
+    return true;
+  } catch (const VaultError&) {
+    return false;  // no answer: the 403 stands as it came
+  }
+}
+
+void VaultClient::report_denied(const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!denied_paths_.insert(path).second) return;
+  }
+  spdlog::warn("vault: permission denied by policy for {} (token ok)", path);
+}
+
+void VaultClient::learn_identity_locked(const nlohmann::json& j, bool from_lookup) {
+  TokenIdentity id;
+  id.accessor = j.value("accessor", "");
+  long long ttl = from_lookup ? j.value("ttl", 0LL) : j.value("lease_duration", 0LL);
+  id.ttl_s = from_lookup ? j.value("creation_ttl", ttl) : ttl;
+  if (ttl > 0) id.expires_at = clock_.now() + std::chrono::seconds(ttl);
+  identity_ = id;
+  identity_token_hash_ = short_hash(token_);
+  lookup_denied_ = false;
+}
+
+TokenIdentity VaultClient::known_identity() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (identity_token_hash_ != short_hash(token_)) return {};
+  return identity_;
+}
+
+TokenIdentity VaultClient::identity() {
+  std::string t;
+  try {
+    t = token();
+  } catch (const FetchError&) {
+    return known_identity();
+  }
+  if (t.empty()) return {};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (identity_token_hash_ == short_hash(t) && (identity_.known() || lookup_denied_))
+      return identity_;
+  }
+  Answer a;
+  try {
+    a = send("GET", "auth/token/lookup-self", {}, "");
+  } catch (const VaultError&) {
+    return known_identity();  // no answer: ask again next time
+  }
+  TokenIdentity out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (token_ != t) return {};
+    nlohmann::json j = nlohmann::json::parse(a.body, nullptr, false);
+    if (a.status != 200 || !j.is_object() || !j.contains("data") || !j["data"].is_object()) {
+      identity_ = TokenIdentity{};
+      identity_token_hash_ = short_hash(t);
+      lookup_denied_ = true;  // once per token
+      return identity_;
+    }
+    learn_identity_locked(j["data"], true);
+    out = identity_;
+  }
+  token_changed();  // now that it is known, the leases of other tokens can be told apart
+  return out;
+}
+
+void VaultClient::set_on_token_change(std::function<void()> callback) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_token_change_ = std::move(callback);
+}
+
+void VaultClient::token_changed() {
+  std::function<void()> cb;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cb = on_token_change_;
+  }
+  if (cb) cb();
+}
+
+std::optional<long long> VaultClient::lease_ttl(const std::string& lease_id) {
+  nlohmann::json body = {{"lease_id", lease_id}};
+  Answer a = send("PUT", "sys/leases/lookup", {}, body.dump());
+  if (a.status != 200) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(a.body, nullptr, false);
+  if (!j.is_object() || !j.contains("data") || !j["data"].is_object()) return std::nullopt;
+  const auto& ttl = j["data"]["ttl"];
+  if (!ttl.is_number()) return std::nullopt;
+  return ttl.get<long long>();
 }
 
 }  // namespace templet::live

@@ -3,8 +3,13 @@
 //
 // Answers are the real response bodies (DataSource's Response). Errors (VaultError) name the
 // method, path, status and Vault's `errors` text; never the token or a body.
+//
+// The token's identity (accessor, expiry) is tracked so that leases can be tied to the token
+// that created them: Vault revokes a token's leases when the token dies. A 403 is a bad token
+// only when lookup-self says so; otherwise it is the policy, and no login happens.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,6 +17,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "functions/data_source.hpp"
 #include "functions/dependency.hpp"
@@ -40,6 +47,7 @@ struct VaultError : FetchError {
   long status;          // 0 when no HTTP answer came back
   std::string message;  // Vault's errors, joined
   bool transport;
+  bool policy_denied = false;  // 403 with a token lookup-self accepts: the policy, not the token
   // 5xx, 429, 412 or no answer: worth retrying the same request.
   bool retryable() const { return transport || status >= 500 || status == 429 || status == 412; }
 };
@@ -49,6 +57,15 @@ struct RenewResult {
   bool renewable = false;
   bool capped = false;  // shorter than asked, or a "capped" warning: the max TTL is near
   std::vector<std::string> warnings;
+};
+
+// The token a request was sent with, as far as templet knows it. Empty accessor: unknown.
+struct TokenIdentity {
+  std::string accessor;
+  TimePoint expires_at{};  // epoch: no known end
+  long long ttl_s = 0;     // the TTL last granted (login, renew-self or lookup-self)
+  bool known() const { return !accessor.empty(); }
+  bool expires() const { return expires_at.time_since_epoch().count() != 0; }
 };
 
 class VaultClient {
@@ -63,13 +80,27 @@ class VaultClient {
 
   // PUT sys/leases/renew asking for `increment_seconds`.
   RenewResult renew_lease(const std::string& lease_id, long long increment_seconds);
-  // PUT sys/leases/revoke.
-  void revoke_lease(const std::string& lease_id);
+  // PUT sys/leases/revoke. After a policy denial, revoking is off for the run (one warning naming
+  // sys/leases/revoke): returns false without a request then.
+  bool revoke_lease(const std::string& lease_id);
+  // PUT sys/leases/lookup (the id in the body, as the default policy allows): seconds left, or
+  // nullopt when Vault will not say.
+  std::optional<long long> lease_ttl(const std::string& lease_id);
+
+  // The current token's identity; looks the token up (GET lookup-self) once per token when its
+  // accessor is not known yet. Never throws: an unknown identity is returned instead.
+  TokenIdentity identity();
+  // Without any request: what is known now.
+  TokenIdentity known_identity() const;
+  // Called (on the thread that noticed, without locks held) when the token in use changes: a
+  // login, a new token file.
+  void set_on_token_change(std::function<void()> callback);
 
   // One round of token upkeep: AppRole login when there is no usable token, renew-self when the
   // token is renewable. Returns when to call again, or nullopt when there is nothing to maintain.
   std::optional<TimePoint> maintain_token(const Random& random);
-  // Whether maintain_token has any work (AppRole, or a static token with renew_token).
+  // Whether maintain_token has any work (AppRole, a static token with renew_token, or a token
+  // file to watch for a new token).
   bool token_needs_upkeep() const;
 
   struct Mount {
@@ -87,14 +118,26 @@ class VaultClient {
     std::string body;
     std::string described;  // "GET http://127.0.0.1:8200/v1/x"
     std::optional<std::chrono::milliseconds> retry_after;
+    bool policy_denied = false;
   };
+  // One request, following a standby's 307/308 (or 301/302) to another Vault address with the
+  // same method, body and token, at most kMaxRedirects hops and never from https to http (as
+  // Vault's api client, api/client.go). Throws VaultError on transport failures.
+  HttpResponse exchange(HttpRequest req, std::string& described);
+  static constexpr int kMaxRedirects = 3;
+  static constexpr Ms kTokenFilePoll{1000};
+  void report_denied(const std::string& path);  // once per path
   Answer send(const std::string& method, const std::string& path,
               const std::vector<std::pair<std::string, std::string>>& query,
               const std::string& body, bool with_token = true);
   [[noreturn]] void fail(const Answer& a) const;
-  std::string token();  // the token to send now (file re-read, login when needed)
-  void refresh_token_file_locked();
-  void login_locked();  // requires login_mu_
+  // A 403: whether the token is still good (lookup-self answers 200).
+  bool token_still_valid(const std::string& used);
+  void token_changed();  // runs the on-change callback
+  void learn_identity_locked(const nlohmann::json& auth_or_data, bool from_lookup);
+  std::string token();               // the token to send now (file re-read, login when needed)
+  bool refresh_token_file_locked();  // true when the token changed
+  void login_locked();               // requires login_mu_
   void invalidate(const std::string& used);
 
   VaultSettings settings_;
@@ -109,14 +152,21 @@ class VaultClient {
   bool token_renewable_ = false;
   long long token_ttl_ = 0;  // seconds granted by the last login or renewal
   bool static_renew_done_ = false;
+  bool relogin_due_ = false;  // the token is capped by its max TTL: replace it now
   struct FileStamp {
     long long mtime_ns = -1;
     long long size = -1;
     std::string content_hash;
   } token_file_stamp_;
-  std::map<std::string, bool> mounts_;   // mount path ("secret/") -> KV v2
-  std::set<std::string> unknown_paths_;  // mount lookup refused: raw path used
-  bool no_mounts_endpoint_ = false;      // 404: an old Vault; everything is v1
+  std::map<std::string, bool> mounts_;  // mount path ("secret/") -> KV v2
+  std::set<std::string>
+      unknown_paths_;                   // mount lookup refused or 404: this query uses the raw path
+  TokenIdentity identity_;              // of token_
+  std::string identity_token_hash_;     // which token identity_ describes
+  bool lookup_denied_ = false;          // lookup-self refused for the current token
+  std::set<std::string> denied_paths_;  // policy denials already reported
+  bool revoke_disabled_ = false;
+  std::function<void()> on_token_change_;
 };
 
 }  // namespace templet::live

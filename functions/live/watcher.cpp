@@ -31,7 +31,6 @@ Watcher::Watcher(Dependency dep, WatchContext& ctx, WatchSink& sink,
   if (!restored) return;
   TimePoint now = ctx_.clock->now();
   lease_ = std::move(restored);
-  sink_.put(dep_.id, lease_->response);
   if (lease_->renewable && !lease_->lease_id.empty()) {
     // Renew at once: it proves the lease survived our absence (else "lease not found": re-fetch).
     grace_ = renew_grace(Ms(lease_->duration_s * 1000), rand());
@@ -46,6 +45,15 @@ Watcher::Watcher(Dependency dep, WatchContext& ctx, WatchSink& sink,
     }
     first_due_ = std::max(now, lease_->issued_at + wait);
   }
+  if (!lease_->token_accessor.empty()) {
+    // Is its token still ours? Asked at the first step, before the lease is trusted (or shown
+    // to a render: a --once run would otherwise write credentials that die with that token).
+    check_restored_ = true;
+    restored_due_ = first_due_;
+    first_due_ = now;
+  } else {
+    sink_.put(dep_.id, lease_->response);
+  }
   spdlog::info("{}: reusing stored {} ({}s left)", dep_.id, mask_lease_id(lease_->lease_id),
                secs(lease_->expires_at - now));
 }
@@ -57,20 +65,59 @@ std::optional<LeaseRecord> Watcher::lease() const {
 
 TimePoint Watcher::step() {
   TimePoint now = ctx_.clock->now();
+  bool woken = urgent_.exchange(false);
+  bool refresh = refresh_.exchange(false);
+  bool vault = dep_.type == DepType::VaultRead || dep_.type == DepType::VaultWrite;
+  if (refresh && (vault || dep_.type == DepType::VaultList)) {
+    spdlog::info("{}: fetching anew (refresh asked)", dep_.id);
+    action_ = Action::Fetch;
+  } else if (refresh && dep_.type == DepType::File) {
+    file_mtime_ns_ = -2;
+  } else if (woken && now < scheduled_ &&
+             (!vault || !ctx_.vault || parent_token_reason(now, false).empty())) {
+    return scheduled_;  // nothing to do before the planned time
+  }
   switch (dep_.type) {
     case DepType::VaultRead:
     case DepType::VaultWrite:
-      return vault_step(now);
+      scheduled_ = vault_step(now);
+      break;
     case DepType::VaultList:
-      return vault_list_step(now);
+      scheduled_ = vault_list_step(now);
+      break;
     case DepType::File:
-      return file_step(now);
+      scheduled_ = file_step(now);
+      break;
     default:
-      return consul_step(now);
+      scheduled_ = consul_step(now);
   }
+  return scheduled_;
+}
+
+std::string Watcher::parent_token_reason(TimePoint now, bool ask) {
+  std::optional<LeaseRecord> rec = lease();
+  if (!rec || rec->token_accessor.empty() || rec->response.status != 200) return "";
+  TokenIdentity cur = ask ? ctx_.vault->identity() : ctx_.vault->known_identity();
+  if (!cur.known() || cur.accessor == rec->token_accessor) return "";
+  if (rec->token_expires_at.time_since_epoch().count() == 0)
+    return "its parent token is no longer the current one";
+  long long left = secs(rec->token_expires_at - now);
+  if (left <= 0) return "its parent token has expired";
+  return "parent token expires in " + std::to_string(left) + "s";
 }
 
 TimePoint Watcher::failed(const FetchError& error, const RetryPolicy& policy) {
+  const auto* v = dynamic_cast<const VaultError*>(&error);
+  if (v && v->policy_denied && last_denied_ == error.what()) {
+    // Reported once (VaultClient's "permission denied by policy" and the first retry line);
+    // the retries go on quietly on the normal backoff.
+    ++failures_;
+    Ms delay = policy.delay(failures_ - 1, ctx_.random);
+    sink_.fail(dep_.id, error.what(), policy.exhausted(failures_));
+    spdlog::debug("{}: {} (retry {} in {}ms)", dep_.id, error.what(), failures_, delay.count());
+    return ctx_.clock->now() + delay;
+  }
+  if (v && v->policy_denied) last_denied_ = error.what();
   return failed(error.what(), policy, error.retry_after);
 }
 
@@ -136,6 +183,23 @@ TimePoint Watcher::vault_step(TimePoint now) {
     sink_.fail(dep_.id, dep_.id + ": Vault is not configured", true);
     return now + std::chrono::hours(24);
   }
+  bool restored = check_restored_;
+  check_restored_ = false;
+  if (std::string why = parent_token_reason(now, restored); !why.empty()) {
+    // Vault revokes a token's leases with the token (expiration.go RevokeByToken), renewed or
+    // not: new credentials with the current token now, like any rotation; the old lease is
+    // left to die with its token.
+    std::optional<LeaseRecord> rec = lease();
+    spdlog::info("{}: fetching {} anew with the current token: {}{}", dep_.id,
+                 mask_lease_id(rec ? rec->lease_id : ""), restored ? "stored lease, " : "", why);
+    action_ = Action::Fetch;
+    return vault_fetch(now);
+  }
+  if (restored) {
+    std::optional<LeaseRecord> rec = lease();
+    if (rec) sink_.put(dep_.id, rec->response);
+    if (now < restored_due_) return restored_due_;
+  }
   return action_ == Action::Renew ? vault_renew(now) : vault_fetch(now);
 }
 
@@ -169,6 +233,7 @@ TimePoint Watcher::vault_fetch(TimePoint now) {
     return failed(e, ctx_.vault_retry);
   }
   failures_ = 0;
+  last_denied_.clear();
   if (j.is_object() && j.contains("warnings") && j["warnings"].is_array())
     for (const auto& w : j["warnings"])
       if (w.is_string()) spdlog::warn("{}: vault warning: {}", dep_.id, w.get<std::string>());
@@ -181,8 +246,15 @@ TimePoint Watcher::vault_fetch(TimePoint now) {
   rec.duration_s = j.is_object() ? declared_lease_seconds(j) : 0;
   rec.renewable = renewable_lease(j);
   rec.expires_at = rec.duration_s > 0 ? now + std::chrono::seconds(rec.duration_s) : now + wait;
+  if (!rec.lease_id.empty()) {
+    TokenIdentity parent = ctx_.vault->identity();  // at most one lookup-self per token
+    rec.token_accessor = parent.accessor;
+    rec.token_expires_at = parent.expires_at;
+  }
 
-  std::optional<LeaseRecord> old;
+  std::optional<LeaseRecord> old = lease();
+  if (old && !old->lease_id.empty() && old->lease_id == rec.lease_id && resp.status == 200)
+    return cached_answer(now, *old, rec);
   {
     std::lock_guard<std::mutex> lock(lease_mu_);
     old = lease_;
@@ -218,6 +290,39 @@ TimePoint Watcher::vault_fetch(TimePoint now) {
     spdlog::info("{}: got non-renewable {} for {}s; re-reading in {}s", dep_.id,
                  mask_lease_id(rec.lease_id), rec.duration_s, secs(wait));
   return now + wait;
+}
+
+TimePoint Watcher::cached_answer(TimePoint now, const LeaseRecord& old, LeaseRecord rec) {
+  // Only a cache (Vault Agent's LeaseCache, command/agentproxyshared/cache/lease_cache.go)
+  // answers a fresh read with the lease just given up on, and with its original
+  // lease_duration: the time left comes from Vault, or from what was known of the old lease.
+  std::optional<long long> ttl;
+  try {
+    ttl = ctx_.vault->lease_ttl(rec.lease_id);
+  } catch (const FetchError&) {
+  }
+  long long left = ttl ? *ttl : std::max(0LL, secs(old.expires_at - now));
+  rec.issued_at = old.issued_at;
+  rec.expires_at = now + std::chrono::seconds(left);
+  rec.duration_s = old.duration_s;
+  rec.token_accessor = old.token_accessor;
+  rec.token_expires_at = old.token_expires_at;
+  {
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    lease_ = rec;
+  }
+  persist();
+  // Asked again shortly before it dies, then each second: the cache lets go of a lease once its
+  // own renewer gives up, and only then answers with new credentials.
+  TimePoint next = left > 3 ? rec.expires_at - std::chrono::seconds(2) : now + Ms(1000);
+  spdlog::warn(
+      "{}: a cache answered with {} again (Vault Agent's cache?): {}s left{}, not the {}s it "
+      "says; asking again in {}s",
+      dep_.id, mask_lease_id(rec.lease_id), left, ttl ? " by sys/leases/lookup" : "",
+      declared_lease_seconds(nlohmann::json::parse(rec.response.body, nullptr, false)),
+      secs(next - now));
+  action_ = Action::Fetch;
+  return next;
 }
 
 TimePoint Watcher::vault_renew(TimePoint now) {
@@ -330,7 +435,7 @@ int Watcher::revoke_pending() {
   int done = 0;
   for (const auto& id : ids) {
     try {
-      ctx_.vault->revoke_lease(id);
+      if (!ctx_.vault->revoke_lease(id)) continue;  // revoking is off (the policy denies it)
       spdlog::info("{}: revoked superseded {}", dep_.id, mask_lease_id(id));
       ++done;
     } catch (const FetchError& e) {

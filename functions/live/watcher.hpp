@@ -5,6 +5,7 @@
 // so tests drive it with a fake clock and the live source runs it on a thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -67,6 +68,17 @@ class Watcher {
   // Revokes leases queued by release_superseded. Returns how many.
   int revoke_pending();
 
+  // The Vault token changed (login, new token file): the next step() checks at once whether the
+  // lease's parent token is still the current one. Any thread.
+  void token_changed() { urgent_ = true; }
+  // `templet refresh` / SIGUSR1: the next step() fetches anew (Vault, file). Any thread.
+  void request_refresh() {
+    refresh_ = true;
+    urgent_ = true;
+  }
+  // Whether step() should run before its due time.
+  bool urgent() const { return urgent_; }
+
   // When step() should first run (a restored lease may not need work yet).
   TimePoint first_due() const { return first_due_; }
   const Dependency& dependency() const { return dep_; }
@@ -77,8 +89,12 @@ class Watcher {
  private:
   TimePoint consul_step(TimePoint now);
   TimePoint vault_step(TimePoint now);
+  // Why the lease must be fetched anew with the current token ("" when it need not): its parent
+  // token is not the current one.
+  std::string parent_token_reason(TimePoint now, bool ask);
   TimePoint vault_fetch(TimePoint now);
   TimePoint vault_renew(TimePoint now);
+  TimePoint cached_answer(TimePoint now, const LeaseRecord& old, LeaseRecord rec);
   TimePoint vault_list_step(TimePoint now);
   TimePoint file_step(TimePoint now);
   // Logs the failure and returns when to try again: the policy's backoff, or longer when the
@@ -94,6 +110,12 @@ class Watcher {
   WatchSink& sink_;
   int failures_ = 0;
   TimePoint first_due_{};
+  TimePoint scheduled_{};  // what step() last returned
+  std::atomic<bool> urgent_{false};
+  std::atomic<bool> refresh_{false};
+  bool check_restored_ = false;  // a restored lease: compare its token before reusing it
+  TimePoint restored_due_{};     // when the restored lease needs work if its token is current
+  std::string last_denied_;      // a policy denial already logged (retries are quiet)
   // Consul
   std::uint64_t index_ = 0;
   bool have_data_ = false;

@@ -754,6 +754,131 @@ class VaultTests(EmuCase):
                          403)
 
 
+class VaultLifecycleTests(EmuCase):
+    """vault_lifecycle.py: leases die with their token, the default policy, Agent's cache,
+    static roles, standby redirects (issue 13)."""
+    script = "vault.py"
+
+    def login(self, ttl=30, max_ttl=0, policies=("app",)):
+        self.emu.control("seed", {
+            "database_mounts": {"database": {"roles": {"app": {"default_ttl": 30,
+                                                               "max_ttl": 60}}}},
+            "policies": {"app": {"database/creds/app": ["read"]}},
+            "approle": {"roles": {"r": {"role_id": "rid", "secret_ids": ["sid"],
+                                        "token_ttl": ttl, "token_max_ttl": max_ttl,
+                                        "token_policies": list(policies)}}}})
+        j = self.call("POST", "/v1/auth/approle/login", {"role_id": "rid",
+                                                         "secret_id": "sid"}).json()
+        return j["auth"], {"X-Vault-Token": j["auth"]["client_token"]}
+
+    def test_leases_are_revoked_with_the_token_that_made_them(self):
+        auth, tok = self.login(ttl=1)
+        self.assertEqual(auth["policies"], ["app", "default"])
+        a = self.call("GET", "/v1/database/creds/app", headers=tok).json()
+        b = self.call("GET", "/v1/database/creds/app", headers=ROOT).json()
+        time.sleep(1.5)  # the token expires; the reaper revokes its lease, not root's
+        state = self.emu.control("state", method="GET")
+        self.assertNotIn(a["lease_id"], state["leases"])
+        self.assertIn(b["lease_id"], state["leases"])
+        self.assertEqual([(x["lease_id"], x["revoked_with_token"])
+                          for x in state["revoked_leases"]], [(a["lease_id"], "expired")])
+        r = self.call("PUT", "/v1/sys/leases/renew", {"lease_id": a["lease_id"]}, ROOT)
+        self.assertEqual((r.status, r.json()), (400, {"errors": ["lease not found"]}))
+        # revoke-self takes the leases along too.
+        _, tok = self.login()
+        c = self.call("GET", "/v1/database/creds/app", headers=tok).json()
+        self.assertEqual(self.call("PUT", "/v1/auth/token/revoke-self", {}, tok).status, 204)
+        self.assertNotIn(c["lease_id"], self.emu.control("state", method="GET")["leases"])
+
+    def test_approle_max_ttl_caps_login_and_renew_but_is_not_explicit(self):
+        auth, tok = self.login(ttl=30, max_ttl=10)
+        self.assertEqual(auth["lease_duration"], 10)
+        d = self.call("GET", "/v1/auth/token/lookup-self", headers=tok).json()["data"]
+        self.assertEqual((d["explicit_max_ttl"], d["ttl"]), (0, 10))
+        time.sleep(1.1)
+        r = self.call("PUT", "/v1/auth/token/renew-self", {"increment": 30}, tok).json()
+        self.assertLess(r["auth"]["lease_duration"], 10)
+        self.assertRegex(r["warnings"][0], r'^TTL of "30s" exceeded the effective max_ttl of '
+                                           r'"\d+s"; TTL value is capped accordingly$')
+
+    def test_default_policy_rules(self):
+        _, tok = self.login()
+        lease = self.call("GET", "/v1/database/creds/app", headers=tok).json()["lease_id"]
+        self.assertEqual(self.call("GET", "/v1/auth/token/lookup-self", headers=tok).status, 200)
+        self.assertEqual(self.call("PUT", "/v1/auth/token/lookup-self", {}, tok).status, 403)
+        self.assertEqual(self.call("PUT", "/v1/sys/leases/renew", {"lease_id": lease},
+                                   tok).status, 200)
+        self.assertEqual(self.call("PUT", "/v1/sys/leases/renew/" + lease, {}, tok).status, 403)
+        r = self.call("PUT", "/v1/sys/leases/lookup", {"lease_id": lease}, tok)
+        self.assertEqual((r.status, r.json()["data"]["id"]), (200, lease))
+        r = self.call("PUT", "/v1/sys/leases/revoke", {"lease_id": lease}, tok)
+        self.assertEqual((r.status, r.json()),
+                         (403, {"errors": ["1 error occurred:\n\t* permission denied\n\n"]}))
+        r = self.call("GET", "/v1/secret/data/x", headers=tok)
+        self.assertEqual(r.status, 403)
+
+    def test_agent_cache_answers_identical_reads_with_the_first_lease(self):
+        self.login()
+        self.emu.control("seed", {"agent_cache": True})
+        a = self.call("GET", "/v1/database/creds/app", headers=ROOT)
+        time.sleep(1.1)
+        b = self.call("GET", "/v1/database/creds/app", headers=ROOT)
+        self.assertEqual(a.body, b.body)  # same lease_id, the original lease_duration
+        self.assertEqual(b.json()["lease_duration"], 30)
+        lease = a.json()["lease_id"]
+        ttl = self.call("PUT", "/v1/sys/leases/lookup", {"lease_id": lease},
+                        ROOT).json()["data"]["ttl"]
+        self.assertLess(ttl, 30)
+        self.call("PUT", "/v1/sys/leases/revoke", {"lease_id": lease}, ROOT)
+        c = self.call("GET", "/v1/database/creds/app", headers=ROOT).json()
+        self.assertNotEqual(c["lease_id"], lease)  # evicted with its lease
+
+    def test_static_role_ttl_counts_down_then_stays_zero_until_the_queue_rotates(self):
+        self.emu.control("seed", {"rotation_tick_s": 0.3, "database_mounts": {"database": {
+            "static_roles": {"svc": {"username": "svc_user", "rotation_period": 1}}}}})
+        d = self.call("GET", "/v1/database/static-creds/svc", headers=ROOT).json()["data"]
+        self.assertEqual(sorted(d), ["last_vault_rotation", "password", "rotation_period", "ttl",
+                                     "username"])
+        self.assertEqual((d["username"], d["rotation_period"]), ("svc_user", 1))
+        self.assertIn(d["ttl"], (0, 1))  # Vault truncates the seconds left
+        time.sleep(1.5)
+        e = self.call("GET", "/v1/database/static-creds/svc", headers=ROOT).json()["data"]
+        self.assertNotEqual(e["password"], d["password"])
+        # A queue that has not ticked yet: ttl 0 and the old password.
+        self.emu.control("seed", {"rotation_tick_s": 100, "database_mounts": {"database": {
+            "static_roles": {"slow": {"username": "slow_user", "rotation_period": 60}}}}})
+        time.sleep(0.4)  # the old 0.3 s sleep ends; the next one is 100 s
+        f = self.call("GET", "/v1/database/static-creds/slow", headers=ROOT).json()["data"]
+        self.emu.control("seed", {"time_offset_s": 61})
+        g = self.call("GET", "/v1/database/static-creds/slow", headers=ROOT).json()["data"]
+        self.assertEqual((g["ttl"], g["password"]), (0, f["password"]))
+        self.assertEqual(self.call("POST", "/v1/database/rotate-role/slow", {}, ROOT).status, 204)
+        h = self.call("GET", "/v1/database/static-creds/slow", headers=ROOT).json()["data"]
+        self.assertNotEqual(h["password"], f["password"])
+        self.assertIn(h["ttl"], (59, 60))
+
+    def test_static_role_schedule(self):
+        sys.path.insert(0, HERE)
+        from vault_lifecycle import next_cron
+        t0 = 1767225600.0  # 2026-01-01T00:00:00Z, a Thursday
+        self.assertEqual(next_cron("*/5 * * * *", t0 + 1), t0 + 300)
+        self.assertEqual(next_cron("30 2 * * *", t0), t0 + 2 * 3600 + 1800)
+        self.assertEqual(next_cron("0 0 * * 0", t0), t0 + 3 * 86400)  # the Sunday after
+        self.emu.control("seed", {"database_mounts": {"database": {"static_roles": {
+            "cron": {"username": "c", "rotation_schedule": "*/5 * * * *"}}}}})
+        d = self.call("GET", "/v1/database/static-creds/cron", headers=ROOT).json()["data"]
+        self.assertEqual((d["rotation_schedule"], d["rotation_window"]), ("*/5 * * * *", 3600))
+        self.assertNotIn("rotation_period", d)
+        self.assertLessEqual(d["ttl"], 300)
+
+    def test_standby_redirects_with_307(self):
+        self.emu.control("seed", {"standby_redirect": "http://127.0.0.1:1"})
+        r = self.call("GET", "/v1/secret/data/x?version=2", headers=ROOT)
+        self.assertEqual((r.status, r.headers["location"]),
+                         (307, "http://127.0.0.1:1/v1/secret/data/x?version=2"))
+        self.assertEqual(self.call("GET", "/v1/sys/health").status, 200)
+
+
 @unittest.skipUnless(os.environ.get("TEMPLET_TEST_PG"), "TEMPLET_TEST_PG not set")
 class VaultPostgresTests(EmuCase):
     script = "vault.py"

@@ -5,7 +5,9 @@ Emulated: token auth (X-Vault-Token / Authorization: Bearer), the full response 
 KV v1 and KV v2 mounts, sys/internal/ui/mounts, a database secrets engine with leases
 (optionally backed by a real PostgreSQL through psql), sys/leases/{renew,revoke,lookup},
 auth/token/{lookup-self,renew-self,revoke-self,create,lookup}, AppRole login, policies-lite,
-sealed mode. Real time is used (plus an optional offset).
+sealed mode. Real time is used (plus an optional offset). The lifecycle (leases die with their
+token, the default policy, Agent's cache, static roles, standby redirects) is in
+vault_lifecycle.py.
 """
 
 import os
@@ -22,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (Emulator, json_response, empty_response, new_uuid, rfc3339,  # noqa: E402
                     run_main)
+from vault_lifecycle import LifecycleMixin  # noqa: E402
 
 BASE62 = string.ascii_letters + string.digits
 PERMISSION_DENIED = "permission denied"
@@ -142,7 +145,7 @@ DEFAULT_RENEW = ["ALTER ROLE \"{{name}}\" VALID UNTIL '{{expiration}}';"]
 DEFAULT_REVOKE = ["DROP OWNED BY \"{{name}}\";", "DROP ROLE IF EXISTS \"{{name}}\";"]
 
 
-class VaultEmulator(Emulator):
+class VaultEmulator(LifecycleMixin, Emulator):
     name = "vault"
 
     # ------------------------------------------------------------------ state
@@ -154,6 +157,7 @@ class VaultEmulator(Emulator):
         self.mounts = {}
         self.kv = {}  # mount -> path -> entry
         self.leases = {}
+        self.revoked_leases = []  # revoked with their token (expiration.go RevokeByToken)
         self.approle_roles = {}
         self.pg_log = []
         self.lease_reap_delay = 1.0
@@ -167,6 +171,7 @@ class VaultEmulator(Emulator):
         self._mount("sys/", "system", None)
         self._mount("database/", "database", None)
         self.mounts["database/"]["roles"]["app"] = self._role("app", {})
+        self.reset_lifecycle()
 
     def _mount(self, path, mtype, options, local=False, conf=None):
         conf = conf or {}
@@ -201,13 +206,20 @@ class VaultEmulator(Emulator):
         period = parse_duration_second(spec.get("period", 0))
         if period:
             ttl = period
+        policies = list(spec.get("policies") or ["default"])
+        # token_store.go: every token gets `default` unless asked not to (root has no need).
+        if "root" not in policies and "default" not in policies and \
+                not spec.get("no_default_policy"):
+            policies.append("default")
         tok = {"id": tid, "accessor": spec.get("accessor") or rand62(24),
-               "policies": list(spec.get("policies") or ["default"]),
+               "policies": policies,
                "creation_time": now, "creation_ttl": ttl,
                "expire_time": (now + ttl) if ttl else None,
                "explicit_max_ttl": parse_duration_second(spec.get("explicit_max_ttl",
                                                                   spec.get("max_ttl", 0))),
                "period": period,
+               # The auth method's cap (AppRole token_max_ttl): enforced, not shown by lookup.
+               "max_ttl": parse_duration_second(spec.get("backend_max_ttl", 0)),
                "renewable": bool(spec.get("renewable", ttl > 0)),
                "display_name": spec.get("display_name", "token"),
                "meta": spec.get("meta"), "num_uses": int(spec.get("num_uses", 0)),
@@ -216,6 +228,9 @@ class VaultEmulator(Emulator):
                "entity_id": spec.get("entity_id", "")}
         if "root" in tok["policies"] and not ttl:
             tok["renewable"] = False
+        cap = self.token_max_expire(tok)
+        if cap and tok["expire_time"]:
+            tok["expire_time"] = min(tok["expire_time"], cap)
         self.tokens[tid] = tok
         self.secrets.record("vault_token", tid)
         return tok
@@ -258,6 +273,7 @@ class VaultEmulator(Emulator):
             self._add_approle(rname, rconf)
         for mpath in data.get("unmount") or []:
             self.mounts.pop(mpath.strip("/") + "/", None)
+        self.seed_lifecycle(data)
         return None
 
     def _add_approle(self, rname, rconf):
@@ -310,12 +326,14 @@ class VaultEmulator(Emulator):
                 "mounts": {p: {k: v for k, v in m.items() if k != "roles"}
                            for p, m in self.mounts.items()},
                 "roles": {p: m["roles"] for p, m in self.mounts.items() if m["roles"]},
-                "approle": self.approle_roles, "policies": self.policies}
+                "approle": self.approle_roles, "policies": self.policies,
+                "revoked_leases": self.revoked_leases, "static_roles": self.static_roles}
 
     # ------------------------------------------------------------------ background
     def start_background(self):
         t = threading.Thread(target=self._reaper, daemon=True)
         t.start()
+        self.start_lifecycle()
 
     def _reaper(self):
         while not self.stopping:
@@ -328,7 +346,8 @@ class VaultEmulator(Emulator):
                         doomed.append(self.leases.pop(lid))
                 for tid, t in list(self.tokens.items()):
                     if t["expire_time"] and now >= t["expire_time"]:
-                        self.tokens.pop(tid)
+                        self.revoke_token(tid, "expired")
+                self.agent_renew_cached()
             for l in doomed:
                 self._pg_revoke(l, "expire")
 
@@ -367,7 +386,7 @@ class VaultEmulator(Emulator):
         if t is None:
             return None
         if t["expire_time"] and self.now() >= t["expire_time"]:
-            self.tokens.pop(tid, None)
+            self.revoke_token(tid, "expired")
             return None
         return t
 
@@ -411,11 +430,14 @@ class VaultEmulator(Emulator):
         if tok["num_uses"] > 0:
             tok["num_uses"] -= 1
             if tok["num_uses"] == 0:
-                self.tokens.pop(tok["id"], None)
+                self.revoke_token(tok["id"], "used up")
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, req):
         with self.lock:
+            standby = self.standby_answer(req)
+            if standby is not None:
+                return standby
             try:
                 return self._handle(req)
             except Reply as r:
@@ -472,8 +494,17 @@ class VaultEmulator(Emulator):
         if cap is None:
             raise err(405, multierror("unsupported operation"))
         self._authorize(tok, path, cap)
+        key = self.agent_key(req, tok) if self.agent_cache and op == "GET" else None
+        if key is not None:
+            cached = self.agent_lookup(key)
+            if cached is not None:
+                return cached
         self._consume_use(tok)
         rel = path[len(m["path"]):] if len(path) >= len(m["path"]) else ""
+        if key is not None and m["type"] == "database":
+            response = self._database(req, tok, m, op, rel)
+            self.agent_store(key, response)
+            return response
         if m["type"] == "kv":
             if m["options"] and m["options"].get("version") == "2":
                 return self._kv2(req, m, op, rel)
@@ -774,6 +805,9 @@ class VaultEmulator(Emulator):
     # ------------------------------------------------------------------ database
     def _database(self, req, tok, m, op, rel):
         mt = "database"
+        answer = self.database_lifecycle(req, m, op, rel)
+        if answer is not None:
+            return answer
         if rel.startswith("creds/") and op == "GET":
             rname = rel[len("creds/"):]
             role = m["roles"].get(rname)
@@ -827,7 +861,7 @@ class VaultEmulator(Emulator):
         lease = {"lease_id": lease_id, "mount": m["path"], "role": rname,
                  "username": username, "password": password, "issue_time": now,
                  "expire_time": now + ttl, "max_expire": now + max_ttl,
-                 "last_renewal_time": None, "renewable": True,
+                 "last_renewal_time": None, "renewable": True, "duration": ttl,
                  "token_accessor": tok["accessor"], "postgres": role.get("postgres"),
                  "renew_statements": role["renew_statements"],
                  "revocation_statements": role["revocation_statements"]}
@@ -888,8 +922,9 @@ class VaultEmulator(Emulator):
             if not keys:
                 raise err(404)
             return self.ok(data={"keys": keys}, mount_type="system", sys_inject=True)
-        if action != "renew" and action != "lookup":
-            self._authorize(tok, path, "update")
+        # policy_store.go's default policy grants update on sys/leases/renew and
+        # sys/leases/lookup exactly (the id in the body), nothing on sys/leases/revoke.
+        self._authorize(tok, path, "update")
         lease_id = body.get("lease_id") or tail
         now = self.now()
         if action == "revoke-prefix":
@@ -1004,12 +1039,15 @@ class VaultEmulator(Emulator):
             raise err(400, "failed to parse JSON input")
         if not isinstance(body, dict):
             body = {}
-        if sub == "lookup-self" and op == "GET":
+        if sub == "lookup-self" and op in ("GET", "PUT"):
+            self._authorize(tok, "auth/token/lookup-self", "read" if op == "GET" else "update")
             return self.ok(data=self._lookup_data(tok), mount_type=mt)
         if sub == "renew-self" and op == "PUT":
+            self._authorize(tok, "auth/token/renew-self", "update")
             return self._renew_token(tok, body.get("increment"))
         if sub == "revoke-self" and op == "PUT":
-            self.tokens.pop(tok["id"], None)
+            self._authorize(tok, "auth/token/revoke-self", "update")
+            self.revoke_token(tok["id"], "revoke")
             return empty_response(204)
         if sub in ("lookup", "lookup-accessor") and op in ("PUT", "GET"):
             self._authorize(tok, "auth/token/" + sub, "update")
@@ -1047,7 +1085,7 @@ class VaultEmulator(Emulator):
             return self.ok(auth=self._auth_block(t), mount_type=mt)
         if sub in ("revoke", "revoke-orphan") and op == "PUT":
             self._authorize(tok, "auth/token/" + sub, "update")
-            self.tokens.pop(body.get("token"), None)
+            self.revoke_token(body.get("token"), "revoke")
             return empty_response(204)
         raise err(405 if sub in ("lookup-self", "renew-self") else 404,
                   multierror("unsupported operation" if sub in ("lookup-self", "renew-self")
@@ -1071,7 +1109,7 @@ class VaultEmulator(Emulator):
         else:
             if inc <= 0:
                 inc = t["creation_ttl"]
-            max_ttl = t["explicit_max_ttl"] or self.system_max_ttl
+            max_ttl = t["explicit_max_ttl"] or t["max_ttl"] or self.system_max_ttl
             remaining_max = int(t["creation_time"] + max_ttl - now)
             if remaining_max <= 0:
                 raise err(400, "past the max TTL, cannot renew")
@@ -1110,8 +1148,10 @@ class VaultEmulator(Emulator):
                 entry["num_uses"] -= 1
                 if entry["num_uses"] == 0:
                     del role["secret_ids"][sid]
+        # The role's token_max_ttl caps the token but is not its explicit_max_ttl (lookup-self
+        # shows 0 there); the login answer's lease_duration is the capped TTL.
         t = self._add_token({"policies": role["token_policies"], "ttl": role["token_ttl"],
-                             "explicit_max_ttl": role["token_max_ttl"],
+                             "backend_max_ttl": role["token_max_ttl"],
                              "period": role["token_period"], "renewable": True,
                              "display_name": "approle", "meta": {"role_name": role_name},
                              "path": "auth/approle/login"})

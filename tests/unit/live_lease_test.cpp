@@ -83,9 +83,13 @@ TEST_CASE("lease arithmetic", "[live]") {
   CHECK(nonrenewable_wait(kv1, now, t, 0.5) == Ms(2488320000));  // 90 % of 32 days
   auto rotating =
       nlohmann::json::parse(R"({"lease_id":"","data":{"rotation_period":86400,"ttl":100}})");
-  CHECK(nonrenewable_wait(rotating, now, t, 0.5) == 101s);
+  CHECK(nonrenewable_wait(rotating, now, t, 0.0) == 101s);  // after ttl (truncated), never before
+  CHECK(nonrenewable_wait(rotating, now, t, 0.999999) <= 101500ms);
   auto rot0 = nlohmann::json::parse(R"({"lease_id":"","data":{"rotation_period":86400,"ttl":0}})");
-  CHECK_THROWS_AS(nonrenewable_wait(rot0, now, t, 0.5), FetchError);
+  CHECK(nonrenewable_wait(rot0, now, t, 0.5) == 1s);  // rotation due, not done: each second
+  auto cron = nlohmann::json::parse(
+      R"({"lease_id":"","data":{"rotation_schedule":"0 * * * *","rotation_window":3600,"ttl":30}})");
+  CHECK(nonrenewable_wait(cron, now, t, 0.0) == 31s);
   auto cert =
       nlohmann::json::parse(R"({"lease_id":"","data":{"certificate":"x","expiration":1000}})");
   CHECK(nonrenewable_wait(cert, TimePoint(900s), t, 0.5) == 90s);

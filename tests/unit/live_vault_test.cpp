@@ -92,7 +92,7 @@ TEST_CASE("Vault KV v2 is detected once per mount and reads are shimmed", "[live
   CHECK(http.calls()[0].target == "/v1/secret/data/foo?version=2");
 }
 
-TEST_CASE("Vault mounts: 403 means the raw path, 404 means KV v1", "[live]") {
+TEST_CASE("Vault mounts: 403 means the raw path, 404 means KV v1 for that query only", "[live]") {
   FakeClock clock;
   {
     FakeHttp http;
@@ -110,11 +110,20 @@ TEST_CASE("Vault mounts: 403 means the raw path, 404 means KV v1", "[live]") {
     http.on("GET", "/v1/sys/internal/ui/mounts/kv/a", 404, R"({"errors":[]})");
     http.on("GET", "/v1/kv/a", 404, R"({"errors":[]})");
     http.on("GET", "/v1/kv/b", 200, R"({"data":{}})");
+    http.on("GET", "/v1/sys/internal/ui/mounts/kv/b", 404, R"({"errors":[]})");
+    http.on("GET", "/v1/sys/internal/ui/mounts/secret/c", 200,
+            test::mounts_body("secret/", "kv", "2"));
+    http.on("GET", "/v1/secret/data/c", 200, R"({"data":{"data":{}}})");
     VaultClient vault(settings(), http.pool(), clock);
     Response r = vault.read(parse_vault_read("kv/a"));
     CHECK(r.status == 404);  // an answer: the data function says "no secret exists"
+    vault.read(parse_vault_read("kv/a"));
     vault.read(parse_vault_read("kv/b"));
-    CHECK(http.calls_to("GET", "/v1/sys/internal/ui/mounts/kv/b").empty());  // old Vault: all v1
+    // consul-template decides per query: one 404 makes that query v1, not the whole process.
+    CHECK(http.calls_to("GET", "/v1/sys/internal/ui/mounts/kv/a").size() == 1);
+    CHECK(http.calls_to("GET", "/v1/sys/internal/ui/mounts/kv/b").size() == 1);
+    CHECK(vault.read(parse_vault_read("secret/c")).status == 200);
+    CHECK(http.calls_to("GET", "/v1/secret/data/c").size() == 1);
   }
   {
     FakeHttp http;  // a sealed Vault is an error to retry, not a v1 verdict
@@ -288,4 +297,70 @@ TEST_CASE("Lease renew reports capping, revoke sends the lease id", "[live]") {
   vault.revoke_lease("db/creds/ro/abc");
   CHECK(http.calls_to("PUT", "/v1/sys/leases/revoke")[0].body ==
         R"({"lease_id":"db/creds/ro/abc"})");
+}
+
+TEST_CASE("Vault 307 from a standby is followed with the same request and token", "[live]") {
+  FakeHttp http;
+  FakeClock clock;
+  http.on("GET", "/v1/sys/internal/ui/mounts/kv/x", 404, R"({"errors":[]})");
+  http.on("GET", "/v1/kv/x", 307, "", {{"location", "http://vault:8200/v1/active/kv/x"}});
+  http.on("GET", "/v1/active/kv/x", 200, R"({"data":{"n":1}})");
+  VaultClient vault(settings(), http.pool(), clock);
+  CHECK(vault.read(parse_vault_read("kv/x")).body == R"({"data":{"n":1}})");
+  auto again = http.calls_to("GET", "/v1/active/kv/x");
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].header("X-Vault-Token") == "s.tok");
+
+  // A loop of redirects ends after 3 hops; https never goes down to http.
+  http.on("GET", "/v1/sys/internal/ui/mounts/kv/loop", 404, R"({"errors":[]})");
+  http.on("GET", "/v1/kv/loop", 308, "", {{"location", "/v1/kv/loop"}});
+  CHECK_THROWS_WITH(vault.read(parse_vault_read("kv/loop")),
+                    "vault: GET http://vault:8200/v1/kv/loop: more than 3 redirects (last to GET "
+                    "http://vault:8200/v1/kv/loop)");
+  CHECK(http.calls_to("GET", "/v1/kv/loop").size() == 4);
+  VaultSettings tls = settings();
+  tls.address = "https://vault:8200";
+  VaultClient secure(tls, http.pool(), clock);
+  http.on("GET", "/v1/kv/x", 307, "", {{"location", "http://vault:8200/v1/active/kv/x"}});
+  CHECK_THROWS_WITH(secure.read(parse_vault_read("kv/x")),
+                    "vault: GET https://vault:8200/v1/kv/x: redirect would cause protocol "
+                    "downgrade to GET http://vault:8200/v1/active/kv/x");
+}
+
+TEST_CASE("Vault 403 with a valid token is the policy: no login, one report per path", "[live]") {
+  FakeHttp http;
+  FakeClock clock;
+  std::string dir = temp_dir();
+  write_file(dir + "/role", "role-1\n");
+  write_file(dir + "/secret", "sid-1\n");
+  VaultSettings s = settings("");
+  s.role_id_file = dir + "/role";
+  s.secret_id_file = dir + "/secret";
+  http.on(
+      "POST", "/v1/auth/approle/login", 200,
+      R"({"auth":{"client_token":"s.first","accessor":"acc1","lease_duration":3600,"renewable":true}})");
+  http.on("GET", "/v1/sys/internal/ui/mounts/kv/x", 404, R"({"errors":[]})");
+  http.on("GET", "/v1/kv/x", 403, R"({"errors":["1 error occurred:\n\t* permission denied\n\n"]})");
+  http.on("GET", "/v1/auth/token/lookup-self", 200,
+          R"({"data":{"accessor":"acc1","ttl":3500,"creation_ttl":3600}})");
+  http.on("PUT", "/v1/sys/leases/revoke", 403, R"({"errors":["permission denied"]})");
+  VaultClient vault(s, http.pool(), clock);
+  for (int i = 0; i < 2; ++i) {
+    try {
+      vault.read(parse_vault_read("kv/x"));
+      FAIL("no error");
+    } catch (const VaultError& e) {
+      CHECK(std::string(e.what()) ==
+            "vault: GET http://vault:8200/v1/kv/x: status 403: permission denied (token ok)");
+      CHECK(e.policy_denied);
+    }
+  }
+  CHECK(http.calls_to("POST", "/v1/auth/approle/login").size() == 1);
+  CHECK(http.calls_to("GET", "/v1/auth/token/lookup-self").size() == 2);
+  CHECK(vault.known_identity().accessor == "acc1");
+  // Revoke refused by the policy: off for the run, no second request, no login.
+  CHECK_FALSE(vault.revoke_lease("db/creds/ro/1"));
+  CHECK_FALSE(vault.revoke_lease("db/creds/ro/2"));
+  CHECK(http.calls_to("PUT", "/v1/sys/leases/revoke").size() == 1);
+  CHECK(http.calls_to("POST", "/v1/auth/approle/login").size() == 1);
 }
