@@ -496,7 +496,7 @@ void finalize_config(Config& c, const std::map<std::string, std::string>* env_in
       if (!i.org && !i.org_id)
         throw ConfigError(t.origin + ": apply.influxdb needs org or org_id (or INFLUXDB_ORG)");
       if (!i.token_env) i.token_env = "INFLUXDB_TOKEN";
-      if (!i.status) i.status = "active";
+      // status stays unset unless given: only an explicit status re-activates a paused task.
       if (!i.prune) i.prune = false;
       if (!i.ready_timeout) i.ready_timeout = std::chrono::minutes(2);
     }

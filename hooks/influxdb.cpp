@@ -242,7 +242,11 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
       for (const auto& o : j.value("orgs", json::array()))
         if (o.value("name", "") == settings_.org) org_id = o.value("id", "");
       if (org_id.empty()) {
-        plan.error = "organization \"" + settings_.org + "\" is not visible to this token";
+        // The server leaves out the orgs a token may not read (a token without read:orgs, as
+        // a task-only token usually is) and answers 200 with an empty list.
+        plan.error = "organization \"" + settings_.org +
+                     "\" is not visible to this token (it lacks read:orgs); set org_id to the "
+                     "organization's id instead of org";
         return plan;
       }
     }
@@ -268,6 +272,8 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
       for (const auto& t : page)
         tasks.push_back({t.value("id", ""), t.value("name", ""), t.value("flux", ""),
                          t.value("status", ""), t.value("description", "")});
+      // A short page is the last one: asking on would only fetch an empty page.
+      if (page.size() < static_cast<size_t>(kPageLimit)) break;
       std::string last = tasks.back().id;
       if (last.empty() || last <= after) break;  // a server that does not page: stop
       after = last;
@@ -331,7 +337,8 @@ Plan InfluxHook::plan(const std::string& rendered, const std::string& file) {
             e.details.push_back("  ... (" + std::to_string(lines.size() - kMaxDiffLines) +
                                 " more diff lines)");
         }
-        if (t.status != settings_.status) {
+        // An operator's pause is kept unless this target's config asks for a status.
+        if (settings_.status_explicit && t.status != settings_.status) {
           op.send_status = true;
           op.status = settings_.status;
           e.details.push_back("status: " + t.status + " -> " + settings_.status);
@@ -493,6 +500,7 @@ std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,
   s.org = config.org.value_or("");
   s.org_id = config.org_id.value_or("");
   s.status = config.status.value_or("active");
+  s.status_explicit = config.status.has_value();
   s.prune = config.prune.value_or(false);
   if (config.ready_timeout) s.ready_timeout = *config.ready_timeout;
   s.destination = destination;

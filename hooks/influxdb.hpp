@@ -4,7 +4,8 @@
 // `option task` name identifies its task in the organization. plan() reads the file, checks every
 // script's options locally (flux_options.hpp), resolves the org, lists all of its tasks (paging
 // with `after=` itself: the server's links.next drops filters) and decides per script: create,
-// update (stored Flux differs byte for byte, or the status differs), unchanged, or refused (bad
+// update (stored Flux differs byte for byte, or the config names a status the task has not: a
+// task an operator paused stays paused otherwise), unchanged, or refused (bad
 // options, or several tasks share the name). With prune, tasks this hook created for this
 // destination (their description is the ownership marker) and no longer rendered are deleted;
 // nothing else is ever deleted. apply() creates with POST (orgID, flux, status, marker), updates
@@ -30,7 +31,8 @@ struct InfluxHookSettings {
   std::string org_id;       // wins over org
   std::string token;        // the secret; empty: plan() reports token_error (or that none is set)
   std::string token_error;  // why there is no token, e.g. "INFLUXDB_TOKEN is not set"
-  std::string status = "active";  // wanted status of every task
+  std::string status = "active";  // status of created tasks; of every task when explicit
+  bool status_explicit = false;   // the config named it: existing tasks are set to it too
   bool prune = false;
   std::chrono::milliseconds ready_timeout{std::chrono::minutes(2)};
   std::chrono::milliseconds first_backoff{250};  // not-ready retries: doubling, at most 5s
