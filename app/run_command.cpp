@@ -33,7 +33,8 @@ std::vector<std::unique_ptr<ApplyHook>> make_apply_hooks(const TemplateConfig& t
                                                          const Config& config) {
   std::vector<std::unique_ptr<ApplyHook>> hooks;
   if (t.redash) hooks.push_back(make_redash_hook(*t.redash, *config.state_dir));
-  if (t.influxdb) hooks.push_back(make_influxdb_hook(*t.influxdb, *t.destination));
+  if (t.influxdb)
+    hooks.push_back(make_influxdb_hook(*t.influxdb, *t.destination, *config.state_dir));
   return hooks;
 }
 

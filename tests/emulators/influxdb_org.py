@@ -219,8 +219,17 @@ class OrgResources:
                 b["name"] = body["name"]
             if body.get("description") is not None:
                 b["description"] = body["description"]
-            if rules is not None:
-                b["retentionRules"] = rules
+            # bucketUpdate.toInfluxDB: an absent or empty list leaves the retention alone; a
+            # rule of 0 seconds is forever, the shard-group duration kept
+            rr = body.get("retentionRules") or []
+            if rules is not None and rr:
+                old = b["retentionRules"][0] if b["retentionRules"] else {}
+                every = int(rr[0].get("everySeconds") or 0)
+                shard = int(rr[0].get("shardGroupDurationSeconds") or 0) or \
+                    old.get("shardGroupDurationSeconds", 0)
+                b["retentionRules"] = rules if not shard else [
+                    {"type": "expire", "everySeconds": every,
+                     "shardGroupDurationSeconds": shard}]
             from common import rfc3339
             b["updatedAt"] = rfc3339(self.now())
         return self.jresp(200, self._bucket_json(b))

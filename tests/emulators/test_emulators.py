@@ -543,7 +543,10 @@ class InfluxTests(EmuCase):
         b = self.call("POST", "/api/v2/buckets", body, TOK).json()
         self.assertEqual(b["retentionRules"][0]["everySeconds"], 3600)
         r = self.call("PATCH", "/api/v2/buckets/" + b["id"], {"retentionRules": []}, TOK)
-        self.assertEqual(r.json()["retentionRules"], [])
+        self.assertEqual(r.json()["retentionRules"][0]["everySeconds"], 3600)  # left alone
+        r = self.call("PATCH", "/api/v2/buckets/" + b["id"],
+                      {"retentionRules": [{"type": "expire", "everySeconds": 0}]}, TOK)
+        self.assertEqual(r.json()["retentionRules"][0]["everySeconds"], 0)  # forever
         mon = p1["buckets"][0]["id"]
         self.assertErr(self.call("DELETE", "/api/v2/buckets/" + mon, headers=TOK), 400,
                        "invalid", "system buckets cannot be deleted")
