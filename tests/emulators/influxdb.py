@@ -157,6 +157,9 @@ class InfluxEmulator(OrgResources, Emulator):
                 created.append(self._seed_task({"flux": flux, "org": gen.get("org"),
                                                 "owner": gen.get("owner"),
                                                 "status": gen.get("status", "active")})["id"])
+        for k, v in (data.get("secrets") or {}).items():  # the default org's
+            self.secrets.record("influxdb_secret", v)
+            self.org_secrets.setdefault(self.default_org, {})[k] = v
         for d in data.get("dbrps") or []:
             org = self._resolve_org_seed(d)
             self._add_dbrp(org, d["bucketID"], d["database"], d["retention_policy"],
@@ -202,6 +205,7 @@ class InfluxEmulator(OrgResources, Emulator):
                           for k in sorted(self.tasks)],
                 "runs": self.runs, "buckets": list(self.buckets.values()),
                 "dbrps": list(self.dbrps.values()),
+                "org_secrets": self.org_secrets,
                 "default_org_id": self.default_org, "default_user_id": self.default_user}
 
     # ------------------------------------------------------------------ auth
