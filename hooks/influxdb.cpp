@@ -28,13 +28,6 @@ struct StoredTask {
   std::string id, name, flux, status, description;
 };
 
-std::string trim_right(std::string s) {
-  while (!s.empty() &&
-         (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
-    s.pop_back();
-  return s;
-}
-
 bool blank(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
@@ -391,28 +384,6 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
     }
   }
   return result;
-}
-
-std::string read_influx_token(const std::optional<std::string>& token_file,
-                              const std::optional<std::string>& token_env, std::string& error) {
-  error.clear();
-  if (token_file && !token_file->empty()) {
-    std::ifstream in(*token_file, std::ios::binary);
-    std::stringstream buf;
-    if (in) buf << in.rdbuf();
-    if (!in) {
-      error = "cannot read token_file " + *token_file;
-      return "";
-    }
-    std::string token = trim_right(buf.str());
-    if (token.empty()) error = "token_file " + *token_file + " is empty";
-    return token;
-  }
-  std::string var = token_env.value_or("INFLUXDB_TOKEN");
-  const char* v = std::getenv(var.c_str());
-  if (v && *v) return v;
-  error = "no InfluxDB token: " + var + " is not set";
-  return "";
 }
 
 std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,

@@ -91,11 +91,6 @@ class InfluxHook : public ApplyHook {
   std::vector<std::string> diff_secrets_;  // the token, then the rendered secrets
 };
 
-// The token from token_file, else from the variable named by token_env (default
-// INFLUXDB_TOKEN); on failure "" and `error` says why.
-std::string read_influx_token(const std::optional<std::string>& token_file,
-                              const std::optional<std::string>& token_env, std::string& error);
-
 // The hook for a template's `apply.influxdb` (config already finalized); `state_dir` keeps
 // secret digests and created buckets. `http` defaults to make_http_client.
 std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,

@@ -1,7 +1,7 @@
-// The InfluxDB settings as the config file gives them: the top-level `influxdb` block (the
-// server the influxdbBuckets data function polls, and the default of every `apply.influxdb`
-// key) and a template's `apply.influxdb`. Every value remembers whether it was set, so that
-// files merge before defaults. app/config parses YAML into them.
+// The InfluxDB hook's settings as the config file gives them (`apply.influxdb`; the top-level
+// `influxdb` block, which fills the keys a target leaves unset, is the live layer's
+// InfluxServerConfig). Every value remembers whether it was set, so that files merge before
+// defaults. app/config parses YAML into them.
 #pragma once
 
 #include <map>
@@ -12,16 +12,6 @@
 #include "sys/duration.hpp"
 
 namespace templet {
-
-// Top-level `influxdb:`.
-struct InfluxServerConfig {
-  std::optional<std::string> url;
-  std::optional<std::string> org;
-  std::optional<std::string> org_id;
-  std::optional<std::string> token_env;
-  std::optional<std::string> token_file;
-  std::optional<Duration> poll_interval;  // influxdbBuckets polling; default 1m
-};
 
 // One of `apply.influxdb.buckets`: created when missing, retention kept equal.
 struct InfluxBucketSpec {

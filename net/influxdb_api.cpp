@@ -2,6 +2,9 @@
 #include "net/influxdb_api.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <optional>
 #include <set>
 #include <thread>
@@ -150,6 +153,28 @@ std::vector<json> InfluxApi::list_all(const std::string& path_and_query, const s
     after = last;
   }
   return out;
+}
+
+std::string read_influx_token(const std::optional<std::string>& token_file,
+                              const std::optional<std::string>& token_env, std::string& error) {
+  error.clear();
+  if (token_file && !token_file->empty()) {
+    std::ifstream in(*token_file, std::ios::binary);
+    std::stringstream buf;
+    if (in) buf << in.rdbuf();
+    if (!in) {
+      error = "cannot read token_file " + *token_file;
+      return "";
+    }
+    std::string token = trim_right(buf.str());
+    if (token.empty()) error = "token_file " + *token_file + " is empty";
+    return token;
+  }
+  std::string var = token_env.value_or("INFLUXDB_TOKEN");
+  const char* v = std::getenv(var.c_str());
+  if (v && *v) return v;
+  error = "no InfluxDB token: " + var + " is not set";
+  return "";
 }
 
 }  // namespace templet

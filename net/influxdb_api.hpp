@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -62,6 +63,11 @@ class InfluxApi {
   InfluxApiSettings settings_;
   std::shared_ptr<HttpClient> http_;
 };
+
+// The token from token_file, else from the variable named by token_env (default
+// INFLUXDB_TOKEN); on failure "" and `error` says why.
+std::string read_influx_token(const std::optional<std::string>& token_file,
+                              const std::optional<std::string>& token_env, std::string& error);
 
 // The server's {"code","message"} message, or the start of the body.
 std::string influx_server_message(const HttpResponse& resp);
