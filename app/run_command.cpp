@@ -152,7 +152,8 @@ int run_run_command(const RunCommandOptions& o) {
       spdlog::warn("{}", w);
     try {
       feed = std::make_unique<LiveFeed>(live::LiveDataSource::from_config(
-          {config.vault, config.consul, config.retry, config.block_query_wait, config.state_dir}));
+          {config.vault, config.consul, config.retry, config.block_query_wait, config.state_dir,
+           config.influxdb}));
     } catch (const std::exception& e) {
       std::cerr << "templet: " << e.what() << "\n";
       return 2;

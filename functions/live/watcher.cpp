@@ -65,6 +65,8 @@ TimePoint Watcher::step() {
       return vault_list_step(now);
     case DepType::File:
       return file_step(now);
+    case DepType::InfluxBuckets:
+      return influx_step(now);
     default:
       return consul_step(now);
   }

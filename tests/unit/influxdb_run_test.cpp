@@ -119,3 +119,127 @@ TEST_CASE("influxdb run: apply.influxdb.secrets from Vault, kept out of Flux and
   CHECK(all_output.find("s3cr3t") == std::string::npos);
   CHECK(slurp(p / "alert.flux").find("s3cr3t") == std::string::npos);
 }
+
+namespace {
+
+// A call to the emulated InfluxDB API with the admin token.
+json influx_api(const EmulatorProcess& influx, const std::string& method, const std::string& path,
+                const json& body = nullptr) {
+  templet::HttpRequest req;
+  req.method = method;
+  req.url = influx.url() + path;
+  req.headers = {{"Authorization", "Token admin-token"}, {"Content-Type", "application/json"}};
+  if (!body.is_null()) req.body = body.dump();
+  auto resp = templet::make_http_client()->send(req);
+  return resp.body.empty() ? json() : json::parse(resp.body);
+}
+
+std::map<std::string, json> tasks_by_name(const EmulatorProcess& influx) {
+  std::map<std::string, json> out;
+  json st = influx_state(influx);  // kept alive: the loop reads inside it
+  for (const auto& t : st["tasks"]) out[t["name"]] = t;
+  return out;
+}
+
+std::string shipped(const std::string& name) {
+  return std::string(TEMPLET_SOURCE_DIR) + "/templates/influxdb/" + name;
+}
+
+}  // namespace
+
+TEST_CASE("influxdb run: the shipped taskmaker templates, live over influxdbBuckets",
+          "[influxdb][emulator][cli]") {
+  EmulatorProcess vault(
+      "vault", json{{"kv", {{"secret/monitoring/alerting", {{"webhook_url", kHook1}}}}}}.dump());
+  EmulatorProcess influx(
+      "influxdb",
+      json{{"buckets", json::array({{{"name", "checkout"}}, {{"name", "search"}}})}}.dump());
+  if (vault.port == 0 || influx.port == 0 || !fs::exists(TEMPLET_BINARY)) {
+    WARN("emulators or binary not available; skipped");
+    return;
+  }
+  TempDir d;
+  const fs::path p = d.path;
+  const std::string org = influx_state(influx)["default_org_id"];
+  spit(p / "templet.yaml",
+       "state_dir: " + (p / "state").string() + "\n" + "influxdb: {url: " + influx.url() +
+           ", org: myorg, token_env: " + kTokenEnv +
+           ", poll_interval: 300ms}\n"
+           "retry: {backoff: 100ms, max_backoff: 500ms}\n"
+           "templates:\n"
+           "  - source: " +
+           shipped("taskmaker.flux.tmpl") + "\n" +
+           "    destination: " + (p / "taskmaker.flux").string() + "\n" +
+           "    apply:\n"
+           "      influxdb:\n"
+           "        prune: true\n"
+           "        buckets: [{name: multiapp_, retention: 720h}]\n"
+           "        dbrp: {buckets: all}\n"
+           "  - source: " +
+           shipped("alerting.flux.tmpl") + "\n" +
+           "    destination: " + (p / "alerting.flux").string() + "\n" +
+           "    apply:\n"
+           "      influxdb:\n"
+           "        secrets:\n"
+           "          ALERT_WEBHOOK_URL: '{{ with secret \"secret/monitoring/alerting\" }}"
+           "{{ .Data.data.webhook_url }}{{ end }}'\n");
+  std::map<std::string, std::string> env = {{"VAULT_ADDR", vault.url()},
+                                            {"VAULT_TOKEN", "root"},
+                                            {kTokenEnv, "admin-token"},
+                                            {"INFLUXDB_ORG", "myorg"},
+                                            {"ENVIRONMENT", "qa"}};
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, env, p);
+  auto names = [&] {
+    std::set<std::string> out;
+    for (const auto& [name, task] : tasks_by_name(influx)) out.insert(name);
+    return out;
+  };
+  const std::set<std::string> first = {
+      "alerts: notify",     "checkout: not running", "checkout: restarts", "mybucket: not running",
+      "mybucket: restarts", "search: not running",   "search: restarts"};
+  REQUIRE(eventually([&] { return names() == first; }, 20s));
+  // multiapp_ once, one physical DBRP mapping per user bucket, none for system buckets.
+  auto buckets = influx_state(influx)["buckets"];
+  CHECK(std::count_if(buckets.begin(), buckets.end(),
+                      [](const json& b) { return b["name"] == "multiapp_"; }) == 1);
+  REQUIRE(eventually([&] { return influx_state(influx)["dbrps"].size() == 4; }, 10s));
+  std::set<std::string> mapped;
+  json dbrps = influx_state(influx)["dbrps"];  // kept alive: the loop reads inside it
+  for (const auto& m : dbrps) mapped.insert(m["database"]);
+  CHECK(mapped == std::set<std::string>{"checkout", "multiapp_", "mybucket", "search"});
+  // The webhook is only in the org's secrets.
+  CHECK(influx_state(influx)["org_secrets"][org]["ALERT_WEBHOOK_URL"] == kHook1);
+  for (const auto& [name, task] : tasks_by_name(influx))
+    CHECK(task["flux"].get<std::string>().find("s3cr3t") == std::string::npos);
+
+  // An operator pauses a task; a new bucket gets its tasks within a poll, the pause is kept.
+  std::string paused = tasks_by_name(influx)["checkout: restarts"]["id"];
+  influx_api(influx, "PATCH", "/api/v2/tasks/" + paused, {{"status", "inactive"}});
+  influx_api(influx, "POST", "/api/v2/buckets", {{"orgID", org}, {"name", "payments"}});
+  CHECK(eventually(
+      [&] {
+        return names().count("payments: restarts") + names().count("payments: not running") == 2;
+      },
+      10s));
+  CHECK(tasks_by_name(influx)["checkout: restarts"]["status"] == "inactive");
+
+  // A deleted bucket's tasks are pruned.
+  std::string search_id;
+  json now = influx_state(influx);  // kept alive: the loop reads inside it
+  for (const auto& b : now["buckets"])
+    if (b["name"] == "search") search_id = b["id"];
+  influx_api(influx, "DELETE", "/api/v2/buckets/" + search_id);
+  INFO(t.stderr_text());
+  CHECK(eventually(
+      [&] { return names().count("search: restarts") + names().count("search: not running") == 0; },
+      10s));
+  buckets = influx_state(influx)["buckets"];
+  CHECK(std::count_if(buckets.begin(), buckets.end(),
+                      [](const json& b) { return b["name"] == "multiapp_"; }) == 1);
+
+  t.signal(SIGTERM);
+  CHECK(t.wait(10s) == 0);
+  std::string out = t.stdout_text() + t.stderr_text();
+  CHECK(out.find("s3cr3t") == std::string::npos);
+  CHECK(slurp(p / "alerting.flux").find("s3cr3t") == std::string::npos);
+}
