@@ -219,8 +219,9 @@ TEST_CASE("finalize rejects incomplete templates and hooks", "[config]") {
         "f.yaml:2: apply.redash needs a url (or REDASH_URL)");
 }
 
-TEST_CASE("apply.influxdb: secrets, buckets and dbrp; the top-level influxdb block as defaults",
-          "[config][influxdb]") {
+TEST_CASE(
+    "apply.influxdb: secrets, buckets and dbrp, with the top-level influxdb block as defaults",
+    "[config][influxdb]") {
   std::map<std::string, std::string> env;
   Config c = parse_config(
       "influxdb: {url: 'influx:8086', org: ops, token_file: /run/influx.token, "
