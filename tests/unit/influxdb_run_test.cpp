@@ -41,6 +41,24 @@ from(bucket: "mybucket")
     |> range(start: -task.every)
 )";
 
+// The alert template applied with its webhook from Vault in apply.influxdb.secrets.
+std::string alert_config(const fs::path& p, const EmulatorProcess& influx,
+                         const std::string& extra = "") {
+  return "state_dir: " + (p / "state").string() + "\n" + extra + "influxdb: {url: " + influx.url() +
+         ", org: myorg, token_env: " + kTokenEnv +
+         "}\n"
+         "templates:\n"
+         "  - source: " +
+         (p / "alert.flux.tmpl").string() + "\n    destination: " + (p / "alert.flux").string() +
+         "\n"
+         "    apply:\n"
+         "      influxdb:\n"
+         "        ready_timeout: 10s\n"
+         "        secrets:\n"
+         "          SLACK_WEBHOOK: '{{ with secret \"secret/alerts\" }}"
+         "{{ .Data.data.webhook }}{{ end }}'\n";
+}
+
 }  // namespace
 
 TEST_CASE("influxdb run: apply.influxdb.secrets from Vault, kept out of Flux and output",
@@ -54,24 +72,7 @@ TEST_CASE("influxdb run: apply.influxdb.secrets from Vault, kept out of Flux and
   TempDir d;
   const fs::path p = d.path;
   spit(p / "alert.flux.tmpl", kAlertFlux);
-  spit(p / "templet.yaml", "state_dir: " + (p / "state").string() +
-                               "\n"
-                               "influxdb: {url: " +
-                               influx.url() + ", org: myorg, token_env: " + kTokenEnv +
-                               "}\n"
-                               "templates:\n"
-                               "  - source: " +
-                               (p / "alert.flux.tmpl").string() +
-                               "\n"
-                               "    destination: " +
-                               (p / "alert.flux").string() +
-                               "\n"
-                               "    apply:\n"
-                               "      influxdb:\n"
-                               "        ready_timeout: 10s\n"
-                               "        secrets:\n"
-                               "          SLACK_WEBHOOK: '{{ with secret \"secret/alerts\" }}"
-                               "{{ .Data.data.webhook }}{{ end }}'\n");
+  spit(p / "templet.yaml", alert_config(p, influx));
   std::map<std::string, std::string> env = {
       {"VAULT_ADDR", vault.url()}, {"VAULT_TOKEN", "root"}, {kTokenEnv, "admin-token"}};
   std::string all_output;
@@ -242,4 +243,39 @@ TEST_CASE("influxdb run: the shipped taskmaker templates, live over influxdbBuck
   std::string out = t.stdout_text() + t.stderr_text();
   CHECK(out.find("s3cr3t") == std::string::npos);
   CHECK(slurp(p / "alerting.flux").find("s3cr3t") == std::string::npos);
+}
+
+TEST_CASE("influxdb run: the daemon sends a secret Vault rotated, the Flux unchanged",
+          "[influxdb][emulator][cli]") {
+  EmulatorProcess vault("vault", json{{"kv", {{"secret/alerts", {{"webhook", kHook1}}}}}}.dump());
+  EmulatorProcess influx("influxdb");
+  if (vault.port == 0 || influx.port == 0 || !fs::exists(TEMPLET_BINARY)) {
+    WARN("emulators or binary not available; skipped");
+    return;
+  }
+  TempDir d;
+  const fs::path p = d.path;
+  spit(p / "alert.flux.tmpl", kAlertFlux);
+  // KV secrets have no lease: re-read at about 90 % of default_lease_duration.
+  spit(p / "templet.yaml", alert_config(p, influx, "vault: {default_lease_duration: 1s}\n"));
+  std::map<std::string, std::string> env = {
+      {"VAULT_ADDR", vault.url()}, {"VAULT_TOKEN", "root"}, {kTokenEnv, "admin-token"}};
+  TempletProcess t({"run", "-c", (p / "templet.yaml").string()}, env, p);
+  auto secret_value = [&]() {
+    json st = influx_state(influx);
+    json secrets = st["org_secrets"][st["default_org_id"].get<std::string>()];
+    return secrets.is_object() ? secrets.value("SLACK_WEBHOOK", "") : std::string();
+  };
+  REQUIRE(eventually([&] { return secret_value() == kHook1; }, 15s));
+  call(influx, "DELETE", "/_emulator/requests");
+  call(vault, "POST", "/_emulator/seed",
+       json{{"kv", {{"secret/alerts", {{"webhook", kHook2}}}}}}.dump());
+  CHECK(eventually([&] { return secret_value() == kHook2; }, 15s));
+  // The file did not change: only the secret was sent, no task was touched.
+  for (const auto& r : call_json(influx, "GET", "/_emulator/requests"))
+    if (r["method"] != "GET")
+      CHECK(r["path"].get<std::string>().find("/secrets") != std::string::npos);
+  t.signal(SIGTERM);
+  CHECK(t.wait(10s) == 0);
+  CHECK((t.stdout_text() + t.stderr_text()).find("s3cr3t") == std::string::npos);
 }
