@@ -54,10 +54,18 @@ Value buckets_fn(CallContext& ctx, std::span<const Value> args) {
     throw FuncError(e.what());
   }
   d.call = "influxdbBuckets \"" + d.target + "\"";
+  std::optional<Response> r;
   try {
-    if (auto r = st.lookup(d)) return influx_buckets_value(dtypes::parse_json(r->body));
+    r = st.lookup(d);
   } catch (const FetchError& e) {
-    throw FuncError(d.id + ": " + e.what());
+    throw FuncError(e.what());  // the live source's message names the dependency
+  }
+  if (r) {
+    try {
+      return influx_buckets_value(dtypes::parse_json(r->body));
+    } catch (const FetchError& e) {
+      throw FuncError(d.id + ": " + e.what());
+    }
   }
   st.missing(d);
   return Value::list({}, influx_bucket_list_type());

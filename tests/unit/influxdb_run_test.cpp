@@ -279,3 +279,39 @@ TEST_CASE("influxdb run: the daemon sends a secret Vault rotated, the Flux uncha
   CHECK(t.wait(10s) == 0);
   CHECK((t.stdout_text() + t.stderr_text()).find("s3cr3t") == std::string::npos);
 }
+
+TEST_CASE("influxdb run: influxdbBuckets waits out a failing poll, fails clearly unconfigured",
+          "[influxdb][emulator][cli]") {
+  EmulatorProcess influx("influxdb");
+  if (influx.port == 0 || !fs::exists(TEMPLET_BINARY)) {
+    WARN("emulator or binary not available; skipped");
+    return;
+  }
+  TempDir d;
+  const fs::path p = d.path;
+  spit(p / "t.tmpl", "{{ range influxdbBuckets \"myorg\" }}{{ .Name }} {{ .Type }}\n{{ end }}");
+  const std::string templates = "templates:\n  - {source: " + (p / "t.tmpl").string() +
+                                ", destination: " + (p / "out").string() + "}\n";
+  std::map<std::string, std::string> env = {{kTokenEnv, "admin-token"}};
+
+  // Two failed polls: retried per `retry`, the file written once the list arrives.
+  call(influx, "POST", "/_emulator/fault",
+       json{{"path_regex", "^/api/v2/buckets$"}, {"status", 500}, {"count", 2}}.dump());
+  spit(p / "templet.yaml", "state_dir: " + (p / "state").string() + "\ninfluxdb: {url: " +
+                               influx.url() + ", org: myorg, token_env: " + kTokenEnv +
+                               "}\nretry: {backoff: 50ms, max_backoff: 100ms}\n" + templates);
+  TempletProcess ok({"run", "--once", "--timeout", "20s", "-c", (p / "templet.yaml").string()}, env,
+                    p);
+  CHECK(ok.wait(30s) == 0);
+  CHECK(slurp(p / "out") == "_monitoring system\n_tasks system\nmybucket user\n");
+  CHECK(ok.stderr_text().find("influxdb.buckets(myorg): GET /api/v2/buckets: 500") !=
+        std::string::npos);
+
+  // No influxdb.url: the template fails naming what to set.
+  spit(p / "none.yaml", "state_dir: " + (p / "state").string() + "\n" + templates);
+  TempletProcess none({"run", "--once", "--timeout", "5s", "-c", (p / "none.yaml").string()}, env,
+                      p);
+  CHECK(none.wait(20s) == 1);
+  CHECK(none.stderr_text().find("error calling influxdbBuckets: influxdb.buckets(myorg): InfluxDB "
+                                "is not configured (set influxdb.url)") != std::string::npos);
+}
