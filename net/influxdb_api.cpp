@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <thread>
 
 namespace templet {
