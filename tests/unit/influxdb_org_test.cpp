@@ -220,3 +220,27 @@ TEST_CASE("influxdb dbrp: a physical mapping for every bucket that lacks one", "
                               "organization\n"
                               "  unchanged \"dbrp app1\"\n");
 }
+
+TEST_CASE("influxdb buckets are paged with after= until a page is short", "[influxdb]") {
+  NEED_ORG(o);
+  json many = json::array();
+  for (int i = 0; i < 150; ++i) many.push_back({{"name", "app" + std::to_string(1000 + i)}});
+  control(o.emu, "POST", "seed", {{"buckets", many}});
+  control(o.emu, "DELETE", "requests");
+  auto s = o.settings();
+  s.dbrp = InfluxDbrpSpec{true, {}, "autogen"};
+  InfluxHook h(s, make_http_client());
+  Plan p = h.plan("", kDest);
+  REQUIRE(p.error.empty());
+  CHECK(p.entries.size() == 151);  // 150 + mybucket; _monitoring and _tasks get no mapping
+  std::vector<std::string> afters;
+  for (const auto& r : control(o.emu, "GET", "requests")) {
+    if (r["path"] != "/api/v2/buckets") continue;
+    CHECK(r["query"]["limit"][0] == "100");
+    afters.push_back(r["query"].contains("after") ? r["query"]["after"][0].get<std::string>() : "");
+  }
+  // 153 buckets: a full page of 100, then 53 after the 100th (in name order): no empty page.
+  REQUIRE(afters.size() == 2);
+  CHECK(afters[0] == "");
+  CHECK(afters[1] == o.bucket("app1097")["id"]);
+}
