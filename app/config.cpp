@@ -157,6 +157,7 @@ class Block {
     }
   }
   Block sub(const char* key) const { return Block(node_[key], file_, where_ + "." + key); }
+  const std::string& file() const { return file_; }
   bool has(const char* key) const { return node_[key] && !node_[key].IsNull(); }
 
  private:
@@ -175,6 +176,67 @@ void parse_wait(const Block& b, WaitConfig& w) {
   b.check_keys({"min", "max"});
   b.duration("min", w.min);
   b.duration("max", w.max);
+}
+
+// `apply.influxdb.secrets`: key -> template text.
+void parse_influx_secrets(const Block& i, InfluxApplyConfig& ic) {
+  YAML::Node n = i.get("secrets");
+  if (!n || n.IsNull()) return;
+  if (!n.IsMap()) i.fail(n, "apply.influxdb.secrets must be a mapping of key to template text");
+  std::map<std::string, std::string> out;
+  for (const auto& kv : n) {
+    if (!kv.second.IsScalar())
+      i.fail(kv.second, "apply.influxdb.secrets." + kv.first.Scalar() + " must be a string");
+    if (kv.first.Scalar().empty()) i.fail(kv.first, "apply.influxdb.secrets: empty key");
+    out[kv.first.Scalar()] = kv.second.Scalar();
+  }
+  ic.secrets = out;
+}
+
+// `apply.influxdb.buckets`: [{name, retention}], names as the server would take them.
+void parse_influx_buckets(const Block& i, InfluxApplyConfig& ic) {
+  YAML::Node n = i.get("buckets");
+  if (!n || n.IsNull()) return;
+  if (!n.IsSequence()) i.fail(n, "apply.influxdb.buckets must be a list of {name, retention}");
+  std::vector<InfluxBucketSpec> out;
+  for (const auto& x : n) {
+    Block b(x, i.file(), "apply.influxdb.buckets[]");
+    b.check_keys({"name", "retention"});
+    std::optional<std::string> name;
+    std::optional<Duration> retention;
+    b.str("name", name);
+    b.duration("retention", retention);
+    if (!name || name->empty()) b.fail(x, "apply.influxdb.buckets[] needs a name");
+    // tenant/service_bucket.go validBucketName: refused here rather than by the server.
+    if ((*name)[0] == '_')
+      b.fail(b.get("name"),
+             "bucket name " + *name + " starts with \"_\" (reserved for system buckets)");
+    if (name->find('"') != std::string::npos)
+      b.fail(b.get("name"), "bucket name " + *name + " holds a quotation mark");
+    if (retention && (retention->count() < 0 || retention->count() % 1000 != 0))
+      b.fail(b.get("retention"), "apply.influxdb.buckets[].retention must be whole seconds");
+    out.push_back({*name, retention.value_or(Duration(0))});
+  }
+  ic.buckets = out;
+}
+
+// `apply.influxdb.dbrp`: {buckets: all | [names], default_rp: autogen}.
+void parse_influx_dbrp(const Block& i, InfluxApplyConfig& ic) {
+  if (!i.has("dbrp")) return;
+  Block d = i.sub("dbrp");
+  d.check_keys({"buckets", "default_rp"});
+  InfluxDbrpSpec spec;
+  YAML::Node b = d.get("buckets");
+  if (b && b.IsScalar() && b.Scalar() == "all")
+    spec.all = true;
+  else if (b && b.IsSequence())
+    d.strings("buckets", spec.names);
+  else
+    d.fail(b ? b : i.get("dbrp"), "apply.influxdb.dbrp.buckets must be \"all\" or a list of names");
+  std::optional<std::string> rp;
+  d.str("default_rp", rp);
+  if (rp) spec.default_rp = *rp;
+  ic.dbrp = spec;
 }
 
 TemplateConfig parse_template(const Block& b, const std::string& origin) {
@@ -242,8 +304,8 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
     }
     if (apply.has("influxdb")) {
       Block i = apply.sub("influxdb");
-      i.check_keys(
-          {"url", "org", "org_id", "token_env", "token_file", "status", "prune", "ready_timeout"});
+      i.check_keys({"url", "org", "org_id", "token_env", "token_file", "status", "prune",
+                    "ready_timeout", "secrets", "buckets", "dbrp"});
       InfluxApplyConfig ic;
       i.str("url", ic.url);
       i.str("org", ic.org);
@@ -255,6 +317,9 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
         i.fail(i.get("status"), "apply.influxdb.status must be \"active\" or \"inactive\"");
       i.boolean("prune", ic.prune);
       i.duration("ready_timeout", ic.ready_timeout);
+      parse_influx_secrets(i, ic);
+      parse_influx_buckets(i, ic);
+      parse_influx_dbrp(i, ic);
       t.influxdb = ic;
     }
   }
@@ -293,8 +358,20 @@ Config parse_config(const std::string& yaml, const std::string& file) {
   Config c;
   if (root.IsNull()) return c;
   Block top(root, file, "config");
-  top.check_keys({"vault", "consul", "wait", "retry", "block_query_wait", "state_dir", "log_level",
-                  "templates", "template"});
+  top.check_keys({"vault", "consul", "influxdb", "wait", "retry", "block_query_wait", "state_dir",
+                  "log_level", "templates", "template"});
+  if (top.has("influxdb")) {
+    Block i = top.sub("influxdb");
+    i.check_keys({"url", "org", "org_id", "token_env", "token_file", "poll_interval"});
+    i.str("url", c.influxdb.url);
+    i.str("org", c.influxdb.org);
+    i.str("org_id", c.influxdb.org_id);
+    i.str("token_env", c.influxdb.token_env);
+    i.str("token_file", c.influxdb.token_file);
+    i.duration("poll_interval", c.influxdb.poll_interval);
+    if (c.influxdb.poll_interval && c.influxdb.poll_interval->count() <= 0)
+      i.fail(i.get("poll_interval"), "influxdb.poll_interval must be positive");
+  }
   if (top.has("vault")) {
     Block v = top.sub("vault");
     v.check_keys({"address", "token", "token_file", "namespace", "renew_token", "ssl", "auth",
@@ -383,6 +460,12 @@ void merge_config(Config& a, const Config& b) {
   over(a.consul.token_file, b.consul.token_file);
   merge_ssl(a.consul.ssl, b.consul.ssl);
   over(a.consul.timeout, b.consul.timeout);
+  over(a.influxdb.url, b.influxdb.url);
+  over(a.influxdb.org, b.influxdb.org);
+  over(a.influxdb.org_id, b.influxdb.org_id);
+  over(a.influxdb.token_env, b.influxdb.token_env);
+  over(a.influxdb.token_file, b.influxdb.token_file);
+  over(a.influxdb.poll_interval, b.influxdb.poll_interval);
   over(a.wait.min, b.wait.min);
   over(a.wait.max, b.wait.max);
   over(a.retry.attempts, b.retry.attempts);
@@ -456,6 +539,11 @@ void finalize_config(Config& c, const std::map<std::string, std::string>* env_in
   if (!c.vault.revoke_superseded) c.vault.revoke_superseded = false;
   if (!c.vault.timeout) c.vault.timeout = std::chrono::seconds(60);
   if (!c.consul.timeout) c.consul.timeout = std::chrono::seconds(10);
+  from_env(c.influxdb.url, "INFLUXDB_URL");
+  if (!c.influxdb.org && !c.influxdb.org_id) from_env(c.influxdb.org, "INFLUXDB_ORG");
+  if (c.influxdb.url) c.influxdb.url = normalize_address(*c.influxdb.url);
+  if (!c.influxdb.token_env && !c.influxdb.token_file) c.influxdb.token_env = "INFLUXDB_TOKEN";
+  if (!c.influxdb.poll_interval) c.influxdb.poll_interval = std::chrono::minutes(1);
   if (!c.block_query_wait) c.block_query_wait = std::chrono::seconds(60);
   if (!c.wait.min) c.wait.min = Duration(0);
   if (!c.wait.max) c.wait.max = *c.wait.min * 4;
@@ -504,6 +592,18 @@ void finalize_config(Config& c, const std::map<std::string, std::string>* env_in
     }
     if (t.influxdb) {
       auto& i = *t.influxdb;
+      // The top-level influxdb block fills what the target leaves unset; org/org_id and
+      // token_file/token_env go as pairs, since the first of each pair wins over the second.
+      const auto& top = c.influxdb;
+      if (!i.url) i.url = top.url;
+      if (!i.org && !i.org_id) {
+        i.org = top.org;
+        i.org_id = top.org_id;
+      }
+      if (!i.token_env && !i.token_file) {
+        i.token_env = top.token_env;
+        i.token_file = top.token_file;
+      }
       auto url_env = env.find("INFLUXDB_URL");
       if (!i.url && url_env != env.end()) i.url = url_env->second;
       if (!i.url) throw ConfigError(t.origin + ": apply.influxdb needs a url (or INFLUXDB_URL)");
@@ -513,7 +613,7 @@ void finalize_config(Config& c, const std::map<std::string, std::string>* env_in
       if (!i.org && !i.org_id)
         throw ConfigError(t.origin + ": apply.influxdb needs org or org_id (or INFLUXDB_ORG)");
       if (!i.token_env) i.token_env = "INFLUXDB_TOKEN";
-      if (!i.status) i.status = "active";
+      // status stays unset unless given: only an explicit status re-activates a paused task.
       if (!i.prune) i.prune = false;
       if (!i.ready_timeout) i.ready_timeout = std::chrono::minutes(2);
     }

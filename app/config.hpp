@@ -60,6 +60,7 @@ struct TemplateConfig {
 struct Config {
   VaultConfig vault;
   ConsulConfig consul;
+  InfluxServerConfig influxdb;  // influxdbBuckets' server; defaults of every apply.influxdb
   WaitConfig wait;
   RetryConfig retry;
   std::optional<Duration> block_query_wait;  // Consul blocking queries

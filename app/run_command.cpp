@@ -36,7 +36,8 @@ std::vector<std::unique_ptr<ApplyHook>> make_apply_hooks(const TemplateConfig& t
                                                          const Config& config) {
   std::vector<std::unique_ptr<ApplyHook>> hooks;
   if (t.redash) hooks.push_back(make_redash_hook(*t.redash, *config.state_dir));
-  if (t.influxdb) hooks.push_back(make_influxdb_hook(*t.influxdb, *t.destination));
+  if (t.influxdb)
+    hooks.push_back(make_influxdb_hook(*t.influxdb, *t.destination, *config.state_dir));
   return hooks;
 }
 
@@ -161,7 +162,8 @@ int run_run_command(const RunCommandOptions& o) {
       spdlog::warn("{}", w);
     try {
       feed = std::make_unique<LiveFeed>(live::LiveDataSource::from_config(
-          {config.vault, config.consul, config.retry, config.block_query_wait, config.state_dir}));
+          {config.vault, config.consul, config.retry, config.block_query_wait, config.state_dir,
+           config.influxdb}));
     } catch (const std::exception& e) {
       std::cerr << "templet: " << e.what() << "\n";
       return 2;

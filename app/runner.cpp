@@ -77,6 +77,10 @@ struct Slot {
   bool first_pass = true;      // hooks run on the first complete pass after start
   bool apply_pending = false;  // the last apply failed: try again
   int retries = 0;             // consecutive failed writes or applies (the retry backoff)
+  // apply.influxdb.secrets parsed (key -> template), rendered with the file's data; their last
+  // values and those the last good apply sent: a changed value alone runs the hooks again.
+  std::map<std::string, std::unique_ptr<Template>> hook_tmpls;
+  std::map<std::string, std::string> hook_values, applied_hook_values;
 };
 
 class Loop {
@@ -184,6 +188,11 @@ class Loop {
           to.missing_key = *cfg.error_on_missing_key ? MissingKey::Error : MissingKey::Zero;
           to.funcs = s.funcs.get();
           s.tmpl = std::make_unique<Template>(text, to);
+          if (cfg.influxdb && cfg.influxdb->secrets)
+            for (const auto& [key, secret_text] : *cfg.influxdb->secrets) {
+              to.name = cfg.display_name() + " apply.influxdb.secrets." + key;
+              s.hook_tmpls[key] = std::make_unique<Template>(secret_text, to);
+            }
         } catch (const ParseError& e) {
           s.parse_error = e.what();
         }
@@ -304,8 +313,20 @@ class Loop {
     env.env = opt_.env;
     if (s.cfg.sandbox_path) env.sandbox_path = *s.cfg.sandbox_path;
     RenderResult r;
+    std::map<std::string, std::string> hook_values;
     try {
       r = render(*s.tmpl, feed_, env);
+      // The hook's secrets come from the same data, watched and waited for like the file's.
+      std::set<std::string> ids;
+      for (const auto& d : r.used) ids.insert(d.id);
+      for (const auto& [key, t] : s.hook_tmpls) {
+        RenderResult h = render(*t, feed_, env);
+        for (const auto& d : h.used)
+          if (ids.insert(d.id).second) r.used.push_back(d);
+        r.missing.insert(r.missing.end(), h.missing.begin(), h.missing.end());
+        r.complete = r.complete && h.complete;
+        hook_values[key] = h.output;
+      }
     } catch (const ExecError& e) {
       fail(s, mask_secrets(e.what(), sorted_secrets(s.secrets)));
       return false;
@@ -320,6 +341,10 @@ class Loop {
     s.complete = r.complete;
     if (!r.complete) return false;
     s.secrets = r.secrets;
+    // Every value of the hook's secrets is masked wherever it could show, whatever its source.
+    for (const auto& [key, value] : hook_values)
+      if (!value.empty()) s.secrets.insert(value);
+    s.hook_values = std::move(hook_values);
     const std::string& dest = *s.cfg.destination;
     if (!*s.cfg.allow_no_value && r.output.find("<no value>") != std::string::npos) {
       fail(s, s.cfg.display_name() + ": rendered output for " + dest +
@@ -360,7 +385,8 @@ class Loop {
     if (!s.apply_pending) succeeded(s);
     bool run_hooks = changed || (s.first_pass && *s.cfg.run_on_start);
     // Apply hooks also run on the first pass, so a freshly started server is brought in line.
-    if (changed || s.first_pass || s.apply_pending) run_apply_hooks(s, r.output);
+    if (changed || s.first_pass || s.apply_pending || s.hook_values != s.applied_hook_values)
+      run_apply_hooks(s, r.output);
     s.first_pass = false;
     // A dry run writes nothing: the files hold what they held.
     if (!opt_.dry_run) s.written_now = feed_.versions(r.used);
@@ -380,6 +406,7 @@ class Loop {
     std::string failures;
     for (auto& hook : opt_.make_hooks(s.cfg)) {
       hook->set_rendered_secrets(secrets);
+      if (!s.hook_tmpls.empty()) hook->set_rendered_values(s.hook_values);
       Plan plan = hook->plan(output, dest);
       std::string plan_text = mask_secrets(format_plan(plan), secrets);
       if (opt_.dry_run) {
@@ -405,6 +432,7 @@ class Loop {
     }
     if (opt_.dry_run) return;
     s.apply_pending = !failures.empty();
+    if (!s.apply_pending) s.applied_hook_values = s.hook_values;
     if (!s.apply_pending) {
       succeeded(s);
       return;

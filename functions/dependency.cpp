@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -379,6 +380,18 @@ Dependency parse_file(std::string_view path) {
   if (path.empty()) throw DependencyError(invalid_format("file", path));
   d.target = std::string(path);
   d.id = "file(" + d.target + ")";
+  return d;
+}
+
+Dependency parse_influx_buckets(std::string_view org) {
+  Dependency d;
+  d.type = DepType::InfluxBuckets;
+  while (!org.empty() && std::isspace(static_cast<unsigned char>(org.front())))
+    org.remove_prefix(1);
+  while (!org.empty() && std::isspace(static_cast<unsigned char>(org.back()))) org.remove_suffix(1);
+  if (org.empty()) throw DependencyError("influxdbBuckets: an organization name is required");
+  d.target = std::string(org);
+  d.id = "influxdb.buckets(" + d.target + ")";
   return d;
 }
 

@@ -28,6 +28,7 @@ enum class DepType {
   VaultWrite,       // vault.write(path -> 8hex)
   VaultList,        // vault.list(path)
   File,             // file(path)
+  InfluxBuckets,    // influxdb.buckets(org)  polled, not blocking (functions/live/influx_poller)
 };
 
 // A bad argument; the message is consul-template's (without the "error calling" prefix).
@@ -73,6 +74,8 @@ Dependency parse_vault_write(std::string_view path, const std::vector<std::strin
 Dependency parse_vault_list(std::string_view s);
 // `path` must already be resolved (see resolve_file_path).
 Dependency parse_file(std::string_view path);
+// influxdbBuckets "ORG": the org's name, spaces trimmed; empty fails.
+Dependency parse_influx_buckets(std::string_view org);
 
 // consul-template's file path handling: without a sandbox, Go's filepath.Clean; with one, both
 // paths are symlink-resolved and the target must lie inside the sandbox (`'<path>' is outside of

@@ -1,10 +1,9 @@
 #include "functions/render.hpp"
 
-#include "functions/helpers.hpp"
-
 #include <cstdlib>
 
 #include "functions/helpers.hpp"
+#include "functions/influxdb_data.hpp"
 #include "functions/render_state.hpp"
 
 namespace templet {
@@ -52,6 +51,7 @@ FunctionTable consul_template_functions(const FunctionOptions& options) {
   FunctionTable table;
   register_helper_functions(table);
   register_data_functions(table);
+  register_influxdb_functions(table);
   for (const auto& glob : options.denylist) table.deny(glob);
   return table;
 }

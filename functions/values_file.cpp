@@ -218,6 +218,56 @@ Response not_found() {
   return Response{404, ""};
 }
 
+// `influxdb: {buckets: {ORG: [{name, id, retentionSeconds, type, labels}]}}` as the API's
+// bucket list would give it (type: system for a name starting with `_`, unless given).
+std::map<std::string, json, std::less<>> influx_section(const std::string& file,
+                                                        const YAML::Node& body) {
+  if (!body.IsMap()) fail(file, body, "influxdb must be a map with buckets");
+  std::map<std::string, json, std::less<>> out;
+  for (const auto& part : body) {
+    if (part.first.Scalar() != "buckets")
+      fail(file, part.first, "unknown key influxdb." + part.first.Scalar() + " (expected buckets)");
+    if (part.second.IsNull()) continue;
+    if (!part.second.IsMap())
+      fail(file, part.second, "influxdb.buckets must be a map of org: [buckets]");
+    for (const auto& org : part.second) {
+      const std::string where = "influxdb.buckets." + org.first.Scalar();
+      json list = json::array();
+      if (!org.second.IsSequence() && !org.second.IsNull())
+        fail(file, org.second, where + " must be a list of {name, id, retentionSeconds}");
+      int n = 0;
+      for (const auto& b : org.second) {
+        ++n;
+        if (!b.IsMap() || !b["name"] || !b["name"].IsScalar())
+          fail(file, b, where + ": a bucket needs a name");
+        const std::string name = b["name"].Scalar();
+        long long retention = 0;
+        if (b["retentionSeconds"]) {
+          const std::string& r = b["retentionSeconds"].Scalar();
+          auto res = std::from_chars(r.data(), r.data() + r.size(), retention);
+          if (res.ec != std::errc() || res.ptr != r.data() + r.size() || retention < 0)
+            fail(file, b["retentionSeconds"], where + ": retentionSeconds must be a whole number");
+        }
+        json labels = json::array();
+        if (b["labels"] && b["labels"].IsSequence())
+          for (const auto& l : b["labels"]) labels.push_back({{"name", l.Scalar()}});
+        char fake_id[17];
+        std::snprintf(fake_id, sizeof fake_id, "%016x", n);
+        json rules = json::array();
+        if (retention) rules.push_back({{"type", "expire"}, {"everySeconds", retention}});
+        list.push_back({{"id", b["id"] ? b["id"].Scalar() : std::string(fake_id)},
+                        {"name", name},
+                        {"type", b["type"] ? b["type"].Scalar()
+                                           : (name.rfind('_', 0) == 0 ? "system" : "user")},
+                        {"retentionRules", rules},
+                        {"labels", labels}});
+      }
+      out[org.first.Scalar()] = std::move(list);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 ValuesFile ValuesFile::load(const std::string& path) {
@@ -313,9 +363,12 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
           trimmed.pop_back();
         v.vault_[id] = VaultEntry{trimmed, std::move(text)};
       }
+    } else if (section == "influxdb") {
+      if (!body.IsNull()) v.influx_buckets_ = influx_section(file, body);
     } else {
-      fail(file, top.first,
-           "unknown section " + json_string(section) + " (expected env, consul or vault)");
+      fail(
+          file, top.first,
+          "unknown section " + json_string(section) + " (expected env, consul, vault or influxdb)");
     }
   }
   return v;
@@ -351,6 +404,11 @@ std::optional<Response> ValuesFile::fetch(const Dependency& dep) const {
     case DepType::VaultWrite:
     case DepType::VaultList:
       return fetch_vault(dep);
+    case DepType::InfluxBuckets: {
+      auto it = influx_buckets_.find(dep.target);
+      if (it == influx_buckets_.end()) return std::nullopt;  // missing, as live before a poll
+      return ok(json{{"buckets", it->second}}.dump());
+    }
     case DepType::File: {
       std::ifstream in(dep.target, std::ios::binary);
       if (!in) {

@@ -5,6 +5,9 @@
 //     kv:                    key (no leading /): value (scalars, taken as written)
 //     services:              name: [instance, ...]
 //   vault:                   path as written in the template: Vault's response body for it
+//   influxdb:
+//     buckets:               org: [{name, id, retentionSeconds, type, labels}] (influxdbBuckets;
+//                            type defaults to system for a name starting with `_`, else user)
 //
 // A service instance is either Consul's /v1/health/service entry ({Node: {...}, Service: {...},
 // Checks: [...]}) or the flat HealthService form templates see: Node, NodeID, NodeAddress,
@@ -61,7 +64,8 @@ class ValuesFile : public DataSource {
     std::string path;  // the key as written, trimmed
     std::string body;  // JSON text
   };
-  std::map<std::string, VaultEntry, std::less<>> vault_;  // identity → entry
+  std::map<std::string, VaultEntry, std::less<>> vault_;               // identity → entry
+  std::map<std::string, nlohmann::json, std::less<>> influx_buckets_;  // org → API bucket list
 };
 
 }  // namespace templet

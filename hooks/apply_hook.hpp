@@ -6,6 +6,7 @@
 // makes no write calls the second time. Plans and results never contain secret values.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,10 @@ class ApplyHook {
   // as a secret, whatever the server's schema says, so a plan never shows the value it replaces
   // (a rotated-away Vault username, say), which no masking of the new file would catch.
   virtual void set_rendered_secrets(const std::vector<std::string>& secrets) { (void)secrets; }
+  // Values rendered from the template's hook config (InfluxDB's `secrets`), each a secret.
+  virtual void set_rendered_values(const std::map<std::string, std::string>& values) {
+    (void)values;
+  }
 };
 
 // Human-readable plan and result, one line per entry, as `templet plan`/`apply` print them.

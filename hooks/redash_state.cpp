@@ -1,19 +1,12 @@
 // The Redash hook's state file (see redash_state.hpp).
 #include "hooks/redash_state.hpp"
 
-#include <fcntl.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <array>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "functions/digest.hpp"
+#include "hooks/digest_key.hpp"
 #include "sys/private_files.hpp"
 
 namespace templet {
@@ -22,74 +15,25 @@ namespace {
 using json = nlohmann::json;
 
 constexpr int kStateVersion = 2;  // 1: plain SHA-256 digests
-const char* const kKeyFile = "digest.key";
 
-std::string key_path_for(const std::string& state_path) {
-  return (std::filesystem::path(state_path).parent_path() / kKeyFile).string();
-}
-
-std::string hmac_hex(const std::string& digest_key, const std::string& message) {
-  return digest::hex(digest::hmac_sha256(digest_key, message));
+std::string key_dir_for(const std::string& state_path) {
+  return std::filesystem::path(state_path).parent_path().string();
 }
 
 // Names the key a state file was digested with, without revealing anything about it.
 std::string key_id(const std::string& digest_key) {
-  return hmac_hex(digest_key, "templet redash state key id").substr(0, 16);
-}
-
-std::string read_key(const std::string& key_path) {
-  std::ifstream in(key_path);
-  if (!in) return "";
-  std::string key;
-  in >> key;
-  return key;
-}
-
-// Writes `text` to a new file (0600, never following a symlink); throws on failure.
-void write_new_file(const std::string& path, const std::string& text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::fchmod(fd, 0600);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
-    ::unlink(path.c_str());
-    throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
-  }
-}
-
-std::string random_key_hex() {
-  std::array<uint8_t, 32> bytes{};
-  size_t got = 0;
-  while (got < bytes.size()) {
-    ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
-    got += static_cast<size_t>(n);
-  }
-  return digest::hex(bytes);
+  return digest_key_id(digest_key, "templet redash state key id");
 }
 }  // namespace
 
 std::string redash_options_digest(const std::string& digest_key, const json& options) {
   // nlohmann's object is a sorted map, so dump() is canonical: sorted keys, no spaces.
-  return hmac_hex(digest_key, options.dump());
+  return keyed_digest(digest_key, options.dump());
 }
 
 std::string redash_secret_digest(const std::string& digest_key, const std::string& key,
                                  const json& value) {
-  return hmac_hex(digest_key, json{{key, value}}.dump());
+  return keyed_digest(digest_key, json{{key, value}}.dump());
 }
 
 RedashStateRecord redash_state_record(const std::string& digest_key, const std::string& name,
@@ -117,7 +61,7 @@ RedashState load_redash_state(const std::string& path) {
   if (path.empty()) return st;
   std::ifstream in(path);
   if (!in) {
-    st.digest_key = read_key(key_path_for(path));
+    st.digest_key = read_digest_key(key_dir_for(path));
     return st;
   }
   st.exists = true;
@@ -125,7 +69,7 @@ RedashState load_redash_state(const std::string& path) {
   ss << in.rdbuf();
   json j = json::parse(ss.str(), nullptr, false);
   if (!j.is_object() || !j.contains("datasources") || !j["datasources"].is_object()) return st;
-  st.digest_key = read_key(key_path_for(path));
+  st.digest_key = read_digest_key(key_dir_for(path));
   // Digests from another key, or plain SHA-256 ones from version 1, cannot be compared.
   const bool digests_usable = j.value("version", 0) == kStateVersion && !st.digest_key.empty() &&
                               j.value("key_id", "") == key_id(st.digest_key);
@@ -157,24 +101,9 @@ RedashState load_redash_state(const std::string& path) {
 
 void ensure_redash_digest_key(const std::string& path, RedashState& state) {
   if (path.empty()) return;
-  const std::filesystem::path p(path);
-  ensure_private_dir(p.parent_path().parent_path().string(), false);
-  ensure_private_dir(p.parent_path().string(), true);
-  const std::string key_path = key_path_for(path);
-  state.digest_key = read_key(key_path);
-  if (!state.digest_key.empty()) return;
-  // Written under a temporary name and linked into place: link() never replaces, so when two
-  // processes race, both end up reading the one key that won, and never a partial file.
-  const std::string tmp = key_path + ".tmp." + std::to_string(::getpid());
-  ::unlink(tmp.c_str());
-  write_new_file(tmp, random_key_hex() + "\n");
-  int linked = ::link(tmp.c_str(), key_path.c_str());
-  int err = errno;
-  ::unlink(tmp.c_str());
-  if (linked != 0 && err != EEXIST)
-    throw std::runtime_error("cannot create " + key_path + ": " + std::strerror(err));
-  state.digest_key = read_key(key_path);
-  if (state.digest_key.empty()) throw std::runtime_error("cannot read " + key_path);
+  // state_dir keeps the mode it has (see private_files.hpp); redash/ is always private.
+  ensure_private_dir(std::filesystem::path(path).parent_path().parent_path().string(), false);
+  state.digest_key = ensure_digest_key(key_dir_for(path));
 }
 
 void save_redash_state(const std::string& path, const RedashState& state) {

@@ -38,6 +38,17 @@ struct ConsulConfig {
   std::optional<Duration> timeout;  // one request beyond its blocking wait
 };
 
+// Top-level `influxdb:`: the server influxdbBuckets polls (and, in app/config, the default of
+// every apply.influxdb key).
+struct InfluxServerConfig {
+  std::optional<std::string> url;
+  std::optional<std::string> org;
+  std::optional<std::string> org_id;  // used for the org named `org`: no read:orgs needed
+  std::optional<std::string> token_env;
+  std::optional<std::string> token_file;
+  std::optional<Duration> poll_interval;  // default 1m
+};
+
 struct RetryConfig {
   std::optional<int> attempts;  // 0: never give up
   std::optional<Duration> backoff;

@@ -251,6 +251,8 @@ std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const LiveSourceConf
     auto pool = std::make_shared<HttpPool>([tls] { return make_http_client(tls); });
     ctx.consul = std::make_shared<ConsulClient>(settings, pool);
   }
+  if (auto influx = InfluxPollerSettings::from(c.influxdb))
+    ctx.influx = std::make_shared<InfluxBucketsClient>(*influx, make_http_client());
   ctx.let_go_of_reads = true;  // everything a watcher touches is owned by ctx (or static)
   if (c.state_dir && !c.state_dir->empty()) ctx.leases = std::make_shared<LeaseStore>(*c.state_dir);
   ctx.vault_retry = RetryPolicy::from(c.retry);

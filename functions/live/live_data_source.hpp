@@ -29,6 +29,7 @@ struct LiveSourceConfig {
   RetryConfig retry;
   std::optional<Duration> block_query_wait;
   std::optional<std::string> state_dir;
+  InfluxServerConfig influxdb;  // influxdbBuckets' server (finalized); no url: none
 };
 
 class LiveDataSource : public DataSource {

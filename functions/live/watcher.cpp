@@ -88,6 +88,9 @@ TimePoint Watcher::step() {
     case DepType::File:
       scheduled_ = file_step(now);
       break;
+    case DepType::InfluxBuckets:
+      scheduled_ = influx_step(now);
+      break;
     default:
       scheduled_ = consul_step(now);
   }

@@ -1,5 +1,6 @@
 // One watcher per dependency identity: fetches, hands answers to a sink, and decides when to
-// act next (Consul: the next blocking query; Vault: renew, re-read or re-issue; file: stat poll).
+// act next (Consul: the next blocking query; Vault: renew, re-read or re-issue; file: stat poll;
+// InfluxDB buckets: the next poll).
 //
 // A watcher is a step machine: step() does one unit of work and returns the next wake-up time,
 // so tests drive it with a fake clock and the live source runs it on a thread.
@@ -18,6 +19,7 @@
 #include "functions/dependency.hpp"
 #include "functions/live/clock.hpp"
 #include "functions/live/consul_client.hpp"
+#include "functions/live/influx_poller.hpp"
 #include "functions/live/lease_store.hpp"
 #include "functions/live/lease_timing.hpp"
 #include "functions/live/retry.hpp"
@@ -36,9 +38,10 @@ class WatchSink {
 };
 
 struct WatchContext {
-  std::shared_ptr<VaultClient> vault;    // may be null when Vault is not configured
-  std::shared_ptr<ConsulClient> consul;  // may be null
-  std::shared_ptr<LeaseStore> leases;    // may be null: nothing persisted
+  std::shared_ptr<VaultClient> vault;           // may be null when Vault is not configured
+  std::shared_ptr<ConsulClient> consul;         // may be null
+  std::shared_ptr<InfluxBucketsClient> influx;  // may be null: no influxdb.url
+  std::shared_ptr<LeaseStore> leases;           // may be null: nothing persisted
   Clock* clock = &system_clock();
   Random random = default_random();
   RetryPolicy vault_retry;
@@ -97,6 +100,7 @@ class Watcher {
   TimePoint cached_answer(TimePoint now, const LeaseRecord& old, LeaseRecord rec);
   TimePoint vault_list_step(TimePoint now);
   TimePoint file_step(TimePoint now);
+  TimePoint influx_step(TimePoint now);  // in influx_poller.cpp
   // Logs the failure and returns when to try again: the policy's backoff, or longer when the
   // server's Retry-After asks for more (up to RetryPolicy::longest_wait_asked).
   TimePoint failed(const FetchError& error, const RetryPolicy& policy);

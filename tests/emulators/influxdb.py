@@ -2,8 +2,10 @@
 """InfluxDB OSS v2 emulator for templet's integration tests (see README.md in this folder).
 
 Emulated: token auth, /health, /ready, /ping, orgs, tasks (list/create/get/patch/delete with
-the `option task` rules), forced runs, buckets, DBRP mappings (with virtual mappings).
-Tasks never execute.
+the `option task` rules), forced runs; buckets, DBRP mappings and org secrets are in
+influxdb_org.py. Tasks never execute. Follows influxdata/influxdb v2.9.1: task/ and http/ for
+tasks and runs, tenant/http_server_org.go and tenant/middleware_org_auth.go for orgs (a token
+that may not read an org gets it filtered out of a list, 200 with an empty list).
 """
 
 import json
@@ -19,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (Emulator, Response, json_dumps, empty_response, rfc3339, run_main,  # noqa
                     parse_go_duration)
 import flux_options as fo  # noqa: E402
+from influxdb_org import OrgResources  # noqa: E402
 
 STATUS = {"invalid": 400, "empty value": 400, "unprocessable entity": 422, "conflict": 422,
           "not found": 404, "unauthorized": 401, "forbidden": 403, "too many requests": 429,
@@ -53,8 +56,9 @@ def check_id(s):
     return s
 
 
-class InfluxEmulator(Emulator):
+class InfluxEmulator(OrgResources, Emulator):
     name = "influxdb"
+    ierr, jresp, check_id = staticmethod(ierr), staticmethod(jresp), staticmethod(check_id)
 
     def reset_state(self):
         self.id_counter = random.randint(0x0a00000000000000, 0x0aff000000000000)
@@ -66,10 +70,12 @@ class InfluxEmulator(Emulator):
         self.runs = {}
         self.buckets = {}
         self.dbrps = {}
+        self.org_secrets = {}
         org = self._add_org("myorg")
         user = self._add_user("admin")
         self.default_org, self.default_user = org["id"], user["id"]
         self.tokens["admin-token"] = {"user": user["id"], "orgs": "*", "write": True,
+                                      "read_orgs": True,
                                       "description": "admin's Token"}
         self.secrets.record("influxdb_token", "admin-token")
         for b in ("_monitoring", "_tasks", "mybucket"):
@@ -130,6 +136,7 @@ class InfluxEmulator(Emulator):
             self.secrets.record("influxdb_token", t["token"])
             self.tokens[t["token"]] = {"user": uid, "orgs": orgs,
                                        "write": bool(t.get("write", True)),
+                                       "read_orgs": bool(t.get("read_orgs", True)),
                                        "description": t.get("description", "")}
         for b in data.get("buckets") or []:
             org = self._resolve_org_seed(b)
@@ -150,6 +157,9 @@ class InfluxEmulator(Emulator):
                 created.append(self._seed_task({"flux": flux, "org": gen.get("org"),
                                                 "owner": gen.get("owner"),
                                                 "status": gen.get("status", "active")})["id"])
+        for k, v in (data.get("secrets") or {}).items():  # the default org's
+            self.secrets.record("influxdb_secret", v)
+            self.org_secrets.setdefault(self.default_org, {})[k] = v
         for d in data.get("dbrps") or []:
             org = self._resolve_org_seed(d)
             self._add_dbrp(org, d["bucketID"], d["database"], d["retention_policy"],
@@ -195,6 +205,7 @@ class InfluxEmulator(Emulator):
                           for k in sorted(self.tasks)],
                 "runs": self.runs, "buckets": list(self.buckets.values()),
                 "dbrps": list(self.dbrps.values()),
+                "org_secrets": self.org_secrets,
                 "default_org_id": self.default_org, "default_user_id": self.default_user}
 
     # ------------------------------------------------------------------ auth
@@ -307,11 +318,17 @@ class InfluxEmulator(Emulator):
     # ------------------------------------------------------------------ orgs
     def _orgs(self, req, tok, rest):
         if rest:
-            self._method(req, ["GET"])
             oid = check_id(rest[0])
+            if len(rest) > 1 and rest[1] == "secrets":
+                if oid not in self.orgs:
+                    raise ierr("not found", "organization not found")
+                return self._org_secrets(req, tok, oid, rest[2:])
+            self._method(req, ["GET"])
             o = self.orgs.get(oid)
-            if o is None or not self._can(tok, oid):
+            if o is None:
                 raise ierr("not found", "organization not found")
+            if not self._can(tok, oid) or not tok.get("read_orgs", True):
+                raise ierr("unauthorized", "read:orgs/%s is unauthorized" % oid)
             return jresp(200, self._org_json(o))
         self._method(req, ["GET"])
         orgs = sorted(self.orgs.values(), key=lambda o: o["id"])
@@ -324,7 +341,8 @@ class InfluxEmulator(Emulator):
         oid = req.arg("orgID")
         if oid and ID_RE.fullmatch(oid):
             orgs = [o for o in orgs if o["id"] == oid]
-        orgs = [o for o in orgs if self._can(tok, o["id"])]
+        # AuthorizeFindOrganizations: what the token may not read is left out, not refused
+        orgs = [o for o in orgs if self._can(tok, o["id"]) and tok.get("read_orgs", True)]
         return jresp(200, {"links": {"self": "/api/v2/orgs"},
                            "orgs": [self._org_json(o) for o in orgs]})
 
@@ -624,180 +642,6 @@ class InfluxEmulator(Emulator):
             runs.remove(r)
             return empty_response(204)
         return jresp(200, self._run_json(tid, r))
-
-    # ------------------------------------------------------------------ buckets
-    def _bucket_json(self, b):
-        d = {"id": b["id"], "orgID": b["orgID"], "type": b["type"], "name": b["name"]}
-        if b.get("description"):
-            d["description"] = b["description"]
-        d.update({"retentionRules": b["retentionRules"], "createdAt": b["createdAt"],
-                  "updatedAt": b["updatedAt"], "labels": [],
-                  "links": {"self": "/api/v2/buckets/" + b["id"],
-                            "org": "/api/v2/orgs/" + b["orgID"]}})
-        return d
-
-    def _req_org(self, req, tok, missing_msg):
-        oid, name = req.arg("orgID"), req.arg("org")
-        if oid:
-            check_id(oid)
-            if oid not in self.orgs:
-                raise ierr("not found", 'invalid org ID "%s": organization not found' % oid)
-            return oid
-        if name:
-            o = self._org_by_name(name)
-            if o is None:
-                raise ierr("not found", 'invalid org "%s": organization not found' % name)
-            return o["id"]
-        if missing_msg:
-            raise ierr("invalid", missing_msg)
-        return None
-
-    def _buckets(self, req, tok, rest):
-        if rest:
-            bid = check_id(rest[0])
-            b = self.buckets.get(bid)
-            if b is None or not self._can(tok, b["orgID"]):
-                raise ierr("not found", "bucket not found")
-            self._method(req, ["GET", "DELETE"])
-            if req.method == "DELETE":
-                del self.buckets[bid]
-                return empty_response(204)
-            return jresp(200, self._bucket_json(b))
-        self._method(req, ["GET", "POST"])
-        if req.method == "POST":
-            try:
-                body = req.json()
-            except ValueError as exc:
-                raise ierr("invalid", "failed to decode request: %s" % exc)
-            oid = body.get("orgID")
-            if not oid:
-                raise ierr("invalid", "organization id must be provided")
-            check_id(oid)
-            if not body.get("name"):
-                raise ierr("invalid", "bucket name is required")
-            if any(b["orgID"] == oid and b["name"] == body["name"] for b in self.buckets.values()):
-                raise ierr("conflict", "bucket with name %s already exists" % body["name"])
-            rr = body.get("retentionRules") or []
-            b = self._add_bucket(oid, body["name"],
-                                 retention=int(rr[0].get("everySeconds", 0)) if rr else 0)
-            b["description"] = body.get("description", "")
-            return jresp(201, self._bucket_json(b))
-        oid = self._req_org(req, tok, None)
-        limit = 20
-        if req.arg("limit"):
-            try:
-                limit = int(req.arg("limit"))
-            except ValueError:
-                limit = 0
-            if limit < 1 or limit > 100:
-                raise ierr("invalid", "limit must be between 1 and 100")
-        offset = int(req.arg("offset") or 0)
-        items = [b for b in sorted(self.buckets.values(), key=lambda b: b["name"])
-                 if (not oid or b["orgID"] == oid) and self._can(tok, b["orgID"]) and
-                 (not req.arg("name") or b["name"] == req.arg("name")) and
-                 (not req.arg("id") or b["id"] == req.arg("id"))]
-        page = items[offset:offset + limit]
-        links = {"self": "/api/v2/buckets?descending=false&limit=%d&offset=%d" % (limit, offset)}
-        if offset + limit < len(items):
-            links["next"] = "/api/v2/buckets?descending=false&limit=%d&offset=%d" % (
-                limit, offset + limit)
-        if offset > 0:
-            links["prev"] = "/api/v2/buckets?descending=false&limit=%d&offset=%d" % (
-                limit, max(0, offset - limit))
-        return jresp(200, {"links": links, "buckets": [self._bucket_json(b) for b in page]})
-
-    # ------------------------------------------------------------------ dbrps
-    def _add_dbrp(self, org, bucket_id, db, rp, default):
-        same_db = [d for d in self.dbrps.values() if d["orgID"] == org and d["database"] == db]
-        if default is None:
-            default = not same_db
-        if default:
-            for d in same_db:
-                d["default"] = False
-        d = {"id": self.new_id(), "database": db, "retention_policy": rp,
-             "default": bool(default), "orgID": org, "bucketID": bucket_id, "virtual": False}
-        self.dbrps[d["id"]] = d
-        return d
-
-    def _all_dbrps(self, org):
-        out = [d for d in self.dbrps.values() if d["orgID"] == org]
-        mapped = {d["bucketID"] for d in out}
-        for b in sorted(self.buckets.values(), key=lambda b: b["id"]):
-            if b["orgID"] != org or b["id"] in mapped:
-                continue
-            db, _, rp = b["name"].partition("/")
-            out.append({"id": b["id"], "database": db, "retention_policy": rp or "autogen",
-                        "default": not rp, "orgID": org, "bucketID": b["id"], "virtual": True})
-        return out
-
-    def _dbrps(self, req, tok, rest):
-        org = self._req_org(req, tok, "either 'org' or 'orgID' must be provided") \
-            if not (req.method == "POST" and not rest) else None
-        if not rest:
-            self._method(req, ["GET", "POST"])
-            if req.method == "GET":
-                items = self._all_dbrps(org)
-                for key, field in (("id", "id"), ("bucketID", "bucketID"), ("db", "database"),
-                                   ("rp", "retention_policy")):
-                    v = req.arg(key)
-                    if v:
-                        items = [d for d in items if d[field] == v]
-                if req.arg("default") in ("true", "false"):
-                    want = req.arg("default") == "true"
-                    items = [d for d in items if d["default"] == want]
-                return jresp(200, {"content": items})
-            try:
-                body = req.json()
-            except ValueError as exc:
-                raise ierr("invalid", "failed to decode request: %s" % exc)
-            if body.get("orgID"):
-                org = check_id(body["orgID"])
-            elif body.get("org"):
-                o = self._org_by_name(body["org"])
-                if o is None:
-                    raise ierr("not found", 'invalid org "%s": organization not found'
-                               % body["org"])
-                org = o["id"]
-            else:
-                raise ierr("invalid", "either 'org' or 'orgID' must be provided")
-            for f in ("database", "retention_policy"):
-                v = body.get(f) or ""
-                if not v or not re.fullmatch(r"[A-Za-z0-9_.\-]+", v):
-                    raise ierr("invalid", "%s must contain at least one character and only be "
-                                          "letters, numbers, '_', '-', and '.'" % f)
-            bid = check_id(body.get("bucketID"))
-            if any(d["orgID"] == org and d["database"] == body["database"] and
-                   d["retention_policy"] == body["retention_policy"]
-                   for d in self.dbrps.values()):
-                raise ierr("conflict", "another DBRP mapping with same orgID, db, and rp exists")
-            d = self._add_dbrp(org, bid, body["database"], body["retention_policy"],
-                               body.get("default"))
-            return jresp(201, d)
-        did = check_id(rest[0])
-        d = self.dbrps.get(did)
-        if d is None or d["orgID"] != org:
-            v = next((x for x in self._all_dbrps(org) if x["id"] == did), None)
-            if v is None or req.method != "GET":
-                raise ierr("not found", "unable to find DBRP")
-            return jresp(200, {"content": v})
-        self._method(req, ["GET", "PATCH", "DELETE"])
-        if req.method == "DELETE":
-            del self.dbrps[did]
-            return empty_response(204)
-        if req.method == "PATCH":
-            try:
-                body = req.json()
-            except ValueError as exc:
-                raise ierr("invalid", "failed to decode request: %s" % exc)
-            if body.get("retention_policy"):
-                d["retention_policy"] = body["retention_policy"]
-            if body.get("default") is not None:
-                if body["default"]:
-                    for x in self.dbrps.values():
-                        if x["orgID"] == org and x["database"] == d["database"]:
-                            x["default"] = False
-                d["default"] = bool(body["default"])
-        return jresp(200, {"content": d})
 
 
 def _parse_rfc3339(s):

@@ -594,6 +594,81 @@ class InfluxTests(EmuCase):
         self.assertEqual((r.status, r.json()["default"]), (201, True))
         self.assertErr(self.call("POST", "/api/v2/dbrps", m, TOK), 422, "conflict")
 
+    def test_bucket_paging_retention_and_system_buckets(self):
+        self.emu.control("seed", {"buckets": [{"name": "app%02d" % i} for i in range(5)]})
+        q = "/api/v2/buckets?orgID=%s&limit=3" % self.org
+        p1 = self.call("GET", q, headers=TOK).json()
+        self.assertEqual([b["name"] for b in p1["buckets"]], ["_monitoring", "_tasks", "app00"])
+        self.assertIn("next", p1["links"])  # a full page always links onward
+        self.assertEqual([b["type"] for b in p1["buckets"]], ["system", "system", "user"])
+        p2 = self.call("GET", q + "&after=" + p1["buckets"][-1]["id"], headers=TOK).json()
+        self.assertEqual([b["name"] for b in p2["buckets"]], ["app01", "app02", "app03"])
+        p3 = self.call("GET", q + "&after=" + p2["buckets"][-1]["id"], headers=TOK).json()
+        self.assertEqual([b["name"] for b in p3["buckets"]], ["app04", "mybucket"])
+        self.assertNotIn("next", p3["links"])
+        self.assertErr(self.call("GET", q.replace("limit=3", "limit=101"), headers=TOK),
+                       400, "invalid", "limit must be between 1 and 100")
+        body = {"orgID": self.org, "name": "x", "retentionRules": [{"everySeconds": -1}]}
+        self.assertErr(self.call("POST", "/api/v2/buckets", body, TOK), 422,
+                       "unprocessable entity", "expiration seconds cannot be negative")
+        body["name"] = "_x"
+        body["retentionRules"] = []
+        self.assertErr(self.call("POST", "/api/v2/buckets", body, TOK), 400, "invalid",
+                       "bucket name _x is invalid. Buckets may not start with underscore")
+        body["name"] = "x"
+        body["retentionRules"] = [{"type": "expire", "everySeconds": 3600}]
+        b = self.call("POST", "/api/v2/buckets", body, TOK).json()
+        self.assertEqual(b["retentionRules"][0]["everySeconds"], 3600)
+        r = self.call("PATCH", "/api/v2/buckets/" + b["id"], {"retentionRules": []}, TOK)
+        self.assertEqual(r.json()["retentionRules"][0]["everySeconds"], 3600)  # left alone
+        r = self.call("PATCH", "/api/v2/buckets/" + b["id"],
+                      {"retentionRules": [{"type": "expire", "everySeconds": 0}]}, TOK)
+        self.assertEqual(r.json()["retentionRules"][0]["everySeconds"], 0)  # forever
+        mon = p1["buckets"][0]["id"]
+        self.assertErr(self.call("DELETE", "/api/v2/buckets/" + mon, headers=TOK), 400,
+                       "invalid", "system buckets cannot be deleted")
+
+    def test_dbrp_virtual_mappings_hidden_only_by_same_db_and_rp(self):
+        bs = self.call("GET", "/api/v2/buckets?orgID=%s" % self.org, headers=TOK).json()
+        mb = next(b for b in bs["buckets"] if b["name"] == "mybucket")
+        q = "/api/v2/dbrps?orgID=%s&db=mybucket" % self.org
+        v = self.call("GET", q, headers=TOK).json()["content"]
+        self.assertEqual([(d["retention_policy"], d["virtual"]) for d in v], [("autogen", True)])
+        m = {"orgID": self.org, "bucketID": mb["id"], "database": "mybucket",
+             "retention_policy": "other"}
+        self.assertEqual(self.call("POST", "/api/v2/dbrps", m, TOK).status, 201)
+        v = self.call("GET", q, headers=TOK).json()["content"]
+        self.assertEqual(sorted((d["retention_policy"], d["virtual"], d["default"]) for d in v),
+                         [("autogen", True, False), ("other", False, True)])
+        m["retention_policy"] = "autogen"
+        self.assertEqual(self.call("POST", "/api/v2/dbrps", m, TOK).status, 201)
+        v = self.call("GET", q, headers=TOK).json()["content"]
+        self.assertEqual(sorted((d["retention_policy"], d["virtual"]) for d in v),
+                         [("autogen", False), ("other", False)])
+        m["bucketID"] = "0000000000000001"
+        m["retention_policy"] = "third"
+        self.assertErr(self.call("POST", "/api/v2/dbrps", m, TOK), 404, "not found",
+                       "bucket not found")
+
+    def test_org_secrets_keys_only(self):
+        base = "/api/v2/orgs/%s/secrets" % self.org
+        self.assertEqual(self.call("PATCH", base, {"B": "sb", "A": "sa"}, TOK).status, 204)
+        r = self.call("GET", base, headers=TOK).json()
+        self.assertEqual(r["secrets"], ["A", "B"])
+        self.assertNotIn("sa", json.dumps(r))
+        self.assertEqual(self.call("DELETE", base + "/A", headers=TOK).status, 204)
+        self.assertEqual(self.call("DELETE", base + "/A", headers=TOK).status, 204)
+        self.assertEqual(self.call("POST", base + "/delete", {"secrets": ["B"]}, TOK).status, 204)
+        self.assertEqual(self.call("GET", base, headers=TOK).json()["secrets"], [])
+        self.assertErr(self.call("PATCH", base, {"A": 1}, TOK), 400, "invalid")
+
+    def test_token_without_read_orgs_sees_no_org(self):
+        self.emu.control("seed", {"tokens": [{"token": "noorg", "read_orgs": False}]})
+        h = {"Authorization": "Token noorg"}
+        self.assertEqual(self.call("GET", "/api/v2/orgs?org=myorg", headers=h).json()["orgs"], [])
+        self.assertErr(self.call("GET", "/api/v2/orgs/" + self.org, headers=h), 401,
+                       "unauthorized")
+
 
 # ====================================================================================== vault
 ROOT = {"X-Vault-Token": "root"}

@@ -28,6 +28,7 @@ for path in ./usr/bin/templet \
             ./usr/share/templet/templates/redash/datasources.yaml.tmpl \
             ./usr/share/templet/templates/influxdb/k8s-app-tasks.flux.tmpl \
             ./usr/share/templet/templates/influxdb/alerting.flux.tmpl \
+            ./usr/share/templet/templates/influxdb/taskmaker.flux.tmpl \
             ./usr/share/doc/templet/examples/templet.yaml \
             ./usr/share/doc/templet/examples/values.yaml \
             ./usr/share/man/man1/templet.1.gz; do

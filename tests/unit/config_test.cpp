@@ -251,3 +251,92 @@ TEST_CASE("apply.redash: manage_py container, forwarded_proto, url optional thro
             .find("apply.redash.forwarded_proto must be \"https\" or \"http\"") !=
         std::string::npos);
 }
+
+TEST_CASE(
+    "apply.influxdb: secrets, buckets and dbrp, with the top-level influxdb block as defaults",
+    "[config][influxdb]") {
+  std::map<std::string, std::string> env;
+  Config c = parse_config(
+      "influxdb: {url: 'influx:8086', org: ops, token_file: /run/influx.token, "
+      "poll_interval: 30s}\n"
+      "templates:\n"
+      "  - source: a\n"
+      "    destination: b\n"
+      "    apply:\n"
+      "      influxdb:\n"
+      "        secrets: {SLACK_WEBHOOK: '{{ with secret \"kv/s\" }}{{ .Data.url }}{{ end }}'}\n"
+      "        buckets: [{name: multiapp_, retention: 720h}, {name: forever}]\n"
+      "        dbrp: {buckets: all}\n"
+      "  - source: c\n"
+      "    destination: d\n"
+      "    apply:\n"
+      "      influxdb: {org_id: 0123456789abcdef, token_env: OTHER, status: inactive,\n"
+      "                 dbrp: {buckets: [a, b], default_rp: weekly}}\n",
+      "f.yaml");
+  finalize_config(c, &env);
+  CHECK(*c.influxdb.poll_interval == std::chrono::seconds(30));
+  const auto& a = *c.templates[0].influxdb;
+  CHECK(*a.url == "http://influx:8086");
+  CHECK(*a.org == "ops");
+  CHECK_FALSE(a.org_id);
+  CHECK(*a.token_file == "/run/influx.token");
+  CHECK_FALSE(a.status);  // unset: existing tasks keep their status
+  CHECK(*a.secrets == std::map<std::string, std::string>{
+                          {"SLACK_WEBHOOK", "{{ with secret \"kv/s\" }}{{ .Data.url }}{{ end }}"}});
+  REQUIRE(a.buckets->size() == 2);
+  CHECK((*a.buckets)[0].name == "multiapp_");
+  CHECK((*a.buckets)[0].retention == std::chrono::hours(720));
+  CHECK((*a.buckets)[1].retention == Duration(0));
+  CHECK(a.dbrp->all);
+  CHECK(a.dbrp->default_rp == "autogen");
+  const auto& b = *c.templates[1].influxdb;
+  CHECK(*b.url == "http://influx:8086");
+  CHECK_FALSE(b.org);  // org and org_id go as a pair: the target's org_id alone
+  CHECK(*b.org_id == "0123456789abcdef");
+  CHECK(*b.token_env == "OTHER");
+  CHECK_FALSE(b.token_file);
+  CHECK(*b.status == "inactive");
+  CHECK(b.dbrp->names == std::vector<std::string>{"a", "b"});
+  CHECK(b.dbrp->default_rp == "weekly");
+
+  Config dflt = parse_config("templates: []\n", "f.yaml");
+  finalize_config(dflt, &env);
+  CHECK(*dflt.influxdb.poll_interval == std::chrono::minutes(1));
+  CHECK(*dflt.influxdb.token_env == "INFLUXDB_TOKEN");
+
+  struct Case {
+    const char* yaml;
+    const char* error;
+  };
+  const std::string pre =
+      "templates:\n  - source: a\n    destination: b\n    apply:\n"
+      "      influxdb:\n";
+  for (auto cs : {
+           Case{"        buckets: [{name: _x}]\n",
+                "bad.yaml:6: bucket name _x starts with \"_\" (reserved for system buckets)"},
+           Case{"        buckets: [{retention: 1h}]\n",
+                "bad.yaml:6: apply.influxdb.buckets[] needs a name"},
+           Case{"        buckets: [{name: x, retention: 1500ms}]\n",
+                "bad.yaml:6: apply.influxdb.buckets[].retention must be whole seconds"},
+           Case{"        dbrp: {buckets: some}\n",
+                "bad.yaml:6: apply.influxdb.dbrp.buckets must be \"all\" or a list of names"},
+           Case{"        secrets: [a]\n",
+                "bad.yaml:6: apply.influxdb.secrets must be a mapping of key to template text"},
+           Case{"        secrets: {K: [1]}\n",
+                "bad.yaml:6: apply.influxdb.secrets.K must be a string"},
+       }) {
+    INFO(cs.yaml);
+    try {
+      parse_config(pre + cs.yaml, "bad.yaml");
+      FAIL("no error");
+    } catch (const ConfigError& e) {
+      CHECK(std::string(e.what()) == cs.error);
+    }
+  }
+  try {
+    parse_config("influxdb: {poll_interval: 0s}\n", "bad.yaml");
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()) == "bad.yaml:1: influxdb.poll_interval must be positive");
+  }
+}

@@ -63,6 +63,13 @@ std::unique_ptr<InfluxHook> hook(const Emulator& emu, bool prune = false) {
   return std::make_unique<InfluxHook>(settings(emu, prune), make_http_client());
 }
 
+// A hook whose config names `status: active`, as an operator's explicit wish.
+std::unique_ptr<InfluxHook> hook_status_active(const Emulator& emu) {
+  auto s = settings(emu);
+  s.status_explicit = true;
+  return std::make_unique<InfluxHook>(s, make_http_client());
+}
+
 // Seeds tasks; returns their ids in order.
 std::vector<std::string> seed(const Emulator& emu, const json& tasks) {
   json r = emu.control("POST", "seed", {{"tasks", tasks}});
@@ -138,7 +145,7 @@ TEST_CASE("influxdb hook: create, update, unchanged, and a second run writes not
   emu.control("DELETE", "requests");
   std::string rendered =
       flux("cpu", "new") + "---\n" + flux("mem") + "---\n" + flux("same") + "---\n" + flux("disk");
-  auto h = hook(emu);
+  auto h = hook_status_active(emu);
   Plan plan = h->plan(rendered, kDest);
   CHECK(write_count(emu) == 0);
   CHECK(format_plan(plan) == "influxdb plan for " + kDest + " -> " + emu.url() + " (org myorg)\n" +
@@ -192,7 +199,7 @@ TEST_CASE("influxdb hook: create, update, unchanged, and a second run writes not
   CHECK(write_count(emu) == 3);
 
   emu.control("DELETE", "requests");
-  auto again = hook(emu);
+  auto again = hook_status_active(emu);
   Plan p2 = again->plan(rendered, kDest);
   for (const auto& e : p2.entries) CHECK(e.action == PlanAction::Unchanged);
   ApplyResult r2 = again->apply(p2);
@@ -248,10 +255,50 @@ TEST_CASE("influxdb hook: more than 500 tasks are paged with after", "[influxdb]
     CHECK(r["query"]["limit"][0] == "500");
     if (r["query"].contains("after")) ++with_after;
   }
-  CHECK(pages == 3);  // 500, 100, then an empty page
-  CHECK(with_after == 2);
+  CHECK(pages == 2);  // 500, then 100: a short page is the last, no empty page is asked for
+  CHECK(with_after == 1);
   CHECK(h->apply(plan).ok());
   CHECK(tasks_by_name(emu)["generated-task-0599"]["flux"] == flux("generated-task-0599"));
+}
+
+TEST_CASE("influxdb hook: a task an operator paused stays paused unless status is explicit",
+          "[influxdb]") {
+  NEED_EMULATOR(emu);
+  auto ids = seed(emu, json::array({{{"flux", flux("paused")}, {"status", "inactive"}}}));
+  emu.control("DELETE", "requests");
+  auto h = hook(emu);
+  Plan plan = h->plan(flux("paused") + "---\n" + flux("fresh"), kDest);
+  CHECK(format_plan(plan) == "influxdb plan for " + kDest + " -> " + emu.url() + " (org myorg)\n" +
+                                 "  unchanged \"paused\"\n"
+                                 "  create \"fresh\"\n"
+                                 "      every: 1h\n"
+                                 "      status: active\n"
+                                 "  => 1 to CREATE (new, by exact name), 1 other\n");
+  CHECK(h->apply(plan).ok());
+  CHECK(tasks_by_name(emu)["paused"]["status"] == "inactive");
+  // A changed script is pushed without touching the status.
+  auto h2 = hook(emu);
+  Plan p2 = h2->plan(flux("paused", "other"), kDest);
+  CHECK(h2->apply(p2).ok());
+  CHECK(tasks_by_name(emu)["paused"]["status"] == "inactive");
+  for (const auto& r : api_requests(emu))
+    if (r["method"] == "PATCH") CHECK_FALSE(r["json"].contains("status"));
+}
+
+TEST_CASE("influxdb hook: a token without read:orgs is told to use org_id", "[influxdb]") {
+  NEED_EMULATOR(emu);
+  emu.control("POST", "seed", {{"tokens", {{{"token", "tasks-only"}, {"read_orgs", false}}}}});
+  auto s = settings(emu);
+  s.token = "tasks-only";
+  InfluxHook h(s, make_http_client());
+  CHECK(h.plan(flux("a"), kDest).error ==
+        "organization \"myorg\" is not visible to this token (it lacks read:orgs); set org_id to "
+        "the organization's id instead of org");
+  s.org_id = emu.control("GET", "state")["default_org_id"].get<std::string>();
+  InfluxHook with_id(s, make_http_client());
+  Plan plan = with_id.plan(flux("a"), kDest);
+  CHECK(plan.error.empty());
+  CHECK(with_id.apply(plan).ok());
 }
 
 TEST_CASE("influxdb hook: a list without Flux is completed task by task", "[influxdb]") {

@@ -67,7 +67,7 @@ TEST_CASE("values file answers with API-shaped bodies", "[values]") {
 TEST_CASE("values file errors name FILE:LINE:COL", "[values]") {
   CHECK(parse_error("env: [a\n") == "v.yaml:2:1: end of sequence flow not found");
   CHECK(parse_error("envs: {}\n") ==
-        R"(v.yaml:1:1: unknown section "envs" (expected env, consul or vault))");
+        R"(v.yaml:1:1: unknown section "envs" (expected env, consul, vault or influxdb))");
   CHECK(parse_error("consul:\n  kv:\n    a: {b: c}\n") ==
         "v.yaml:3:8: consul.kv.a must be a string");
   CHECK(parse_error("consul:\n  services:\n    web: [{Adress: x}]\n") ==
