@@ -61,6 +61,7 @@ PreviewRender render_preview(const PreviewOptions& options) {
     }
     env = values->render_env(options.sandbox_path);
   }
+  env.dry_run = true;  // a preview writes nothing and runs nothing
   const DataSource& source = values ? static_cast<const DataSource&>(*values) : no_data;
   FunctionOptions fo;
   fo.denylist = options.function_denylist;
@@ -88,6 +89,7 @@ PreviewRender render_preview(const PreviewOptions& options) {
     pr.status = 1;
     return pr;
   }
+  for (const auto& line : pr.result.not_done) std::cerr << "templet: preview: " << line << "\n";
   if (!pr.result.complete) {
     for (const auto& d : pr.result.missing)
       std::cerr << "templet: missing data: " << d.call << "\n";

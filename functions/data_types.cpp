@@ -596,6 +596,85 @@ Value vault_secret(std::string_view body) {
                  plain_string_list(get(top, "warnings"), true), auth, wrap});
 }
 
+bool secret_has_data_or_warnings(const Value& secret) {
+  const auto& f = secret.as_fields();
+  const Value& data = f[4];
+  const Value& warnings = f[5];
+  return (!data.is_nil() && !data.as_map().empty()) ||
+         (!warnings.is_nil() && !warnings.as_list().empty());
+}
+
+bool parse_rfc3339(std::string_view s, int64_t& seconds, int64_t& nanos) {
+  auto digits = [&s](size_t at, size_t n, int& out) {
+    if (at + n > s.size()) return false;
+    out = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  int year, mon, day, hour, min, sec;
+  if (!digits(0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(5, 2, mon) || s[7] != '-' ||
+      !digits(8, 2, day) || s[10] != 'T' || !digits(11, 2, hour) || s[13] != ':' ||
+      !digits(14, 2, min) || s[16] != ':' || !digits(17, 2, sec))
+    return false;
+  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (mon < 1 || mon > 12 || day < 1 || day > kDays[mon - 1] || (mon == 2 && day == 29 && !leap) ||
+      hour > 23 || min > 59 || sec > 59)
+    return false;
+  size_t i = 19;
+  nanos = 0;
+  if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+    size_t j = i + 1;
+    int64_t scale = 100000000;
+    while (j < s.size() && s[j] >= '0' && s[j] <= '9') {
+      nanos += (s[j] - '0') * scale;
+      scale /= 10;
+      ++j;
+    }
+    if (j == i + 1) return false;
+    i = j;
+  }
+  int offset = 0;
+  if (i < s.size() && s[i] == 'Z') {
+    ++i;
+  } else {
+    int oh, om;
+    if (i + 6 != s.size() || (s[i] != '+' && s[i] != '-') || !digits(i + 1, 2, oh) ||
+        s[i + 3] != ':' || !digits(i + 4, 2, om) || oh > 23 || om > 59)
+      return false;
+    offset = (oh * 60 + om) * 60 * (s[i] == '-' ? -1 : 1);
+    i += 6;
+  }
+  if (i != s.size()) return false;
+  // Days from the civil date (Howard Hinnant's algorithm).
+  int y = mon <= 2 ? year - 1 : year;
+  int era = (y >= 0 ? y : y - 399) / 400;
+  int yoe = y - era * 400;
+  int doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = static_cast<int64_t>(era) * 146097 + doe - 719468;
+  seconds = days * 86400 + hour * 3600 + min * 60 + sec - offset;
+  return true;
+}
+
+bool secret_deleted_kv2(const Value& secret, std::chrono::system_clock::time_point now) {
+  const Value& data = secret.as_fields()[4];
+  if (data.is_nil()) return false;
+  const Value* md = data.map_find("metadata");
+  if (md == nullptr || md->kind() != Kind::Map || md->is_nil()) return false;
+  const Value* when = md->map_find("deletion_time");
+  if (when == nullptr || when->kind() != Kind::String) return false;
+  int64_t secs = 0, nanos = 0;
+  if (!parse_rfc3339(when->as_string(), secs, nanos)) return false;
+  auto t = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos)));
+  return now > t;
+}
+
 Value vault_list_keys(std::string_view body) {
   std::vector<std::string> keys;
   if (!body.empty()) {
