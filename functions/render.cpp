@@ -63,6 +63,8 @@ RenderResult render(const Template& tmpl, const DataSource& source, const Render
   result.not_done = std::move(state.not_done);
   result.used = std::move(state.used);
   result.missing = std::move(state.missing_deps);
+  // "missing data: key \"...\"" is logged every 30 s: an argument taken from a secret is masked.
+  for (auto& d : result.missing) d.call = state.mask(d.call);
   result.complete = result.missing.empty();
   return result;
 }
