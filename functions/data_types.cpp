@@ -669,10 +669,11 @@ bool secret_deleted_kv2(const Value& secret, std::chrono::system_clock::time_poi
   if (when == nullptr || when->kind() != Kind::String) return false;
   int64_t secs = 0, nanos = 0;
   if (!parse_rfc3339(when->as_string(), secs, nanos)) return false;
-  auto t = std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos)));
-  return now > t;
+  // Compared in seconds first: a far deletion_time would overflow the clock's nanoseconds.
+  auto since = now.time_since_epoch();
+  int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(since).count();
+  if (now_s != secs) return now_s > secs;
+  return (std::chrono::duration_cast<std::chrono::nanoseconds>(since).count() % 1000000000) > nanos;
 }
 
 Value vault_list_keys(std::string_view body) {
