@@ -40,6 +40,9 @@ PreviewRender render_preview(const PreviewOptions& options) {
   if (!options.data_path.empty()) {
     try {
       dot = load_data_document(options.data_path);
+      // A document that is just `null` decodes to a nil interface{}, which Go's Execute takes
+      // as no data at all (reflect.ValueOf(nil) is the invalid Value): `.foo` is <no value>.
+      if (dot.kind() == Kind::Nil) dot = Value();
     } catch (const DataError& e) {
       std::cerr << "templet: " << e.what() << "\n";
       pr.status = 2;

@@ -78,49 +78,180 @@ std::string map_runes(std::string_view s, F f) {
   return out;
 }
 
-bool is_cased(char32_t r) {
-  return upper_rune(r) != r || lower_rune(r) != r || r == 0xDF || r == 0x138 || r == 0x149;
+// Title-case letters (the dz digraphs) and letters whose upper case is elsewhere in the tables.
+char32_t title_rune(char32_t r) {
+  switch (r) {
+    case 0x1C4:
+    case 0x1C5:
+    case 0x1C6:
+      return 0x1C5;  // ǅ
+    case 0x1C7:
+    case 0x1C8:
+    case 0x1C9:
+      return 0x1C8;  // ǈ
+    case 0x1CA:
+    case 0x1CB:
+    case 0x1CC:
+      return 0x1CB;  // ǋ
+    case 0x1F1:
+    case 0x1F2:
+    case 0x1F3:
+      return 0x1F2;  // ǲ
+    default:
+      break;
+  }
+  if (r == 0x1E9B) return 0x1E60;  // long s with dot above
+  // Latin Extended Additional: upper even, lower odd.
+  if (r >= 0x1E00 && r <= 0x1E95) return r & ~char32_t{1};
+  if (r >= 0x1EA0 && r <= 0x1EFF) return r & ~char32_t{1};
+  // Greek with ypogegrammeni: the title case keeps the prosgegrammeni.
+  if ((r >= 0x1F80 && r <= 0x1F87) || (r >= 0x1F90 && r <= 0x1F97) || (r >= 0x1FA0 && r <= 0x1FA7))
+    return r + 8;
+  if (r == 0x1FB3 || r == 0x1FC3 || r == 0x1FF3) return r + 9;
+  return upper_rune(r);
 }
 
-// Unicode Case_Ignorable characters that keep a word going (apostrophes, periods, colons, middle
-// dots, combining marks): "don't" is one word for x/text's title caser.
-bool is_case_ignorable(char32_t r) {
+// SpecialCasing.txt's title mappings that take more than one rune.
+const char* title_special(char32_t r) {
+  switch (r) {
+    case 0xDF:
+      return "Ss";
+    case 0x149:
+      return "\u02BCN";
+    case 0x1F0:
+      return "J\u030C";
+    case 0x390:
+      return "\u03AA\u0301";
+    case 0x3B0:
+      return "\u03A5\u0308\u0301";
+    case 0x587:
+      return "\u0535\u0582";
+    case 0x1E96:
+      return "H\u0331";
+    case 0x1E97:
+      return "T\u0308";
+    case 0x1E98:
+      return "W\u030A";
+    case 0x1E99:
+      return "Y\u030A";
+    case 0x1E9A:
+      return "A\u02BE";
+    case 0xFB00:
+      return "Ff";
+    case 0xFB01:
+      return "Fi";
+    case 0xFB02:
+      return "Fl";
+    case 0xFB03:
+      return "Ffi";
+    case 0xFB04:
+      return "Ffl";
+    case 0xFB05:
+      return "St";
+    case 0xFB06:
+      return "St";
+    case 0xFB13:
+      return "\u0544\u0576";
+    case 0xFB14:
+      return "\u0544\u0565";
+    case 0xFB15:
+      return "\u0544\u056B";
+    case 0xFB16:
+      return "\u054E\u0576";
+    case 0xFB17:
+      return "\u0544\u056D";
+    default:
+      return nullptr;
+  }
+}
+
+// Unicode's Cased property, as far as the case tables reach.
+bool is_cased(char32_t r) {
+  return upper_rune(r) != r || lower_rune(r) != r || title_rune(r) != r ||
+         title_special(r) != nullptr || r == 0x138 || (r >= 0x1E00 && r <= 0x1EFF) ||
+         (r >= 0x180 && r <= 0x24F) || (r >= 0x250 && r <= 0x2AF) || (r >= 0x1F00 && r <= 0x1FFC);
+}
+
+// Word-break classes that keep a word going for x/text's title caser (Mid* and Single_Quote;
+// two in a row end the word).
+bool is_word_mid(char32_t r) {
   switch (r) {
     case '\'':
     case '.':
     case ':':
-    case '^':
-    case '`':
-    case 0xA8:
-    case 0xAD:
-    case 0xAF:
-    case 0xB4:
     case 0xB7:
-    case 0xB8:
+    case 0x387:
+    case 0x55F:
+    case 0x5F4:
     case 0x2018:
     case 0x2019:
     case 0x2024:
     case 0x2027:
+    case 0xFE13:
+    case 0xFE52:
+    case 0xFE55:
+    case 0xFF07:
+    case 0xFF0E:
+    case 0xFF1A:
       return true;
     default:
-      return (r >= 0x300 && r <= 0x36F) || (r >= 0x2B0 && r <= 0x2FF) ||
-             (r >= 0x200B && r <= 0x200F);
+      return false;
   }
 }
 
+// Not a word break: letters, digits, ExtendNumLet (`_`), Extend and Format marks, ZWJ, Mid*.
+// (The Katakana and Ideographic classes, spaces and other punctuation break.)
+bool continues_word(char32_t r) {
+  if (r < 0x80)
+    return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' ||
+           is_word_mid(r);
+  if (is_cased(r) || is_word_mid(r)) return true;
+  if (r == 0xAA || r == 0xBA || r == 0xAD || r == 0x202F || r == 0x203F || r == 0x2040 ||
+      r == 0x2054 || r == 0xFE33 || r == 0xFE34 || (r >= 0xFE4D && r <= 0xFE4F) || r == 0xFF3F)
+    return true;
+  if ((r >= 0xC0 && r <= 0x2FF && r != 0xD7 && r != 0xF7) || (r >= 0x300 && r <= 0x36F) ||
+      (r >= 0x370 && r <= 0x3FF && r != 0x37E && r != 0x387) || (r >= 0x400 && r <= 0x52F) ||
+      (r >= 0x531 && r <= 0x58A && r != 0x589) || (r >= 0x591 && r <= 0x5F3 && r != 0x5BE) ||
+      (r >= 0x600 && r <= 0x6FF && r != 0x60C && r != 0x61B && r != 0x61F && r != 0x6D4) ||
+      (r >= 0x900 && r <= 0xDFF) || (r >= 0x10A0 && r <= 0x10FF) || (r >= 0x1AB0 && r <= 0x1AFF) ||
+      (r >= 0x1D00 && r <= 0x1FFF) || (r >= 0x200B && r <= 0x200F) ||
+      (r >= 0x202A && r <= 0x202E) || (r >= 0x2060 && r <= 0x2064) ||
+      (r >= 0x20D0 && r <= 0x20FF) || (r >= 0xFB00 && r <= 0xFB4F) ||
+      (r >= 0xFE00 && r <= 0xFE0F) || (r >= 0xFE20 && r <= 0xFE2F) || r == 0xFEFF ||
+      (r >= 0xFF10 && r <= 0xFF19) || (r >= 0xFF21 && r <= 0xFF3A) || (r >= 0xFF41 && r <= 0xFF5A))
+    return true;
+  return false;
+}
+
+// consul-template's toTitle: cases.Title(language.Und, cases.NoLower) of golang.org/x/text.
+// The first cased letter after a word break takes its title case (full mapping: "ß" -> "Ss",
+// "ǆ" -> "ǅ"); the rest of the word is kept as written. Digits and `_` do not break a word
+// ("a1b" -> "A1b", "foo_bar" -> "Foo_bar") but do not start one either ("42nd" -> "42Nd").
 std::string to_title(std::string_view s) {
   std::string out;
-  bool in_word = false;
+  bool mid_word = false;
+  bool was_mid = false;
   for (size_t i = 0; i < s.size();) {
     size_t w;
     char32_t r = decode_rune(s, i, w);
-    if (is_cased(r)) {
-      append_utf8(out, in_word ? r : upper_rune(r));
-      in_word = true;
+    bool mid = is_word_mid(r);
+    if (was_mid && mid) mid_word = false;
+    if (is_cased(r) && !mid) {
+      if (!mid_word) {
+        if (const char* special = title_special(r)) {
+          out += special;
+        } else {
+          append_utf8(out, title_rune(r));
+        }
+        mid_word = true;
+      } else {
+        append_utf8(out, r);
+      }
     } else {
       append_utf8(out, r);
-      if (!is_case_ignorable(r)) in_word = false;
+      if (!continues_word(r)) mid_word = false;
     }
+    was_mid = mid;
     i += w;
   }
   return out;
