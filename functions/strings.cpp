@@ -1,14 +1,9 @@
 // String helpers: trimming, splitting, joining, case mapping, indentation, parsing numbers and
-// booleans, regular expressions and digests. Regexes use std::regex (ECMAScript) with Go's
-// RE2 spellings translated: (?P<name>…) and (?<name>…) groups, a leading (?i)/(?s)/(?m) flag
-// group, \A and \z. Differences that remain: matching is per byte, not per UTF-8 rune ('.' on
-// "é" matches one byte); \p{…} classes and \Q…\E are unsupported; compile errors carry
-// std::regex's wording after Go's "error parsing regexp: " prefix. Replacement strings follow
-// Go's Regexp.Expand ($1, ${1}, $name, ${name}, $$; `$1x` names the group "1x").
-#include <regex>
+// booleans, regular expressions (Go's regexp, functions/go_regexp.hpp) and digests.
 #include <set>
 
 #include "functions/digest.hpp"
+#include "functions/go_regexp.hpp"
 #include "functions/helpers_internal.hpp"
 
 namespace templet::helpers {
@@ -288,178 +283,6 @@ std::string go_trim(std::string_view s, std::string_view cutset) {
   return std::string(s.substr(b, e - b));
 }
 
-// ---- regular expressions ----
-
-struct Compiled {
-  std::regex re;
-  std::vector<std::string> names;  // index = group number; "" for unnamed
-};
-
-Compiled compile(const std::string& pattern) {
-  Compiled c;
-  auto flags = std::regex::ECMAScript;
-  std::string p = pattern;
-  bool dotall = false;
-  // A leading flag group, as Go writes case-insensitivity and friends.
-  if (p.size() >= 4 && p[0] == '(' && p[1] == '?') {
-    size_t close = p.find(')');
-    std::string f = close == std::string::npos ? "" : p.substr(2, close - 2);
-    if (!f.empty() && f.find_first_not_of("ims") == std::string::npos) {
-      if (f.find('i') != std::string::npos) flags |= std::regex::icase;
-      if (f.find('m') != std::string::npos) flags |= std::regex::multiline;
-      if (f.find('s') != std::string::npos) dotall = true;
-      p = p.substr(close + 1);
-    }
-  }
-  std::string out;
-  c.names.push_back("");
-  bool in_class = false;
-  for (size_t i = 0; i < p.size(); ++i) {
-    char ch = p[i];
-    if (ch == '\\' && i + 1 < p.size()) {
-      char n = p[i + 1];
-      if (!in_class && n == 'A') {
-        out += '^';
-      } else if (!in_class && n == 'z') {
-        out += '$';
-      } else {
-        out += ch;
-        out += n;
-      }
-      ++i;
-      continue;
-    }
-    if (in_class) {
-      if (ch == ']') in_class = false;
-      out += ch;
-      continue;
-    }
-    if (ch == '[') {
-      in_class = true;
-      out += ch;
-      if (i + 1 < p.size() && p[i + 1] == '^') out += p[++i];
-      if (i + 1 < p.size() && p[i + 1] == ']') out += p[++i];
-      continue;
-    }
-    if (ch == '.' && dotall) {
-      out += "[\\s\\S]";
-      continue;
-    }
-    if (ch == '(') {
-      if (i + 1 < p.size() && p[i + 1] == '?') {
-        size_t name_at = std::string::npos;
-        if (p.compare(i, 4, "(?P<") == 0)
-          name_at = i + 4;
-        else if (p.compare(i, 3, "(?<") == 0 && i + 3 < p.size() && p[i + 3] != '=' &&
-                 p[i + 3] != '!')
-          name_at = i + 3;
-        if (name_at != std::string::npos) {
-          size_t end = p.find('>', name_at);
-          if (end == std::string::npos)
-            throw FuncError("error parsing regexp: invalid named capture: `" + p.substr(i) + "`");
-          c.names.push_back(p.substr(name_at, end - name_at));
-          out += '(';
-          i = end;
-          continue;
-        }
-      } else {
-        c.names.push_back("");
-      }
-    }
-    out += ch;
-  }
-  try {
-    c.re = std::regex(out, flags);
-  } catch (const std::regex_error& e) {
-    throw FuncError("error parsing regexp: " + std::string(e.what()) + ": `" + pattern + "`");
-  }
-  return c;
-}
-
-bool is_word_rune(char32_t r) {
-  return r == '_' || (r < 0x80 && std::isalnum(static_cast<int>(r))) || (r >= 0x80 && r != 0xFFFD);
-}
-
-// Go's Regexp.Expand for ReplaceAllString.
-void expand(std::string& dst, std::string_view tmpl, const Compiled& c, const std::cmatch& m) {
-  while (!tmpl.empty()) {
-    size_t d = tmpl.find('$');
-    if (d == std::string_view::npos) break;
-    dst += tmpl.substr(0, d);
-    tmpl = tmpl.substr(d + 1);
-    if (!tmpl.empty() && tmpl[0] == '$') {
-      dst += '$';
-      tmpl = tmpl.substr(1);
-      continue;
-    }
-    // extract(): a name of letters, digits and underscores, optionally in braces.
-    std::string_view str = tmpl;
-    bool brace = !str.empty() && str[0] == '{';
-    if (brace) str = str.substr(1);
-    size_t i = 0;
-    while (i < str.size()) {
-      size_t w;
-      char32_t r = decode_rune(str, i, w);
-      if (!is_word_rune(r)) break;
-      i += w;
-    }
-    bool ok = i > 0 && (!brace || (i < str.size() && str[i] == '}'));
-    if (!ok) {
-      dst += '$';
-      continue;
-    }
-    std::string name(str.substr(0, i));
-    tmpl = str.substr(brace ? i + 1 : i);
-    long num = 0;
-    for (char ch : name) {
-      if (ch < '0' || ch > '9' || num >= 100000000) {
-        num = -1;
-        break;
-      }
-      num = num * 10 + (ch - '0');
-    }
-    if (name[0] == '0' && name.size() > 1) num = -1;
-    if (num >= 0) {
-      if (static_cast<size_t>(num) < m.size() && m[static_cast<size_t>(num)].matched)
-        dst += m[static_cast<size_t>(num)].str();
-    } else {
-      for (size_t g = 1; g < c.names.size(); ++g)
-        if (c.names[g] == name) {
-          if (g < m.size() && m[g].matched) dst += m[g].str();
-          break;
-        }
-    }
-  }
-  dst += tmpl;
-}
-
-std::string regex_replace_all(const Compiled& c, const std::string& src, const std::string& repl) {
-  std::string buf;
-  size_t last_end = 0, pos = 0;
-  const char* base = src.data();
-  while (pos <= src.size()) {
-    std::cmatch m;
-    auto flags =
-        pos > 0 ? std::regex_constants::match_prev_avail : std::regex_constants::match_default;
-    if (!std::regex_search(base + pos, base + src.size(), m, c.re, flags)) break;
-    size_t a0 = static_cast<size_t>(m[0].first - base),
-           a1 = static_cast<size_t>(m[0].second - base);
-    buf.append(src, last_end, a0 - last_end);
-    if (a1 > last_end || a0 == 0) expand(buf, repl, c, m);
-    last_end = a1;
-    size_t w = 1;
-    if (pos < src.size()) decode_rune(src, pos, w);
-    if (pos + w > a1)
-      pos += w;
-    else if (pos + 1 > a1)
-      ++pos;
-    else
-      pos = a1;
-  }
-  buf.append(src, last_end, std::string::npos);
-  return buf;
-}
-
 // ---- indentation ----
 
 std::string indent(int64_t spaces, std::string_view s) {
@@ -567,14 +390,10 @@ void register_strings(FunctionTable& t) {
     return Value::floating(v);
   });
 
-  define(t, "regexMatch", {S_, S_}, [](Args a) {
-    Compiled c = compile(str(a[0]));
-    return Value::boolean(std::regex_search(str(a[1]), c.re));
-  });
-  define(t, "regexReplaceAll", {S_, S_, S_}, [](Args a) {
-    Compiled c = compile(str(a[0]));
-    return S(regex_replace_all(c, str(a[2]), str(a[1])));
-  });
+  define(t, "regexMatch", {S_, S_},
+         [](Args a) { return Value::boolean(GoRegexp(str(a[0])).match(str(a[1]))); });
+  define(t, "regexReplaceAll", {S_, S_, S_},
+         [](Args a) { return S(GoRegexp(str(a[0])).replace_all(str(a[2]), str(a[1]))); });
 
   define(t, "sha256Hex", {S_}, [](Args a) { return S(digest::hex(digest::sha256(str(a[0])))); });
   define(t, "md5sum", {S_}, [](Args a) { return S(digest::hex(digest::md5(str(a[0])))); });
