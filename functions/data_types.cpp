@@ -1,4 +1,6 @@
 #include "functions/data_types.hpp"
+#include "functions/data_types_internal.hpp"
+#include "functions/health_check.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -6,6 +8,52 @@
 #include "functions/data_source.hpp"
 
 namespace templet::dtypes {
+
+using json = nlohmann::json;
+
+// Readers of Consul JSON (data_types_internal.hpp).
+
+const json* field(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::string str(const json& j, const char* key) {
+  const json* f = field(j, key);
+  return f && f->is_string() ? f->get<std::string>() : std::string();
+}
+
+int64_t num(const json& j, const char* key) {
+  const json* f = field(j, key);
+  if (!f) return 0;
+  if (f->is_number_integer()) return f->get<int64_t>();
+  if (f->is_number()) return static_cast<int64_t>(f->get<double>());
+  return 0;
+}
+
+uint64_t unum(const json& j, const char* key) {
+  const json* f = field(j, key);
+  if (!f || !f->is_number()) return 0;
+  if (f->is_number_unsigned()) return f->get<uint64_t>();
+  if (f->is_number_integer()) return static_cast<uint64_t>(f->get<int64_t>());
+  return static_cast<uint64_t>(f->get<double>());
+}
+
+bool boolean(const json& j, const char* key) {
+  const json* f = field(j, key);
+  return f && f->is_boolean() && f->get<bool>();
+}
+
+std::vector<std::string> strings(const json& j, const char* key) {
+  std::vector<std::string> out;
+  const json* f = field(j, key);
+  if (!f || !f->is_array()) return out;
+  for (const auto& x : *f)
+    if (x.is_string()) out.push_back(x.get<std::string>());
+  return out;
+}
 
 namespace {
 
@@ -57,41 +105,6 @@ const Type* catalog_node_service_list() {
   return &t;
 }
 
-// --- reading Consul JSON, Go-style: absent or null fields are zero values ---
-
-const json* field(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-std::string str(const json& j, const char* key) {
-  const json* f = field(j, key);
-  return f && f->is_string() ? f->get<std::string>() : std::string();
-}
-
-int64_t num(const json& j, const char* key) {
-  const json* f = field(j, key);
-  if (!f) return 0;
-  if (f->is_number_integer()) return f->get<int64_t>();
-  if (f->is_number()) return static_cast<int64_t>(f->get<double>());
-  return 0;
-}
-
-uint64_t unum(const json& j, const char* key) {
-  const json* f = field(j, key);
-  if (!f || !f->is_number()) return 0;
-  if (f->is_number_unsigned()) return f->get<uint64_t>();
-  if (f->is_number_integer()) return static_cast<uint64_t>(f->get<int64_t>());
-  return static_cast<uint64_t>(f->get<double>());
-}
-
-bool boolean(const json& j, const char* key) {
-  const json* f = field(j, key);
-  return f && f->is_boolean() && f->get<bool>();
-}
-
 Value string_map(const json& j, const char* key) {
   const json* f = field(j, key);
   if (!f || !f->is_object()) return Value::typed_nil(&types::map_string);
@@ -100,15 +113,6 @@ Value string_map(const json& j, const char* key) {
     entries.emplace_back(Value::string(it.key()),
                          Value::string(it->is_string() ? it->get<std::string>() : ""));
   return Value::map(std::move(entries), &types::map_string);
-}
-
-std::vector<std::string> strings(const json& j, const char* key) {
-  std::vector<std::string> out;
-  const json* f = field(j, key);
-  if (!f || !f->is_array()) return out;
-  for (const auto& x : *f)
-    if (x.is_string()) out.push_back(x.get<std::string>());
-  return out;
 }
 
 Value string_list(std::vector<std::string> items, bool nil_when_empty) {
@@ -143,21 +147,6 @@ Value tagged_service_addresses(const json& service) {
                          Value::structure(service_address(), {Value::string(str(*it, "Address")),
                                                               Value::integer(num(*it, "Port"))}));
   return Value::map(std::move(entries), service_address_map());
-}
-
-Value checks_value(const json& checks) {
-  if (!checks.is_array()) return Value::typed_nil(health_checks());
-  std::vector<Value> items;
-  for (const auto& c : checks) {
-    items.push_back(Value::structure(
-        health_check(),
-        {Value::string(str(c, "Node")), Value::string(str(c, "CheckID")),
-         Value::string(str(c, "Name")), Value::string(str(c, "Status")),
-         Value::string(str(c, "Notes")), Value::string(str(c, "Output")),
-         Value::string(str(c, "ServiceID")), Value::string(str(c, "ServiceName")),
-         string_list(strings(c, "ServiceTags"), true), Value::string(str(c, "Type"))}));
-  }
-  return Value::list(std::move(items), health_checks());
 }
 
 Value node_value(const json& n) {
@@ -316,16 +305,6 @@ const Type* health_service() {
 }
 const Type* health_service_list() {
   static const Type t = make_list("[]*dependency.HealthService", health_service());
-  return &t;
-}
-const Type* health_check() {
-  static const Type t =
-      make_struct("*api.HealthCheck", {"Node", "CheckID", "Name", "Status", "Notes", "Output",
-                                       "ServiceID", "ServiceName", "ServiceTags", "Type"});
-  return &t;
-}
-const Type* health_checks() {
-  static const Type t = make_list("api.HealthChecks", health_check());
   return &t;
 }
 const Type* catalog_snippet() {
