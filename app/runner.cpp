@@ -281,6 +281,7 @@ class Loop {
     env.env = opt_.env;
     if (s.cfg.sandbox_path) env.sandbox_path = *s.cfg.sandbox_path;
     env.dry_run = opt_.dry_run;
+    env.offline_files = opt_.offline;
     RenderResult r;
     try {
       r = render(*s.tmpl, feed_, env);

@@ -202,7 +202,7 @@ Value nodes_fn(RenderState& st, Args a) {
 Value file_fn(RenderState& st, Args a) {
   const std::string& s = a[0].as_string();
   if (s.empty()) return Value::string("");
-  std::string path = resolve_file_path(trim_space(s), st.sandbox_path());
+  std::string path = resolve_file_path(trim_space(s), st.sandbox_path(), st.offline_files());
   Dependency d = with_call(parse_file(path), "file", a);
   if (auto r = st.lookup(d)) return Value::string(r->status == 404 ? "" : r->body);
   st.missing(d);

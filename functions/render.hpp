@@ -27,6 +27,9 @@ struct RenderEnv {
   std::function<std::optional<std::string>(std::string_view)> env;
   // consul-template's sandbox_path: `file` may only read below it (empty: anywhere).
   std::string sandbox_path;
+  // `file` paths are checked against sandbox_path as written, without resolving symlinks
+  // through the local disk: the data (a values file's files:) is not on this machine.
+  bool offline_files = false;
   // preview and --dry-run: functions that act on the machine (writeToFile, plugin) do nothing
   // and say in RenderResult::not_done what they would have done.
   bool dry_run = false;

@@ -34,6 +34,7 @@ class RenderState {
   std::optional<std::string> getenv(std::string_view name) const;
   const std::string& sandbox_path() const { return env_.sandbox_path; }
   bool dry_run() const { return env_.dry_run; }
+  bool offline_files() const { return env_.offline_files; }
   ScratchState& scratch() { return scratch_; }
   // Every string of a Vault response seen by this render, and the text of secret-derived
   // arguments of failed calls: what an error message must not show.

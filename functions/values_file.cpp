@@ -338,6 +338,7 @@ RenderEnv ValuesFile::render_env(std::string sandbox_path) const {
   RenderEnv e;
   e.env = [this](std::string_view name) { return env(name); };
   e.sandbox_path = std::move(sandbox_path);
+  e.offline_files = true;
   return e;
 }
 

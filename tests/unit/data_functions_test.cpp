@@ -61,7 +61,9 @@ class WithLocalFiles : public DataSource {
 
 RenderResult run(const std::string& text, const std::string& sandbox = "") {
   static const WithLocalFiles source(values());
-  return run_with(text, source, values().render_env(sandbox));
+  RenderEnv env = values().render_env(sandbox);
+  env.offline_files = false;  // the files are on this disk: symlinks are resolved
+  return run_with(text, source, env);
 }
 
 std::string out(const std::string& text) {

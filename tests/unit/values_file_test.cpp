@@ -154,6 +154,17 @@ TEST_CASE("values file: files: feeds `file`, and nothing else is read", "[values
                   (d.path / "v.yaml").string());
   CHECK(r.status == 0);
   CHECK(r.out == "token=tok-123 ip=10.1.2.3 given\n");
+  // A sandbox is checked on the paths as written: /etc/app need not exist on this machine.
+  templet::testing::spit(d.path / "s.tmpl", "{{ file \"/etc/app/token\" }}");
+  r = run_templet("preview " + (d.path / "s.tmpl").string() + " --values " +
+                  (d.path / "v.yaml").string() + " --sandbox-path /etc/app");
+  CHECK(r.status == 0);
+  CHECK(r.out == "tok-123");
+  r = run_templet("preview " + (d.path / "s.tmpl").string() + " --values " +
+                  (d.path / "v.yaml").string() + " --sandbox-path /etc/other/");
+  CHECK(r.status == 1);
+  CHECK(r.err.find("error calling file: '/etc/app/token' is outside of sandbox") !=
+        std::string::npos);
   CHECK(parse_error("files:\n  /x: {a: 1}\n") == "v.yaml:2:7: files./x must be a string");
   CHECK(parse_error("filez: {}\n") ==
         "v.yaml:1:1: unknown section \"filez\" (expected env, consul, vault or files)");
