@@ -42,6 +42,9 @@ PreviewRender render_preview(const PreviewOptions& options) {
   if (!options.data_path.empty()) {
     try {
       dot = load_data_document(options.data_path);
+      // A document that is just `null` decodes to a nil interface{}, which Go's Execute takes
+      // as no data at all (reflect.ValueOf(nil) is the invalid Value): `.foo` is <no value>.
+      if (dot.kind() == Kind::Nil) dot = Value();
     } catch (const DataError& e) {
       std::cerr << "templet: " << e.what() << "\n";
       pr.status = 2;
@@ -63,6 +66,7 @@ PreviewRender render_preview(const PreviewOptions& options) {
     }
     env = values->render_env(options.sandbox_path);
   }
+  env.dry_run = true;  // a preview writes nothing and runs nothing
   const DataSource& source = values ? static_cast<const DataSource&>(*values) : no_data;
   FunctionOptions fo;
   fo.denylist = options.function_denylist;
@@ -90,6 +94,7 @@ PreviewRender render_preview(const PreviewOptions& options) {
     pr.status = 1;
     return pr;
   }
+  for (const auto& line : pr.result.not_done) std::cerr << "templet: preview: " << line << "\n";
   if (!pr.result.complete) {
     for (const auto& d : pr.result.missing)
       std::cerr << "templet: missing data: " << d.call << "\n";

@@ -312,6 +312,8 @@ class Loop {
     RenderEnv env;
     env.env = opt_.env;
     if (s.cfg.sandbox_path) env.sandbox_path = *s.cfg.sandbox_path;
+    env.dry_run = opt_.dry_run;
+    env.offline_files = opt_.offline;
     RenderResult r;
     std::map<std::string, std::string> hook_values;
     try {
@@ -374,6 +376,7 @@ class Loop {
                                     diff_secrets(s.written_secrets, r.secrets));
     if (opt_.dry_run) {
       std::ostream& out = opt_.out ? *opt_.out : std::cout;
+      for (const auto& line : r.not_done) out << "dry run: " << line << "\n";
       out << "> " << dest << "\n" << diff;
       out.flush();
     } else if (changed) {

@@ -1,6 +1,7 @@
 // consul-template's data functions (template/funcs.go): each parses its argument into a
 // Dependency, records it as used, and answers from the render's DataSource, or records it as
 // missing and returns the placeholder of reference §2.1.
+#include <chrono>
 #include <cstdlib>
 
 #include "functions/data_types.hpp"
@@ -131,13 +132,22 @@ Value secret_fn(RenderState& st, Args a) {
       rest.empty() ? parse_vault_read(a[0].as_string()) : parse_vault_write(a[0].as_string(), rest),
       "secret", a);
   if (auto r = st.lookup(d)) {
-    if (r->status == 404 || r->body.find_first_not_of(" \t\r\n") == std::string::npos)
-      throw FetchError(d.id + ": no secret exists at " + d.target);
+    auto none = [&d] { return FetchError(d.id + ": no secret exists at " + d.target); };
+    if (r->body.find_first_not_of(" \t\r\n") == std::string::npos) throw none();
+    Value s;
     try {
-      return dtypes::vault_secret(r->body);
+      s = dtypes::vault_secret(r->body);
     } catch (const FetchError& e) {
+      if (r->status == 404) throw none();
       throw FetchError(d.id + ": " + e.what());
     }
+    // vault/api's Read keeps a 404 that carries data or warnings (KV v2 answers a deleted or
+    // destroyed version so, with its metadata); consul-template then calls a version whose
+    // deletion_time has passed "no secret exists" (dependency/vault_read.go, deletedKVv2).
+    if (r->status == 404 && !dtypes::secret_has_data_or_warnings(s)) throw none();
+    if (dtypes::secret_deleted_kv2(s, std::chrono::system_clock::now())) throw none();
+    st.add_secrets(s);
+    return s;
   }
   st.missing(d);
   return Value();  // nil: `with` skips, `.Data.x` prints <no value>
@@ -192,7 +202,7 @@ Value nodes_fn(RenderState& st, Args a) {
 Value file_fn(RenderState& st, Args a) {
   const std::string& s = a[0].as_string();
   if (s.empty()) return Value::string("");
-  std::string path = resolve_file_path(trim_space(s), st.sandbox_path());
+  std::string path = resolve_file_path(trim_space(s), st.sandbox_path(), st.offline_files());
   Dependency d = with_call(parse_file(path), "file", a);
   if (auto r = st.lookup(d)) return Value::string(r->status == 404 ? "" : r->body);
   st.missing(d);

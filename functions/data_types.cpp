@@ -1,4 +1,6 @@
 #include "functions/data_types.hpp"
+#include "functions/data_types_internal.hpp"
+#include "functions/health_check.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -6,6 +8,52 @@
 #include "functions/data_source.hpp"
 
 namespace templet::dtypes {
+
+using json = nlohmann::json;
+
+// Readers of Consul JSON (data_types_internal.hpp).
+
+const json* field(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::string str(const json& j, const char* key) {
+  const json* f = field(j, key);
+  return f && f->is_string() ? f->get<std::string>() : std::string();
+}
+
+int64_t num(const json& j, const char* key) {
+  const json* f = field(j, key);
+  if (!f) return 0;
+  if (f->is_number_integer()) return f->get<int64_t>();
+  if (f->is_number()) return static_cast<int64_t>(f->get<double>());
+  return 0;
+}
+
+uint64_t unum(const json& j, const char* key) {
+  const json* f = field(j, key);
+  if (!f || !f->is_number()) return 0;
+  if (f->is_number_unsigned()) return f->get<uint64_t>();
+  if (f->is_number_integer()) return static_cast<uint64_t>(f->get<int64_t>());
+  return static_cast<uint64_t>(f->get<double>());
+}
+
+bool boolean(const json& j, const char* key) {
+  const json* f = field(j, key);
+  return f && f->is_boolean() && f->get<bool>();
+}
+
+std::vector<std::string> strings(const json& j, const char* key) {
+  std::vector<std::string> out;
+  const json* f = field(j, key);
+  if (!f || !f->is_array()) return out;
+  for (const auto& x : *f)
+    if (x.is_string()) out.push_back(x.get<std::string>());
+  return out;
+}
 
 namespace {
 
@@ -57,41 +105,6 @@ const Type* catalog_node_service_list() {
   return &t;
 }
 
-// --- reading Consul JSON, Go-style: absent or null fields are zero values ---
-
-const json* field(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-std::string str(const json& j, const char* key) {
-  const json* f = field(j, key);
-  return f && f->is_string() ? f->get<std::string>() : std::string();
-}
-
-int64_t num(const json& j, const char* key) {
-  const json* f = field(j, key);
-  if (!f) return 0;
-  if (f->is_number_integer()) return f->get<int64_t>();
-  if (f->is_number()) return static_cast<int64_t>(f->get<double>());
-  return 0;
-}
-
-uint64_t unum(const json& j, const char* key) {
-  const json* f = field(j, key);
-  if (!f || !f->is_number()) return 0;
-  if (f->is_number_unsigned()) return f->get<uint64_t>();
-  if (f->is_number_integer()) return static_cast<uint64_t>(f->get<int64_t>());
-  return static_cast<uint64_t>(f->get<double>());
-}
-
-bool boolean(const json& j, const char* key) {
-  const json* f = field(j, key);
-  return f && f->is_boolean() && f->get<bool>();
-}
-
 Value string_map(const json& j, const char* key) {
   const json* f = field(j, key);
   if (!f || !f->is_object()) return Value::typed_nil(&types::map_string);
@@ -100,15 +113,6 @@ Value string_map(const json& j, const char* key) {
     entries.emplace_back(Value::string(it.key()),
                          Value::string(it->is_string() ? it->get<std::string>() : ""));
   return Value::map(std::move(entries), &types::map_string);
-}
-
-std::vector<std::string> strings(const json& j, const char* key) {
-  std::vector<std::string> out;
-  const json* f = field(j, key);
-  if (!f || !f->is_array()) return out;
-  for (const auto& x : *f)
-    if (x.is_string()) out.push_back(x.get<std::string>());
-  return out;
 }
 
 Value string_list(std::vector<std::string> items, bool nil_when_empty) {
@@ -143,21 +147,6 @@ Value tagged_service_addresses(const json& service) {
                          Value::structure(service_address(), {Value::string(str(*it, "Address")),
                                                               Value::integer(num(*it, "Port"))}));
   return Value::map(std::move(entries), service_address_map());
-}
-
-Value checks_value(const json& checks) {
-  if (!checks.is_array()) return Value::typed_nil(health_checks());
-  std::vector<Value> items;
-  for (const auto& c : checks) {
-    items.push_back(Value::structure(
-        health_check(),
-        {Value::string(str(c, "Node")), Value::string(str(c, "CheckID")),
-         Value::string(str(c, "Name")), Value::string(str(c, "Status")),
-         Value::string(str(c, "Notes")), Value::string(str(c, "Output")),
-         Value::string(str(c, "ServiceID")), Value::string(str(c, "ServiceName")),
-         string_list(strings(c, "ServiceTags"), true), Value::string(str(c, "Type"))}));
-  }
-  return Value::list(std::move(items), health_checks());
 }
 
 Value node_value(const json& n) {
@@ -316,16 +305,6 @@ const Type* health_service() {
 }
 const Type* health_service_list() {
   static const Type t = make_list("[]*dependency.HealthService", health_service());
-  return &t;
-}
-const Type* health_check() {
-  static const Type t =
-      make_struct("*api.HealthCheck", {"Node", "CheckID", "Name", "Status", "Notes", "Output",
-                                       "ServiceID", "ServiceName", "ServiceTags", "Type"});
-  return &t;
-}
-const Type* health_checks() {
-  static const Type t = make_list("api.HealthChecks", health_check());
   return &t;
 }
 const Type* catalog_snippet() {
@@ -594,6 +573,86 @@ Value vault_secret(std::string_view body) {
                  Value::integer(int_of(get(top, "lease_duration"))),
                  Value::boolean(bool_of(get(top, "renewable"))), data,
                  plain_string_list(get(top, "warnings"), true), auth, wrap});
+}
+
+bool secret_has_data_or_warnings(const Value& secret) {
+  const auto& f = secret.as_fields();
+  const Value& data = f[4];
+  const Value& warnings = f[5];
+  return (!data.is_nil() && !data.as_map().empty()) ||
+         (!warnings.is_nil() && !warnings.as_list().empty());
+}
+
+bool parse_rfc3339(std::string_view s, int64_t& seconds, int64_t& nanos) {
+  auto digits = [&s](size_t at, size_t n, int& out) {
+    if (at + n > s.size()) return false;
+    out = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  int year, mon, day, hour, min, sec;
+  if (!digits(0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(5, 2, mon) || s[7] != '-' ||
+      !digits(8, 2, day) || s[10] != 'T' || !digits(11, 2, hour) || s[13] != ':' ||
+      !digits(14, 2, min) || s[16] != ':' || !digits(17, 2, sec))
+    return false;
+  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (mon < 1 || mon > 12 || day < 1 || day > kDays[mon - 1] || (mon == 2 && day == 29 && !leap) ||
+      hour > 23 || min > 59 || sec > 59)
+    return false;
+  size_t i = 19;
+  nanos = 0;
+  if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+    size_t j = i + 1;
+    int64_t scale = 100000000;
+    while (j < s.size() && s[j] >= '0' && s[j] <= '9') {
+      nanos += (s[j] - '0') * scale;
+      scale /= 10;
+      ++j;
+    }
+    if (j == i + 1) return false;
+    i = j;
+  }
+  int offset = 0;
+  if (i < s.size() && s[i] == 'Z') {
+    ++i;
+  } else {
+    int oh, om;
+    if (i + 6 != s.size() || (s[i] != '+' && s[i] != '-') || !digits(i + 1, 2, oh) ||
+        s[i + 3] != ':' || !digits(i + 4, 2, om) || oh > 23 || om > 59)
+      return false;
+    offset = (oh * 60 + om) * 60 * (s[i] == '-' ? -1 : 1);
+    i += 6;
+  }
+  if (i != s.size()) return false;
+  // Days from the civil date (Howard Hinnant's algorithm).
+  int y = mon <= 2 ? year - 1 : year;
+  int era = (y >= 0 ? y : y - 399) / 400;
+  int yoe = y - era * 400;
+  int doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = static_cast<int64_t>(era) * 146097 + doe - 719468;
+  seconds = days * 86400 + hour * 3600 + min * 60 + sec - offset;
+  return true;
+}
+
+bool secret_deleted_kv2(const Value& secret, std::chrono::system_clock::time_point now) {
+  const Value& data = secret.as_fields()[4];
+  if (data.is_nil()) return false;
+  const Value* md = data.map_find("metadata");
+  if (md == nullptr || md->kind() != Kind::Map || md->is_nil()) return false;
+  const Value* when = md->map_find("deletion_time");
+  if (when == nullptr || when->kind() != Kind::String) return false;
+  int64_t secs = 0, nanos = 0;
+  if (!parse_rfc3339(when->as_string(), secs, nanos)) return false;
+  // Compared in seconds first: a far deletion_time would overflow the clock's nanoseconds.
+  auto since = now.time_since_epoch();
+  int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(since).count();
+  if (now_s != secs) return now_s > secs;
+  return (std::chrono::duration_cast<std::chrono::nanoseconds>(since).count() % 1000000000) > nanos;
 }
 
 Value vault_list_keys(std::string_view body) {

@@ -22,6 +22,7 @@
 // CreationTime is kept as the text Vault sent.
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -61,6 +62,12 @@ Value catalog_nodes(const nlohmann::json& body, bool sort);
 // Vault: the response body's text. Data keeps JSON numbers as json.Number with their literal
 // text; every string in Data, the lease id, Auth.ClientToken and WrapInfo.Token are tainted.
 Value vault_secret(std::string_view body);
+// vault/api keeps a 404's secret only when it has Data or Warnings.
+bool secret_has_data_or_warnings(const Value& secret);
+// consul-template's deletedKVv2: Data.metadata.deletion_time is an RFC 3339 time before `now`.
+bool secret_deleted_kv2(const Value& secret, std::chrono::system_clock::time_point now);
+// Go's time.Parse(time.RFC3339, s), as seconds and nanoseconds since the epoch.
+bool parse_rfc3339(std::string_view s, int64_t& seconds, int64_t& nanos);
 // A LIST body's data.keys, sorted, as []string.
 Value vault_list_keys(std::string_view body);
 

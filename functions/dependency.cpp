@@ -395,9 +395,10 @@ Dependency parse_influx_buckets(std::string_view org) {
   return d;
 }
 
-std::string resolve_file_path(std::string_view path, const std::string& sandbox) {
+std::string resolve_file_path(std::string_view path, const std::string& sandbox, bool lexical) {
   if (sandbox.empty()) return go_clean_path(path);
-  auto resolve = [](const std::string& p, const char* what) {
+  auto resolve = [lexical](const std::string& p, const char* what) {
+    if (lexical) return p;
     char buf[PATH_MAX];
     if (::realpath(p.c_str(), buf) == nullptr) {
       std::string err = std::strerror(errno);

@@ -79,8 +79,10 @@ Dependency parse_influx_buckets(std::string_view org);
 
 // consul-template's file path handling: without a sandbox, Go's filepath.Clean; with one, both
 // paths are symlink-resolved and the target must lie inside the sandbox (`'<path>' is outside of
-// sandbox`). Throws DependencyError.
-std::string resolve_file_path(std::string_view path, const std::string& sandbox);
+// sandbox`). `lexical`: no symlink is resolved (a values file's paths need not exist here), the
+// cleaned paths are compared as written. Throws DependencyError.
+std::string resolve_file_path(std::string_view path, const std::string& sandbox,
+                              bool lexical = false);
 
 // Go's path/filepath.Clean, shared with the KV path handling.
 std::string go_clean_path(std::string_view p);

@@ -184,6 +184,33 @@ bool valid_json_number(std::string_view s) {
   return i == s.size();
 }
 
+// encoding/json's isEmptyValue, for omitempty.
+bool is_empty_value(const Value& v) {
+  switch (v.kind()) {
+    case Kind::Invalid:
+    case Kind::Nil:
+      return true;
+    case Kind::Bool:
+      return !v.as_bool();
+    case Kind::Int:
+      return v.as_int() == 0;
+    case Kind::Uint:
+      return v.as_uint() == 0;
+    case Kind::Float:
+      return v.as_float() == 0;
+    case Kind::String:
+      return v.as_string().empty();
+    case Kind::List:
+      return v.is_nil() || v.as_list().empty();
+    case Kind::Map:
+      return v.is_nil() || v.as_map().empty();
+    case Kind::Struct:
+      return v.type()->pointer && v.is_nil();
+    default:
+      return false;
+  }
+}
+
 struct JsonWriter {
   bool escape_html;
   bool pretty;
@@ -272,10 +299,18 @@ struct JsonWriter {
           out += "null";
           return;
         }
+        const Type* t = v.type();
+        if (t->marshal_json) {
+          write(t->marshal_json(v), depth);
+          return;
+        }
         std::vector<std::pair<std::string, const Value*>> entries;
         const auto& fields = v.as_fields();
-        for (size_t i = 0; i < fields.size() && i < v.type()->fields.size(); ++i)
-          entries.emplace_back(v.type()->fields[i], &fields[i]);
+        for (size_t i = 0; i < fields.size() && i < t->fields.size(); ++i) {
+          char opt = i < t->json_options.size() ? t->json_options[i] : ' ';
+          if (opt == '-' || (opt == 'o' && is_empty_value(fields[i]))) continue;
+          entries.emplace_back(t->fields[i], &fields[i]);
+        }
         write_object(entries, depth);
         return;
       }

@@ -27,6 +27,12 @@ struct RenderEnv {
   std::function<std::optional<std::string>(std::string_view)> env;
   // consul-template's sandbox_path: `file` may only read below it (empty: anywhere).
   std::string sandbox_path;
+  // `file` paths are checked against sandbox_path as written, without resolving symlinks
+  // through the local disk: the data (a values file's files:) is not on this machine.
+  bool offline_files = false;
+  // preview and --dry-run: functions that act on the machine (writeToFile, plugin) do nothing
+  // and say in RenderResult::not_done what they would have done.
+  bool dry_run = false;
 };
 
 struct RenderResult {
@@ -35,10 +41,15 @@ struct RenderResult {
   std::vector<Dependency> used;     // deduplicated by identity, in first-use order
   std::vector<Dependency> missing;  // the same, for dependencies without data
   std::set<std::string> secrets;    // text of every secret-derived value the output holds
+  // Under RenderEnv::dry_run, one line per action skipped ("writeToFile: would write ..."),
+  // secrets masked.
+  std::vector<std::string> not_done;
 };
 
 // Executes `tmpl` with `dot` against `source`. Throws ExecError on a template error (a render
-// error; the data-less placeholders are designed not to cause one, as in consul-template).
+// error; the data-less placeholders are designed not to cause one, as in consul-template). Its
+// message has every string that came from Vault, and every secret-derived argument of a failed
+// call, masked as kSecretMask, also where it is quoted (Go's %q, JSON escapes).
 RenderResult render(const Template& tmpl, const DataSource& source, const RenderEnv& env = {},
                     const Value& dot = Value());
 

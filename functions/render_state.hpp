@@ -3,6 +3,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -32,7 +33,19 @@ class RenderState {
 
   std::optional<std::string> getenv(std::string_view name) const;
   const std::string& sandbox_path() const { return env_.sandbox_path; }
+  bool dry_run() const { return env_.dry_run; }
+  bool offline_files() const { return env_.offline_files; }
   ScratchState& scratch() { return scratch_; }
+  // Every string of a Vault response seen by this render, and the text of secret-derived
+  // arguments of failed calls: what an error message must not show.
+  void add_secrets(const Value& v);
+  void add_secret(std::string s) {
+    if (!s.empty()) secrets_.insert(std::move(s));
+  }
+  const std::set<std::string>& secrets() const { return secrets_; }
+  // Masks what add_secrets recorded (and `extra`) in `text`, in raw and quoted forms.
+  std::string mask(std::string_view text, const std::set<std::string>& extra = {}) const;
+  std::vector<std::string> not_done;
 
   std::vector<Dependency> used, missing_deps;
 
@@ -45,6 +58,7 @@ class RenderState {
   std::unordered_set<std::string> used_ids_, missing_ids_;
   std::unordered_map<std::string, std::optional<Response>> answers_;
   ScratchState scratch_;
+  std::set<std::string> secrets_;
 };
 
 // The `scratch` object's type, *template.Scratch, with its methods.

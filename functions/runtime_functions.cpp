@@ -16,7 +16,9 @@
 #include <algorithm>
 #include <charconv>
 
+#include "functions/error_mask.hpp"
 #include "functions/helpers_internal.hpp"
+#include "functions/render_state.hpp"
 #include "sys/process_io.hpp"
 
 namespace templet::helpers {
@@ -43,14 +45,34 @@ bool starts(std::string_view s, size_t i, std::string_view token) {
   throw FuncError("writeToFile: " + what + ": " + std::strerror(errno));
 }
 
-// consul-template's writeToFile: refuses symlinks (final component or parent), creates parent
-// directories, opens with O_NOFOLLOW, then chowns (when asked) and chmods the open file.
-void write_to_file(const std::string& path, const std::string& user, const std::string& group,
-                   const std::string& perms, const std::string& flags, const std::string& content) {
+unsigned parse_perms(const std::string& perms) {
   unsigned mode = 0;
   auto r = std::from_chars(perms.data(), perms.data() + perms.size(), mode, 8);
   if (perms.empty() || r.ec != std::errc() || r.ptr != perms.data() + perms.size())
     throw FuncError("writeToFile: invalid permissions \"" + perms + "\"");
+  return mode;
+}
+
+// The render, when it is a preview or a dry run: then functions that act on the machine only
+// say what they would do (nothing may change on disk, nothing may run).
+RenderState* dry_run_state(CallContext& ctx) {
+  if (ctx.user == nullptr) return nullptr;
+  RenderState& st = *static_cast<RenderState*>(ctx.user);
+  return st.dry_run() ? &st : nullptr;
+}
+
+// Records `what` as not done, with secrets (known to the render or among `args`) masked.
+void not_done(RenderState& st, const std::string& what, std::span<const Value> args) {
+  std::set<std::string> extra;
+  for (const Value& a : args) collect_strings(a, extra);
+  st.not_done.push_back(st.mask(what, extra));
+}
+
+// consul-template's writeToFile: refuses symlinks (final component or parent), creates parent
+// directories, opens with O_NOFOLLOW, then chowns (when asked) and chmods the open file.
+void write_to_file(const std::string& path, const std::string& user, const std::string& group,
+                   const std::string& perms, const std::string& flags, const std::string& content) {
+  unsigned mode = parse_perms(perms);
   std::filesystem::path p(path);
   struct stat st;
   if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
@@ -165,36 +187,63 @@ std::string go_time_format(std::string_view layout, const std::tm& t, long nanos
 void register_runtime(FunctionTable& table) {
   // plugin: runs an external program (no shell). Arguments are TrimSpace'd and empty ones
   // dropped; the piped value arrives last. Its stdout, TrimSpace'd, is the result.
-  define(
-      table, "plugin", {&types::string, &types::string},
-      [](Args a) {
-        std::vector<std::string> argv{a[0].as_string()};
-        for (size_t i = 1; i < a.size(); ++i) {
-          std::string arg(trim_space(a[i].as_string()));
-          if (!arg.empty()) argv.push_back(std::move(arg));
-        }
-        ProcessResult r = run_process(argv, "", std::chrono::seconds(30));
-        if (!r.started) throw FuncError("exec " + argv[0] + ": " + r.error);
-        if (r.timed_out) throw FuncError(argv[0] + ": did not finish in 30s");
-        if (r.exit_code != 0)
-          throw FuncError("exec \"" + argv[0] + "\": exit status " + std::to_string(r.exit_code) +
-                          "\n\nstdout:\n\n" + r.out + "\n\nstderr:\n\n" + r.err);
-        return Value::string(std::string(trim_space(r.out)));
-      },
-      true);
+  // plugin: runs an external program (no shell). Arguments are TrimSpace'd and empty ones
+  // dropped; the piped value arrives last. Its stdout, TrimSpace'd, is the result. A preview
+  // or dry run does not run it (the program may write anywhere): its output is taken as "".
+  Function plugin;
+  plugin.name = "plugin";
+  plugin.params = {&types::string, &types::string};
+  plugin.variadic = true;
+  plugin.call = [](CallContext& ctx, std::span<const Value> a) -> Value {
+    std::vector<std::string> argv{a[0].as_string()};
+    for (size_t i = 1; i < a.size(); ++i) {
+      std::string arg(trim_space(a[i].as_string()));
+      if (!arg.empty()) argv.push_back(std::move(arg));
+    }
+    bool tainted = std::any_of(a.begin(), a.end(), [](const Value& v) { return v.tainted(); });
+    if (RenderState* st = dry_run_state(ctx)) {
+      std::string cmd;
+      for (const auto& arg : argv) cmd += (cmd.empty() ? "" : " ") + go_quote(arg);
+      not_done(*st, "plugin: would run " + cmd + " (not run; its output is taken as \"\")", a);
+      return Value::string("");
+    }
+    ProcessResult r = run_process(argv, "", std::chrono::seconds(30));
+    if (!r.started) throw FuncError("exec " + argv[0] + ": " + r.error);
+    if (r.timed_out) throw FuncError(argv[0] + ": did not finish in 30s");
+    if (r.exit_code != 0)
+      throw FuncError("exec \"" + argv[0] + "\": exit status " + std::to_string(r.exit_code) +
+                      "\n\nstdout:\n\n" + r.out + "\n\nstderr:\n\n" + r.err);
+    Value out = Value::string(std::string(trim_space(r.out)));
+    return tainted ? out.with_taint() : out;
+  };
+  table.add(std::move(plugin));
 
-  define(
-      table, "writeToFile",
-      {&types::string, &types::string, &types::string, &types::string, &types::string},
-      [](Args a) {
-        if (a.size() != 5 && a.size() != 6)
-          throw FuncError("writeToFile: wrong number of arguments, expected 5 or 6");
-        std::string flags = a.size() == 6 ? a[4].as_string() : "";
-        write_to_file(a[0].as_string(), a[1].as_string(), a[2].as_string(), a[3].as_string(), flags,
-                      a.back().as_string());
-        return Value::string("");
-      },
-      true);
+  Function write;
+  write.name = "writeToFile";
+  write.params = {&types::string, &types::string, &types::string, &types::string, &types::string};
+  write.variadic = true;
+  write.call = [](CallContext& ctx, std::span<const Value> a) -> Value {
+    if (a.size() != 5 && a.size() != 6)
+      throw FuncError("writeToFile: wrong number of arguments, expected 5 or 6");
+    std::string flags = a.size() == 6 ? a[4].as_string() : "";
+    const std::string& path = a[0].as_string();
+    const std::string& content = a.back().as_string();
+    if (RenderState* st = dry_run_state(ctx)) {
+      parse_perms(a[3].as_string());
+      std::string how = "perms " + a[3].as_string();
+      if (!a[1].as_string().empty()) how += ", user " + a[1].as_string();
+      if (!a[2].as_string().empty()) how += ", group " + a[2].as_string();
+      if (!flags.empty()) how += ", flags " + flags;
+      not_done(*st,
+               "writeToFile: would write " + path + " (" + how + ", not written): " +
+                   go_quote(flags.find("newline") != std::string::npos ? content + "\n" : content),
+               a);
+      return Value::string("");
+    }
+    write_to_file(path, a[1].as_string(), a[2].as_string(), a[3].as_string(), flags, content);
+    return Value::string("");
+  };
+  table.add(std::move(write));
 
   Function exec;
   exec.name = "executeTemplate";

@@ -1,14 +1,9 @@
 // String helpers: trimming, splitting, joining, case mapping, indentation, parsing numbers and
-// booleans, regular expressions and digests. Regexes use std::regex (ECMAScript) with Go's
-// RE2 spellings translated: (?P<name>…) and (?<name>…) groups, a leading (?i)/(?s)/(?m) flag
-// group, \A and \z. Differences that remain: matching is per byte, not per UTF-8 rune ('.' on
-// "é" matches one byte); \p{…} classes and \Q…\E are unsupported; compile errors carry
-// std::regex's wording after Go's "error parsing regexp: " prefix. Replacement strings follow
-// Go's Regexp.Expand ($1, ${1}, $name, ${name}, $$; `$1x` names the group "1x").
-#include <regex>
+// booleans, regular expressions (Go's regexp, functions/go_regexp.hpp) and digests.
 #include <set>
 
 #include "functions/digest.hpp"
+#include "functions/go_regexp.hpp"
 #include "functions/helpers_internal.hpp"
 
 namespace templet::helpers {
@@ -78,49 +73,180 @@ std::string map_runes(std::string_view s, F f) {
   return out;
 }
 
-bool is_cased(char32_t r) {
-  return upper_rune(r) != r || lower_rune(r) != r || r == 0xDF || r == 0x138 || r == 0x149;
+// Title-case letters (the dz digraphs) and letters whose upper case is elsewhere in the tables.
+char32_t title_rune(char32_t r) {
+  switch (r) {
+    case 0x1C4:
+    case 0x1C5:
+    case 0x1C6:
+      return 0x1C5;  // ǅ
+    case 0x1C7:
+    case 0x1C8:
+    case 0x1C9:
+      return 0x1C8;  // ǈ
+    case 0x1CA:
+    case 0x1CB:
+    case 0x1CC:
+      return 0x1CB;  // ǋ
+    case 0x1F1:
+    case 0x1F2:
+    case 0x1F3:
+      return 0x1F2;  // ǲ
+    default:
+      break;
+  }
+  if (r == 0x1E9B) return 0x1E60;  // long s with dot above
+  // Latin Extended Additional: upper even, lower odd.
+  if (r >= 0x1E00 && r <= 0x1E95) return r & ~char32_t{1};
+  if (r >= 0x1EA0 && r <= 0x1EFF) return r & ~char32_t{1};
+  // Greek with ypogegrammeni: the title case keeps the prosgegrammeni.
+  if ((r >= 0x1F80 && r <= 0x1F87) || (r >= 0x1F90 && r <= 0x1F97) || (r >= 0x1FA0 && r <= 0x1FA7))
+    return r + 8;
+  if (r == 0x1FB3 || r == 0x1FC3 || r == 0x1FF3) return r + 9;
+  return upper_rune(r);
 }
 
-// Unicode Case_Ignorable characters that keep a word going (apostrophes, periods, colons, middle
-// dots, combining marks): "don't" is one word for x/text's title caser.
-bool is_case_ignorable(char32_t r) {
+// SpecialCasing.txt's title mappings that take more than one rune.
+const char* title_special(char32_t r) {
+  switch (r) {
+    case 0xDF:
+      return "Ss";
+    case 0x149:
+      return "\u02BCN";
+    case 0x1F0:
+      return "J\u030C";
+    case 0x390:
+      return "\u03AA\u0301";
+    case 0x3B0:
+      return "\u03A5\u0308\u0301";
+    case 0x587:
+      return "\u0535\u0582";
+    case 0x1E96:
+      return "H\u0331";
+    case 0x1E97:
+      return "T\u0308";
+    case 0x1E98:
+      return "W\u030A";
+    case 0x1E99:
+      return "Y\u030A";
+    case 0x1E9A:
+      return "A\u02BE";
+    case 0xFB00:
+      return "Ff";
+    case 0xFB01:
+      return "Fi";
+    case 0xFB02:
+      return "Fl";
+    case 0xFB03:
+      return "Ffi";
+    case 0xFB04:
+      return "Ffl";
+    case 0xFB05:
+      return "St";
+    case 0xFB06:
+      return "St";
+    case 0xFB13:
+      return "\u0544\u0576";
+    case 0xFB14:
+      return "\u0544\u0565";
+    case 0xFB15:
+      return "\u0544\u056B";
+    case 0xFB16:
+      return "\u054E\u0576";
+    case 0xFB17:
+      return "\u0544\u056D";
+    default:
+      return nullptr;
+  }
+}
+
+// Unicode's Cased property, as far as the case tables reach.
+bool is_cased(char32_t r) {
+  return upper_rune(r) != r || lower_rune(r) != r || title_rune(r) != r ||
+         title_special(r) != nullptr || r == 0x138 || (r >= 0x1E00 && r <= 0x1EFF) ||
+         (r >= 0x180 && r <= 0x24F) || (r >= 0x250 && r <= 0x2AF) || (r >= 0x1F00 && r <= 0x1FFC);
+}
+
+// Word-break classes that keep a word going for x/text's title caser (Mid* and Single_Quote;
+// two in a row end the word).
+bool is_word_mid(char32_t r) {
   switch (r) {
     case '\'':
     case '.':
     case ':':
-    case '^':
-    case '`':
-    case 0xA8:
-    case 0xAD:
-    case 0xAF:
-    case 0xB4:
     case 0xB7:
-    case 0xB8:
+    case 0x387:
+    case 0x55F:
+    case 0x5F4:
     case 0x2018:
     case 0x2019:
     case 0x2024:
     case 0x2027:
+    case 0xFE13:
+    case 0xFE52:
+    case 0xFE55:
+    case 0xFF07:
+    case 0xFF0E:
+    case 0xFF1A:
       return true;
     default:
-      return (r >= 0x300 && r <= 0x36F) || (r >= 0x2B0 && r <= 0x2FF) ||
-             (r >= 0x200B && r <= 0x200F);
+      return false;
   }
 }
 
+// Not a word break: letters, digits, ExtendNumLet (`_`), Extend and Format marks, ZWJ, Mid*.
+// (The Katakana and Ideographic classes, spaces and other punctuation break.)
+bool continues_word(char32_t r) {
+  if (r < 0x80)
+    return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' ||
+           is_word_mid(r);
+  if (is_cased(r) || is_word_mid(r)) return true;
+  if (r == 0xAA || r == 0xBA || r == 0xAD || r == 0x202F || r == 0x203F || r == 0x2040 ||
+      r == 0x2054 || r == 0xFE33 || r == 0xFE34 || (r >= 0xFE4D && r <= 0xFE4F) || r == 0xFF3F)
+    return true;
+  if ((r >= 0xC0 && r <= 0x2FF && r != 0xD7 && r != 0xF7) || (r >= 0x300 && r <= 0x36F) ||
+      (r >= 0x370 && r <= 0x3FF && r != 0x37E && r != 0x387) || (r >= 0x400 && r <= 0x52F) ||
+      (r >= 0x531 && r <= 0x58A && r != 0x589) || (r >= 0x591 && r <= 0x5F3 && r != 0x5BE) ||
+      (r >= 0x600 && r <= 0x6FF && r != 0x60C && r != 0x61B && r != 0x61F && r != 0x6D4) ||
+      (r >= 0x900 && r <= 0xDFF) || (r >= 0x10A0 && r <= 0x10FF) || (r >= 0x1AB0 && r <= 0x1AFF) ||
+      (r >= 0x1D00 && r <= 0x1FFF) || (r >= 0x200B && r <= 0x200F) ||
+      (r >= 0x202A && r <= 0x202E) || (r >= 0x2060 && r <= 0x2064) ||
+      (r >= 0x20D0 && r <= 0x20FF) || (r >= 0xFB00 && r <= 0xFB4F) ||
+      (r >= 0xFE00 && r <= 0xFE0F) || (r >= 0xFE20 && r <= 0xFE2F) || r == 0xFEFF ||
+      (r >= 0xFF10 && r <= 0xFF19) || (r >= 0xFF21 && r <= 0xFF3A) || (r >= 0xFF41 && r <= 0xFF5A))
+    return true;
+  return false;
+}
+
+// consul-template's toTitle: cases.Title(language.Und, cases.NoLower) of golang.org/x/text.
+// The first cased letter after a word break takes its title case (full mapping: "ß" -> "Ss",
+// "ǆ" -> "ǅ"); the rest of the word is kept as written. Digits and `_` do not break a word
+// ("a1b" -> "A1b", "foo_bar" -> "Foo_bar") but do not start one either ("42nd" -> "42Nd").
 std::string to_title(std::string_view s) {
   std::string out;
-  bool in_word = false;
+  bool mid_word = false;
+  bool was_mid = false;
   for (size_t i = 0; i < s.size();) {
     size_t w;
     char32_t r = decode_rune(s, i, w);
-    if (is_cased(r)) {
-      append_utf8(out, in_word ? r : upper_rune(r));
-      in_word = true;
+    bool mid = is_word_mid(r);
+    if (was_mid && mid) mid_word = false;
+    if (is_cased(r) && !mid) {
+      if (!mid_word) {
+        if (const char* special = title_special(r)) {
+          out += special;
+        } else {
+          append_utf8(out, title_rune(r));
+        }
+        mid_word = true;
+      } else {
+        append_utf8(out, r);
+      }
     } else {
       append_utf8(out, r);
-      if (!is_case_ignorable(r)) in_word = false;
+      if (!continues_word(r)) mid_word = false;
     }
+    was_mid = mid;
     i += w;
   }
   return out;
@@ -155,178 +281,6 @@ std::string go_trim(std::string_view s, std::string_view cutset) {
     e = st;
   }
   return std::string(s.substr(b, e - b));
-}
-
-// ---- regular expressions ----
-
-struct Compiled {
-  std::regex re;
-  std::vector<std::string> names;  // index = group number; "" for unnamed
-};
-
-Compiled compile(const std::string& pattern) {
-  Compiled c;
-  auto flags = std::regex::ECMAScript;
-  std::string p = pattern;
-  bool dotall = false;
-  // A leading flag group, as Go writes case-insensitivity and friends.
-  if (p.size() >= 4 && p[0] == '(' && p[1] == '?') {
-    size_t close = p.find(')');
-    std::string f = close == std::string::npos ? "" : p.substr(2, close - 2);
-    if (!f.empty() && f.find_first_not_of("ims") == std::string::npos) {
-      if (f.find('i') != std::string::npos) flags |= std::regex::icase;
-      if (f.find('m') != std::string::npos) flags |= std::regex::multiline;
-      if (f.find('s') != std::string::npos) dotall = true;
-      p = p.substr(close + 1);
-    }
-  }
-  std::string out;
-  c.names.push_back("");
-  bool in_class = false;
-  for (size_t i = 0; i < p.size(); ++i) {
-    char ch = p[i];
-    if (ch == '\\' && i + 1 < p.size()) {
-      char n = p[i + 1];
-      if (!in_class && n == 'A') {
-        out += '^';
-      } else if (!in_class && n == 'z') {
-        out += '$';
-      } else {
-        out += ch;
-        out += n;
-      }
-      ++i;
-      continue;
-    }
-    if (in_class) {
-      if (ch == ']') in_class = false;
-      out += ch;
-      continue;
-    }
-    if (ch == '[') {
-      in_class = true;
-      out += ch;
-      if (i + 1 < p.size() && p[i + 1] == '^') out += p[++i];
-      if (i + 1 < p.size() && p[i + 1] == ']') out += p[++i];
-      continue;
-    }
-    if (ch == '.' && dotall) {
-      out += "[\\s\\S]";
-      continue;
-    }
-    if (ch == '(') {
-      if (i + 1 < p.size() && p[i + 1] == '?') {
-        size_t name_at = std::string::npos;
-        if (p.compare(i, 4, "(?P<") == 0)
-          name_at = i + 4;
-        else if (p.compare(i, 3, "(?<") == 0 && i + 3 < p.size() && p[i + 3] != '=' &&
-                 p[i + 3] != '!')
-          name_at = i + 3;
-        if (name_at != std::string::npos) {
-          size_t end = p.find('>', name_at);
-          if (end == std::string::npos)
-            throw FuncError("error parsing regexp: invalid named capture: `" + p.substr(i) + "`");
-          c.names.push_back(p.substr(name_at, end - name_at));
-          out += '(';
-          i = end;
-          continue;
-        }
-      } else {
-        c.names.push_back("");
-      }
-    }
-    out += ch;
-  }
-  try {
-    c.re = std::regex(out, flags);
-  } catch (const std::regex_error& e) {
-    throw FuncError("error parsing regexp: " + std::string(e.what()) + ": `" + pattern + "`");
-  }
-  return c;
-}
-
-bool is_word_rune(char32_t r) {
-  return r == '_' || (r < 0x80 && std::isalnum(static_cast<int>(r))) || (r >= 0x80 && r != 0xFFFD);
-}
-
-// Go's Regexp.Expand for ReplaceAllString.
-void expand(std::string& dst, std::string_view tmpl, const Compiled& c, const std::cmatch& m) {
-  while (!tmpl.empty()) {
-    size_t d = tmpl.find('$');
-    if (d == std::string_view::npos) break;
-    dst += tmpl.substr(0, d);
-    tmpl = tmpl.substr(d + 1);
-    if (!tmpl.empty() && tmpl[0] == '$') {
-      dst += '$';
-      tmpl = tmpl.substr(1);
-      continue;
-    }
-    // extract(): a name of letters, digits and underscores, optionally in braces.
-    std::string_view str = tmpl;
-    bool brace = !str.empty() && str[0] == '{';
-    if (brace) str = str.substr(1);
-    size_t i = 0;
-    while (i < str.size()) {
-      size_t w;
-      char32_t r = decode_rune(str, i, w);
-      if (!is_word_rune(r)) break;
-      i += w;
-    }
-    bool ok = i > 0 && (!brace || (i < str.size() && str[i] == '}'));
-    if (!ok) {
-      dst += '$';
-      continue;
-    }
-    std::string name(str.substr(0, i));
-    tmpl = str.substr(brace ? i + 1 : i);
-    long num = 0;
-    for (char ch : name) {
-      if (ch < '0' || ch > '9' || num >= 100000000) {
-        num = -1;
-        break;
-      }
-      num = num * 10 + (ch - '0');
-    }
-    if (name[0] == '0' && name.size() > 1) num = -1;
-    if (num >= 0) {
-      if (static_cast<size_t>(num) < m.size() && m[static_cast<size_t>(num)].matched)
-        dst += m[static_cast<size_t>(num)].str();
-    } else {
-      for (size_t g = 1; g < c.names.size(); ++g)
-        if (c.names[g] == name) {
-          if (g < m.size() && m[g].matched) dst += m[g].str();
-          break;
-        }
-    }
-  }
-  dst += tmpl;
-}
-
-std::string regex_replace_all(const Compiled& c, const std::string& src, const std::string& repl) {
-  std::string buf;
-  size_t last_end = 0, pos = 0;
-  const char* base = src.data();
-  while (pos <= src.size()) {
-    std::cmatch m;
-    auto flags =
-        pos > 0 ? std::regex_constants::match_prev_avail : std::regex_constants::match_default;
-    if (!std::regex_search(base + pos, base + src.size(), m, c.re, flags)) break;
-    size_t a0 = static_cast<size_t>(m[0].first - base),
-           a1 = static_cast<size_t>(m[0].second - base);
-    buf.append(src, last_end, a0 - last_end);
-    if (a1 > last_end || a0 == 0) expand(buf, repl, c, m);
-    last_end = a1;
-    size_t w = 1;
-    if (pos < src.size()) decode_rune(src, pos, w);
-    if (pos + w > a1)
-      pos += w;
-    else if (pos + 1 > a1)
-      ++pos;
-    else
-      pos = a1;
-  }
-  buf.append(src, last_end, std::string::npos);
-  return buf;
 }
 
 // ---- indentation ----
@@ -436,14 +390,10 @@ void register_strings(FunctionTable& t) {
     return Value::floating(v);
   });
 
-  define(t, "regexMatch", {S_, S_}, [](Args a) {
-    Compiled c = compile(str(a[0]));
-    return Value::boolean(std::regex_search(str(a[1]), c.re));
-  });
-  define(t, "regexReplaceAll", {S_, S_, S_}, [](Args a) {
-    Compiled c = compile(str(a[0]));
-    return S(regex_replace_all(c, str(a[2]), str(a[1])));
-  });
+  define(t, "regexMatch", {S_, S_},
+         [](Args a) { return Value::boolean(GoRegexp(str(a[0])).match(str(a[1]))); });
+  define(t, "regexReplaceAll", {S_, S_, S_},
+         [](Args a) { return S(GoRegexp(str(a[0])).replace_all(str(a[2]), str(a[1]))); });
 
   define(t, "sha256Hex", {S_}, [](Args a) { return S(digest::hex(digest::sha256(str(a[0])))); });
   define(t, "md5sum", {S_}, [](Args a) { return S(digest::hex(digest::md5(str(a[0])))); });

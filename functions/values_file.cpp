@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -365,10 +366,16 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
       }
     } else if (section == "influxdb") {
       if (!body.IsNull()) v.influx_buckets_ = influx_section(file, body);
+    } else if (section == "files") {
+      if (body.IsNull()) continue;
+      if (!body.IsMap()) fail(file, body, "files must be a map of path: contents");
+      for (const auto& kv : body)
+        v.files_[std::filesystem::path(kv.first.Scalar()).lexically_normal().string()] =
+            scalar_text(file, kv.second, "files." + kv.first.Scalar());
     } else {
-      fail(
-          file, top.first,
-          "unknown section " + json_string(section) + " (expected env, consul, vault or influxdb)");
+      fail(file, top.first,
+           "unknown section " + json_string(section) +
+               " (expected env, consul, vault, influxdb or files)");
     }
   }
   return v;
@@ -384,6 +391,7 @@ RenderEnv ValuesFile::render_env(std::string sandbox_path) const {
   RenderEnv e;
   e.env = [this](std::string_view name) { return env(name); };
   e.sandbox_path = std::move(sandbox_path);
+  e.offline_files = true;
   return e;
 }
 
@@ -410,16 +418,9 @@ std::optional<Response> ValuesFile::fetch(const Dependency& dep) const {
       return ok(json{{"buckets", it->second}}.dump());
     }
     case DepType::File: {
-      std::ifstream in(dep.target, std::ios::binary);
-      if (!in) {
-        std::string err = std::strerror(errno);  // Go's wording: lower case
-        if (!err.empty())
-          err[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(err[0])));
-        throw FetchError(dep.id + ": open " + dep.target + ": " + err);
-      }
-      std::stringstream ss;
-      ss << in.rdbuf();
-      return ok(ss.str());
+      auto it = files_.find(std::filesystem::path(dep.target).lexically_normal().string());
+      if (it == files_.end()) return std::nullopt;
+      return ok(it->second);
     }
   }
   return std::nullopt;

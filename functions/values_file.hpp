@@ -8,6 +8,7 @@
 //   influxdb:
 //     buckets:               org: [{name, id, retentionSeconds, type, labels}] (influxdbBuckets;
 //                            type defaults to system for a name starting with `_`, else user)
+//   files:                   path: contents, what `file` reads (nothing else is read)
 //
 // A service instance is either Consul's /v1/health/service entry ({Node: {...}, Service: {...},
 // Checks: [...]}) or the flat HealthService form templates see: Node, NodeID, NodeAddress,
@@ -19,7 +20,9 @@
 // for key, which then stays missing); a Vault path absent is missing; `secrets "p/"` lists the
 // body's data.keys when the file holds p, else the paths below p; a write is answered by the
 // body under its identity (`vault.write(p -> 1a2b3c4d)`) or under its path. Datacenters,
-// namespaces and partitions are ignored. `file` reads the local file system.
+// namespaces and partitions are ignored. `file "P"` answers files.P (P as `file` resolves it,
+// or as written; compared after lexical normalisation: "/etc/./x" is "/etc/x"); a path absent
+// from files: is missing, so a preview never depends on, or reads, the machine's own files.
 #pragma once
 
 #include <map>
@@ -59,6 +62,7 @@ class ValuesFile : public DataSource {
 
   std::map<std::string, std::string, std::less<>> env_;
   std::map<std::string, std::string, std::less<>> kv_;
+  std::map<std::string, std::string, std::less<>> files_;  // lexically normal path → contents
   std::map<std::string, nlohmann::json, std::less<>> services_;  // name → health entries
   struct VaultEntry {
     std::string path;  // the key as written, trimmed

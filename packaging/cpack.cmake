@@ -57,6 +57,6 @@ if(TEMPLET_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libc6, libstdc++6, libgcc-s1, libyaml-cpp0.7, libcurl4, libspdlog1.10, libfmt9")
+      "libc6, libstdc++6, libgcc-s1, libyaml-cpp0.7, libcurl4, libspdlog1.10, libfmt9, libre2-9")
 endif()
 include(CPack)

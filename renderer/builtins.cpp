@@ -182,7 +182,10 @@ BK basic_kind(const Value& v) {
   }
 }
 
-const char* const kBadComparison = "incompatible types for comparison";
+// Go 1.21+ names the two types (text/template/funcs.go).
+std::string bad_comparison(const Value& a, const Value& b) {
+  return "incompatible types for comparison: " + a.type()->name + " and " + b.type()->name;
+}
 const char* const kBadComparisonType = "invalid type for comparison";
 
 bool is_nil_value(const Value& v) {
@@ -197,7 +200,7 @@ bool eq2(const Value& arg1, const Value& raw) {
       return arg1.as_int() >= 0 && static_cast<uint64_t>(arg1.as_int()) == arg.as_uint();
     if (k1 == BK::Uint && k2 == BK::Int)
       return arg.as_int() >= 0 && arg1.as_uint() == static_cast<uint64_t>(arg.as_int());
-    if (arg1.valid() && arg.valid()) throw FuncError(kBadComparison);
+    if (arg1.valid() && arg.valid()) throw FuncError(bad_comparison(arg1, arg));
     return false;
   }
   switch (k1) {
@@ -254,7 +257,7 @@ bool lt2(const Value& raw1, const Value& raw2) {
       return arg1.as_int() < 0 || static_cast<uint64_t>(arg1.as_int()) < arg2.as_uint();
     if (k1 == BK::Uint && k2 == BK::Int)
       return arg2.as_int() >= 0 && arg1.as_uint() < static_cast<uint64_t>(arg2.as_int());
-    throw FuncError(kBadComparison);
+    throw FuncError(bad_comparison(arg1, arg2));
   }
   switch (k1) {
     case BK::Bool:

@@ -489,7 +489,39 @@ class State {
       return fn(ctx_, argv);
     } catch (const FuncError& e) {
       at(node);
+      // The message may quote an argument; whoever reports it masks what came from a secret.
+      if (ctx_.secret_in_error) {
+        for (const Value& a : argv) report_secret_strings(a);
+        if (method) report_secret_strings(*self);
+      }
       errorf("error calling " + name + ": " + e.what());
+    }
+  }
+
+  // Tells ctx_.secret_in_error the text of each secret-derived string in `v` (containers walked:
+  // a secret split into a list is still a secret).
+  void report_secret_strings(const Value& v) {
+    switch (v.kind()) {
+      case Kind::String:
+        if (v.tainted()) ctx_.secret_in_error(v.as_string());
+        return;
+      case Kind::List:
+        if (!v.is_nil())
+          for (const Value& x : v.as_list()) report_secret_strings(x);
+        return;
+      case Kind::Map:
+        if (!v.is_nil())
+          for (const auto& [k, x] : v.as_map()) {
+            report_secret_strings(k);
+            report_secret_strings(x);
+          }
+        return;
+      case Kind::Struct:
+        if (!v.is_nil())
+          for (const Value& x : v.as_fields()) report_secret_strings(x);
+        return;
+      default:
+        return;
     }
   }
 

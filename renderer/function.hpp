@@ -65,6 +65,9 @@ struct CallContext {
   // Told the text of every secret-derived value the template prints, so that whatever shows
   // the output to a person can mask it.
   std::function<void(std::string_view)> secret_seen;
+  // Told the text of every secret-derived argument of a call that failed: its error message may
+  // quote it, and whoever reports the error masks it.
+  std::function<void(std::string_view)> secret_in_error;
   // Runs a template of the executing set by name (consul-template's executeTemplate); set by
   // execute() for the duration of an execution. Throws FuncError.
   std::function<std::string(const std::string& name, const Value& dot)> execute_template;

@@ -385,7 +385,13 @@ void Printer::print_value(const Value& v, char32_t verb, int depth, const Type* 
           pp_pointer(v, verb);
           return;
         }
-        // Go prints &{...} at depth 0 only; deeper it prints an address (see the header).
+        // Go prints &{...} at depth 0 only; deeper it formats the pointer itself: an address
+        // under %v (templet keeps &{...} there, see the header), the address as a number
+        // under %d/%x..., and %!q(*T=&{...}) for verbs a pointer does not take.
+        if (depth > 0 && verb != 'v') {
+          pp_pointer(v, verb);
+          return;
+        }
         out_.push_back('&');
       }
       print_struct(v, verb, depth + (v.type()->pointer ? 1 : 0));

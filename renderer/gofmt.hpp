@@ -8,8 +8,9 @@
 //  - A non-nil pointer (a *T struct, a list, map or func) printed with %p, or a func printed with
 //    %v, shows the fixed address 0xc000010000.
 //  - Go prints a non-nil *T struct as &{...} only at the top level of an operand; nested inside a
-//    container or struct it prints its address (0xc000012345, or (*T)(0xc...) under %#v). templet
-//    prints &{...} (&T{...} under %#v) at every depth, which is deterministic.
+//    container or struct it formats the pointer: %!q(*T=&{...}) for %q, %s and the other verbs a
+//    pointer does not take (as Go), the address for %v and %#v, where templet prints &{...}
+//    (&T{...} under %#v), which is deterministic, and the fixed address for %d, %x...
 //  - Stringer/error methods of struct types are not consulted (templet's struct types are data).
 #pragma once
 

@@ -62,6 +62,11 @@ struct Type {
   std::vector<Method> methods;      // Struct: methods callable as .Name
   bool pointer = false;  // Struct reached through a pointer (*T): fields may be looked up, nil-able
   bool number_text = false;  // json.Number: a String that prints its literal text
+  // Struct: encoding/json's field options, one per field (empty: none): 'o' omitempty, '-' the
+  // field is never encoded, ' ' plain.
+  std::string json_options;
+  // Struct: a MarshalJSON method, as the Value encoding/json encodes in this one's place.
+  std::function<Value(const Value&)> marshal_json;
 
   int field_index(std::string_view field) const;
   const Method* method(std::string_view m) const;

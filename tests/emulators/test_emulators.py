@@ -692,6 +692,19 @@ class VaultTests(EmuCase):
         r = self.call("GET", "/v1/kv/x", headers=ROOT)
         self.assertEqual((r.status, r.json()), (404, {"errors": []}))
 
+    def test_v2_delete_version_after(self):
+        # A version's deletion is scheduled when it is written; until then it reads as usual.
+        self.call("POST", "/v1/secret/metadata/sched", {"delete_version_after": "1h"}, ROOT)
+        self.call("POST", "/v1/secret/data/sched", {"data": {"k": "v1"}}, ROOT)
+        r = self.call("GET", "/v1/secret/data/sched", headers=ROOT)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["data"]["data"], {"k": "v1"})
+        self.assertNotEqual(r.json()["data"]["metadata"]["deletion_time"], "")
+        self.emu.control("seed", {"time_offset_s": 3601})
+        r = self.call("GET", "/v1/secret/data/sched", headers=ROOT)
+        self.assertEqual(r.status, 404)
+        self.assertIsNone(r.json()["data"]["data"])
+
     def test_v2_not_found_denied_sealed(self):
         self.call("POST", "/v1/secret/data/app", {"data": {"k": "v1"}}, ROOT)
         self.call("POST", "/v1/secret/data/app", {"data": {"k": "v2"}}, ROOT)

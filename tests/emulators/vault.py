@@ -10,6 +10,7 @@ token, the default policy, Agent's cache, static roles, standby redirects) is in
 vault_lifecycle.py.
 """
 
+import calendar
 import os
 import random
 import re
@@ -647,14 +648,27 @@ class VaultEmulator(LifecycleMixin, Emulator):
         if e["oldest_version"] == 0:
             e["oldest_version"] = 1
         e["updated_time"] = rfc3339(now, True)
+        # delete_version_after schedules the version's deletion when it is written
+        # (vault-plugin-secrets-kv path_data.go, delete_version_after.go; the metadata's
+        # setting, the mount's config being fixed at "0s" here).
+        dva = parse_duration_second(e["delete_version_after"])
         e["versions"][str(v)] = {"data": data, "created_time": rfc3339(now, True),
-                                 "deletion_time": "", "destroyed": False}
+                                 "deletion_time": rfc3339(now + dva, True) if dva > 0 else "",
+                                 "destroyed": False}
         maxv = e["max_versions"] or 10
         while len(e["versions"]) > maxv:
             oldest = min(int(k) for k in e["versions"])
             del e["versions"][str(oldest)]
             e["oldest_version"] = oldest + 1
         return e, v
+
+    def _deleted(self, vv):
+        t = vv["deletion_time"]
+        if not t:
+            return False
+        base, _, frac = t.rstrip("Z").partition(".")
+        when = calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S"))
+        return when + float("0." + (frac or "0")) <= self.now()
 
     def _version_meta(self, e, v):
         ver = e["versions"][str(v)]
@@ -698,7 +712,9 @@ class VaultEmulator(LifecycleMixin, Emulator):
                     raise err(404)
                 meta = self._version_meta(e, v)
                 vv = e["versions"][str(v)]
-                if vv["destroyed"] or vv["deletion_time"]:
+                # A deletion_time still in the future (delete_version_after) is not a
+                # deletion yet: the version reads as usual until then (path_data.go).
+                if vv["destroyed"] or self._deleted(vv):
                     return json_response(404, self.envelope(
                         data={"data": None, "metadata": meta}, mount_type=mt))
                 return self.ok(data={"data": vv["data"], "metadata": meta}, mount_type=mt)

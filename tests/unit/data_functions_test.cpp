@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -40,8 +41,29 @@ RenderResult run_with(const std::string& text, const DataSource& source, const R
   return render(t, source, env);
 }
 
+// The values file, with `file` answered from the local disk as a live run does (a values file
+// answers `file` from its files: section only), for the tests of `file`'s own rules.
+class WithLocalFiles : public DataSource {
+ public:
+  explicit WithLocalFiles(const DataSource& inner) : inner_(inner) {}
+  std::optional<Response> fetch(const Dependency& dep) const override {
+    if (dep.type != DepType::File) return inner_.fetch(dep);
+    std::ifstream in(dep.target, std::ios::binary);
+    if (!in) throw FetchError(dep.id + ": open " + dep.target + ": no such file or directory");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return Response{200, ss.str()};
+  }
+
+ private:
+  const DataSource& inner_;
+};
+
 RenderResult run(const std::string& text, const std::string& sandbox = "") {
-  return run_with(text, values(), values().render_env(sandbox));
+  static const WithLocalFiles source(values());
+  RenderEnv env = values().render_env(sandbox);
+  env.offline_files = false;  // the files are on this disk: symlinks are resolved
+  return run_with(text, source, env);
 }
 
 std::string out(const std::string& text) {

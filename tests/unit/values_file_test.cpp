@@ -67,7 +67,7 @@ TEST_CASE("values file answers with API-shaped bodies", "[values]") {
 TEST_CASE("values file errors name FILE:LINE:COL", "[values]") {
   CHECK(parse_error("env: [a\n") == "v.yaml:2:1: end of sequence flow not found");
   CHECK(parse_error("envs: {}\n") ==
-        R"(v.yaml:1:1: unknown section "envs" (expected env, consul, vault or influxdb))");
+        R"(v.yaml:1:1: unknown section "envs" (expected env, consul, vault, influxdb or files))");
   CHECK(parse_error("consul:\n  kv:\n    a: {b: c}\n") ==
         "v.yaml:3:8: consul.kv.a must be a string");
   CHECK(parse_error("consul:\n  services:\n    web: [{Adress: x}]\n") ==
@@ -128,4 +128,44 @@ TEST_CASE("templet preview flags: denylist, sandbox, bad values file", "[values]
   Run shown = run_templet("preview " + kDataDir + "/preview.tmpl --values " + kDataDir +
                           "/values.yaml --show-secrets --sandbox-path " + kDataDir);
   CHECK(shown.status == 0);
+}
+
+TEST_CASE("values file: files: feeds `file`, and nothing else is read", "[values][cli]") {
+  templet::testing::TempDir d;
+  // A real file the values file does not list: a preview must not read it.
+  templet::testing::spit(d.path / "on-disk.txt", "from the disk\n");
+  templet::testing::spit(d.path / "t.tmpl",
+                         "token={{ file \"/etc/app/token\" }} ip={{ file \"/etc/./app/ip\" | "
+                         "trimSpace }} {{ file \"" +
+                             (d.path / "on-disk.txt").string() + "\" }}\n");
+  templet::testing::spit(d.path / "v.yaml",
+                         "files:\n  /etc/app/token: tok-123\n  /etc/app/ip: |\n    10.1.2.3\n");
+  Run r = run_templet("preview " + (d.path / "t.tmpl").string() + " --values " +
+                      (d.path / "v.yaml").string());
+  CHECK(r.status == 3);
+  CHECK(r.out.empty());
+  CHECK(r.err == "templet: missing data: file \"" + (d.path / "on-disk.txt").string() + "\"\n");
+
+  templet::testing::spit(d.path / "v.yaml",
+                         "files:\n  /etc/app/token: tok-123\n  /etc/app/ip: "
+                         "|\n    10.1.2.3\n  " +
+                             (d.path / "on-disk.txt").string() + ": given\n");
+  r = run_templet("preview " + (d.path / "t.tmpl").string() + " --values " +
+                  (d.path / "v.yaml").string());
+  CHECK(r.status == 0);
+  CHECK(r.out == "token=tok-123 ip=10.1.2.3 given\n");
+  // A sandbox is checked on the paths as written: /etc/app need not exist on this machine.
+  templet::testing::spit(d.path / "s.tmpl", "{{ file \"/etc/app/token\" }}");
+  r = run_templet("preview " + (d.path / "s.tmpl").string() + " --values " +
+                  (d.path / "v.yaml").string() + " --sandbox-path /etc/app");
+  CHECK(r.status == 0);
+  CHECK(r.out == "tok-123");
+  r = run_templet("preview " + (d.path / "s.tmpl").string() + " --values " +
+                  (d.path / "v.yaml").string() + " --sandbox-path /etc/other/");
+  CHECK(r.status == 1);
+  CHECK(r.err.find("error calling file: '/etc/app/token' is outside of sandbox") !=
+        std::string::npos);
+  CHECK(parse_error("files:\n  /x: {a: 1}\n") == "v.yaml:2:7: files./x must be a string");
+  CHECK(parse_error("filez: {}\n") ==
+        "v.yaml:1:1: unknown section \"filez\" (expected env, consul, vault, influxdb or files)");
 }
