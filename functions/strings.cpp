@@ -302,7 +302,8 @@ void expand(std::string& dst, std::string_view tmpl, const Compiled& c, const st
   dst += tmpl;
 }
 
-std::string regex_replace_all(const Compiled& c, const std::string& src, const std::string& repl) {
+std::string regex_replace_all(const Compiled& c, const std::string& src, const std::string& repl,
+                              bool literal = false) {
   std::string buf;
   size_t last_end = 0, pos = 0;
   const char* base = src.data();
@@ -314,7 +315,12 @@ std::string regex_replace_all(const Compiled& c, const std::string& src, const s
     size_t a0 = static_cast<size_t>(m[0].first - base),
            a1 = static_cast<size_t>(m[0].second - base);
     buf.append(src, last_end, a0 - last_end);
-    if (a1 > last_end || a0 == 0) expand(buf, repl, c, m);
+    if (a1 > last_end || a0 == 0) {
+      if (literal)
+        buf += repl;
+      else
+        expand(buf, repl, c, m);
+    }
     last_end = a1;
     size_t w = 1;
     if (pos < src.size()) decode_rune(src, pos, w);
@@ -350,6 +356,38 @@ std::string to_upper(std::string_view s) {
 }
 std::string to_lower(std::string_view s) {
   return map_runes(s, lower_rune);
+}
+
+// Sprig's regex family reaches the engine only through these two (helpers_internal.hpp).
+std::vector<std::pair<size_t, size_t>> regex_find_all(const std::string& pattern,
+                                                      const std::string& s, int64_t n) {
+  Compiled c = compile(pattern);
+  std::vector<std::pair<size_t, size_t>> out;
+  size_t pos = 0, prev_end = std::string::npos;
+  const char* base = s.data();
+  while (pos <= s.size() && (n < 0 || static_cast<int64_t>(out.size()) < n)) {
+    std::cmatch m;
+    auto flags =
+        pos > 0 ? std::regex_constants::match_prev_avail : std::regex_constants::match_default;
+    if (!std::regex_search(base + pos, base + s.size(), m, c.re, flags)) break;
+    size_t a0 = static_cast<size_t>(m[0].first - base), a1 = static_cast<size_t>(m[0].second - base);
+    // Go skips an empty match that starts where the previous match ended.
+    if (!(a0 == a1 && a0 == prev_end)) out.emplace_back(a0, a1);
+    prev_end = a1;
+    size_t w = 1;
+    if (a1 == a0) {
+      if (a1 < s.size()) decode_rune(s, a1, w);
+      pos = a1 + w;
+    } else {
+      pos = a1;
+    }
+  }
+  return out;
+}
+
+std::string regex_replace(const std::string& pattern, const std::string& src,
+                          const std::string& repl, bool literal) {
+  return regex_replace_all(compile(pattern), src, repl, literal);
 }
 
 void register_strings(FunctionTable& t) {

