@@ -60,8 +60,8 @@ std::string to_json(const Value& v, bool escape_html, bool pretty);
 Value parse_json(std::string_view s);
 
 // Go regexp through the engine in strings.cpp: byte spans of the leftmost-first matches (at most
-// n, n < 0 for all, Go's rule for empty matches), and ReplaceAllString (or ReplaceAllLiteralString).
-// Both throw FuncError("error parsing regexp: ...") for a bad pattern.
+// n, n < 0 for all, Go's rule for empty matches), and ReplaceAllString (or
+// ReplaceAllLiteralString). Both throw FuncError("error parsing regexp: ...") for a bad pattern.
 std::vector<std::pair<size_t, size_t>> regex_find_all(const std::string& pattern,
                                                       const std::string& s, int64_t n);
 std::string regex_replace(const std::string& pattern, const std::string& src,

@@ -1,4 +1,4 @@
-// Sprig's regex, duration and URL functions (regex.go, date.go, url.go). The regex functions take
+// Sprig's regex and duration functions (regex.go, date.go). The regex functions take
 // Sprig's argument order (pattern, input, replacement); the plain variants fail as Go's
 // MustCompile panics, the must variants return the compile error. duration and durationRound
 // only read strings and int64s, as Sprig's type switches do: an int constant counts as 0.
@@ -187,8 +187,8 @@ std::string duration_round(const Value& v) {
     d = v.as_int();
   }
   uint64_t u = d < 0 ? 0 - static_cast<uint64_t>(d) : static_cast<uint64_t>(d);
-  const uint64_t second = 1000000000ULL, minute = 60 * second, hour = 60 * minute,
-                 day = 24 * hour, month = 30 * day, year = 365 * day;
+  const uint64_t second = 1000000000ULL, minute = 60 * second, hour = 60 * minute, day = 24 * hour,
+                 month = 30 * day, year = 365 * day;
   if (u > year) return std::to_string(u / year) + "y";
   if (u > month) return std::to_string(u / month) + "mo";
   if (u > day) return std::to_string(u / day) + "d";
@@ -227,14 +227,13 @@ void register_text(FunctionTable& t) {
       define(t, p + (literal ? "ReplaceAllLiteral" : "ReplaceAll"), {S_, S_, S_},
              [must, literal](Args a) {
                return with_compile(a[0].as_string(), must, [&] {
-                 return S(regex_replace(a[0].as_string(), a[1].as_string(), a[2].as_string(),
-                                        literal));
+                 return S(
+                     regex_replace(a[0].as_string(), a[1].as_string(), a[2].as_string(), literal));
                });
              });
     define(t, p + "Split", {S_, S_, I_}, [must](Args a) {
-      return with_compile(a[0].as_string(), must, [&] {
-        return split(a[0].as_string(), a[1].as_string(), a[2].as_int());
-      });
+      return with_compile(a[0].as_string(), must,
+                          [&] { return split(a[0].as_string(), a[1].as_string(), a[2].as_int()); });
     });
   }
   define(t, "sprig_regexQuoteMeta", {S_}, [](Args a) { return S(quote_meta(a[0].as_string())); });

@@ -370,7 +370,8 @@ std::vector<std::pair<size_t, size_t>> regex_find_all(const std::string& pattern
     auto flags =
         pos > 0 ? std::regex_constants::match_prev_avail : std::regex_constants::match_default;
     if (!std::regex_search(base + pos, base + s.size(), m, c.re, flags)) break;
-    size_t a0 = static_cast<size_t>(m[0].first - base), a1 = static_cast<size_t>(m[0].second - base);
+    size_t a0 = static_cast<size_t>(m[0].first - base),
+           a1 = static_cast<size_t>(m[0].second - base);
     // Go skips an empty match that starts where the previous match ended.
     if (!(a0 == a1 && a0 == prev_end)) out.emplace_back(a0, a1);
     prev_end = a1;
