@@ -31,6 +31,7 @@ void register_collections(FunctionTable& t);
 void register_sprig(FunctionTable& t);
 void register_grouping(FunctionTable& t);  // byKey, byTag, byPort, byMeta
 void register_runtime(FunctionTable& t);   // executeTemplate, timestamp
+void register_spew(FunctionTable& t);      // spew_dump, spew_sdump, spew_printf, spew_sprintf
 
 // Go's time.Format of a UTC time (runtime_functions.cpp).
 std::string go_time_format(std::string_view layout, const std::tm& t, long nanos);

@@ -5,7 +5,8 @@
 # corpus_test.cpp compares byte for byte for these areas (unless NAME.status_only says why not).
 #
 # The reference builds offline from Debian packages, in GOPATH mode (no module proxy):
-#     apt-get install golang-go golang-github-masterminds-sprig-dev
+#     apt-get install golang-go golang-github-masterminds-sprig-dev golang-github-davecgh-go-spew-dev
+# (tests/corpus/sprig_spew pins consul-template's spew_* functions the same way).
 # Debian installs Sprig and semver without the /v3 suffix their import paths use, so a
 # scratch GOPATH links them under it. CI does not need Go: the expectations are committed.
 set -eu

@@ -1,6 +1,7 @@
 // Command sprigref is the Sprig reference for `templet preview`: goref's
 // contract (tests/goref) with Sprig's hermetic functions registered as
-// consul-template registers them (`sprig_` + name, from HermeticTxtFuncMap).
+// consul-template registers them (`sprig_` + name, from HermeticTxtFuncMap),
+// and consul-template's spew_* functions over go-spew.
 // It produces the expected outputs of the tests/corpus/sprig_* areas; see
 // tests/corpus/regen-sprig.sh for how it is built from Debian's packages.
 //
@@ -23,6 +24,7 @@ import (
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
+	"github.com/davecgh/go-spew/spew"
 )
 
 func usage(msg string) {
@@ -102,6 +104,20 @@ func funcs() template.FuncMap {
 	m["sprig_sha512sum"] = func(input string) string {
 		h := sha512.Sum512([]byte(input))
 		return hex.EncodeToString(h[:])
+	}
+	// consul-template's spew_* debug functions; the two that print write to stderr here, as
+	// templet writes them to its log rather than into the rendered output.
+	m["spew_sdump"] = func(args ...interface{}) (string, error) { return spew.Sdump(args...), nil }
+	m["spew_sprintf"] = func(format string, args ...interface{}) (string, error) {
+		return spew.Sprintf(format, args...), nil
+	}
+	m["spew_dump"] = func(args ...interface{}) (string, error) {
+		spew.Fdump(os.Stderr, args...)
+		return "", nil
+	}
+	m["spew_printf"] = func(format string, args ...interface{}) (string, error) {
+		spew.Fprintf(os.Stderr, format, args...)
+		return "", nil
 	}
 	return m
 }
