@@ -2,7 +2,9 @@
 // consul-template exposes it with the `sprig_` prefix. goutils works on bytes, each read as a
 // Latin-1 rune, so initials and nospace turn non-ASCII input into Latin-1 mojibake exactly as
 // Sprig does; strings.go's functions work on bytes (trunc, substr) or runes (trimAll, untitle).
+#include <algorithm>
 #include <cstdint>
+#include <random>
 
 #include "functions/dependency.hpp"
 #include "functions/digest.hpp"
@@ -391,6 +393,13 @@ void register_strings(FunctionTable& t) {
     if (err.find("out of range") != std::string::npos)
       return Value::integer(a[0].as_string().rfind('-', 0) == 0 ? INT64_MIN : INT64_MAX);
     return Value::integer(0);
+  });
+  define(t, "sprig_shuffle", {S_}, [](Args a) {
+    // xstrings.Shuffle: a random permutation of the runes (not reproducible, as in Go).
+    std::u32string rs = runes(a[0].as_string());
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::shuffle(rs.begin(), rs.end(), rng);
+    return S(utf8(rs));
   });
   define(t, "sprig_fail", {S_}, [](Args a) -> Value { throw FuncError(a[0].as_string()); });
   for (std::string os : {"", "os"}) {
