@@ -57,7 +57,7 @@ TEST_CASE("sprig_shuffle returns a permutation of the runes", "[sprig]") {
   CHECK(a == b);
 }
 
-TEST_CASE("sprig_randInt stays in [min, max) and rejects an empty range", "[sprig]") {
+TEST_CASE("sprig_randInt stays at least min and below max and rejects an empty range", "[sprig]") {
   for (int i = 0; i < 200; ++i) {
     int64_t v = call("sprig_randInt", {Value::integer(3), Value::integer(6)}).as_int();
     CHECK(v >= 3);
