@@ -196,6 +196,7 @@ void register_sprig(FunctionTable& t) {
   sprig::register_math(t);
   sprig::register_text(t);
   sprig::register_url(t);
+  sprig::register_semver(t);
   const Type* S_ = &types::string;
   define(
       t, "sprig_default", {nullptr, nullptr},
