@@ -4,6 +4,7 @@
 //   consul:
 //     kv:                    key (no leading /): value (scalars, taken as written)
 //     services:              name: [instance, ...]
+//     datacenters:           [name, ...] for `datacenters` (absent: missing)
 //   vault:                   path as written in the template: Vault's response body for it
 //
 // A service instance is either Consul's /v1/health/service entry ({Node: {...}, Service: {...},
@@ -57,6 +58,7 @@ class ValuesFile : public DataSource {
   std::map<std::string, std::string, std::less<>> env_;
   std::map<std::string, std::string, std::less<>> kv_;
   std::map<std::string, nlohmann::json, std::less<>> services_;  // name → health entries
+  std::optional<std::string> datacenters_;  // consul.datacenters as a JSON array
   struct VaultEntry {
     std::string path;  // the key as written, trimmed
     std::string body;  // JSON text
