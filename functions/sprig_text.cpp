@@ -1,7 +1,9 @@
-// Sprig's regex and duration functions (regex.go, date.go). The regex functions take
-// Sprig's argument order (pattern, input, replacement); the plain variants fail as Go's
-// MustCompile panics, the must variants return the compile error. duration and durationRound
-// only read strings and int64s, as Sprig's type switches do: an int constant counts as 0.
+// Sprig's regex and duration functions (regex.go, date.go's duration, durationRound, ago). The
+// regex functions take Sprig's argument order (pattern, input, replacement); the plain variants
+// fail as Go's MustCompile panics, the must variants return the compile error. duration and
+// durationRound only read strings and int64s, as Sprig's type switches do: an int constant counts
+// as 0.
+#include <chrono>
 #include <cmath>
 
 #include "functions/sprig_internal.hpp"
@@ -251,6 +253,18 @@ void register_text(FunctionTable& t) {
         static_cast<int64_t>(static_cast<uint64_t>(n) * static_cast<uint64_t>(1000000000))));
   });
   define(t, "sprig_durationRound", {nullptr}, [](Args a) { return S(duration_round(a[0])); });
+  define(t, "sprig_ago", {nullptr}, [](Args a) {
+    // Unix seconds (int or int64) since when; anything else (Sprig also takes a time.Time,
+    // which templates here cannot make) counts as now. Rounded to the second, as Go rounds.
+    using namespace std::chrono;
+    const int64_t now_ns =
+        duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
+    int64_t since_ns = now_ns;
+    if (a[0].kind() == Kind::Int) since_ns = a[0].as_int() * 1000000000LL;
+    int64_t d = now_ns - since_ns;
+    int64_t r = (d >= 0 ? d + 500000000LL : d - 500000000LL) / 1000000000LL * 1000000000LL;
+    return S(duration_string(r));
+  });
 }
 
 }  // namespace templet::helpers::sprig

@@ -1,9 +1,10 @@
 // The sprig_* and spew_* behaviour the Go-produced corpus (tests/corpus/sprig_*) cannot pin:
-// results that are random in Go too (shuffle, randInt), what spew_dump and spew_printf write to
-// stderr, and that secrets stay masked there.
+// results that are random or clock-bound in Go too (shuffle, randInt, ago), what spew_dump and
+// spew_printf write to stderr, and that secrets stay masked there.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -85,4 +86,15 @@ TEST_CASE("spew_dump of a secret writes only the mask to stderr", "[sprig][spew]
   CHECK(stderr_of("spew_printf", {Value::string("%s"), secret}) == "********\n");
   CHECK(call("spew_sdump", {secret}).tainted());
   CHECK(call("spew_sprintf", {Value::string("%v"), secret}).tainted());
+}
+
+TEST_CASE("sprig_ago is the time since a Unix timestamp, to the second", "[sprig]") {
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::string ago = call("sprig_ago", {Value::integer(now - 90, &types::int64)}).as_string();
+  CHECK((ago == "1m30s" || ago == "1m31s"));
+  CHECK(call("sprig_ago", {Value::string("not a time")}).as_string() == "0s");
+  std::string future = call("sprig_ago", {Value::integer(now + 3600)}).as_string();
+  CHECK((future == "-1h0m0s" || future == "-59m59s"));
 }
