@@ -199,6 +199,29 @@ Value nodes_fn(RenderState& st, Args a) {
   return Value::list({}, dtypes::node_list());
 }
 
+// consul-template's datacenters([ignoreFailing]): the names, sorted; [] while missing.
+Value datacenters_fn(RenderState& st, Args a) {
+  if (a.size() > 1)
+    throw FuncError("datacenters: wrong number of arguments, expected 0 or 1, but got " +
+                    std::to_string(a.size()));
+  Dependency d = parse_catalog_datacenters(!a.empty() && a[0].as_bool());
+  d.call =
+      a.empty() ? "datacenters" : std::string("datacenters ") + (a[0].as_bool() ? "true" : "false");
+  std::vector<Value> names;
+  if (auto r = st.lookup(d)) {
+    nlohmann::json j = body_json(d, *r);
+    std::vector<std::string> dcs;
+    if (j.is_array())
+      for (const auto& x : j)
+        if (x.is_string()) dcs.push_back(x.get<std::string>());
+    std::sort(dcs.begin(), dcs.end());
+    for (auto& s : dcs) names.push_back(Value::string(std::move(s)));
+  } else {
+    st.missing(d);
+  }
+  return Value::list(std::move(names), &types::list_string);
+}
+
 Value file_fn(RenderState& st, Args a) {
   const std::string& s = a[0].as_string();
   if (s.empty()) return Value::string("");
@@ -240,6 +263,7 @@ void register_data_functions(FunctionTable& t) {
   add(t, "services", {str}, true, guarded(services_fn));
   add(t, "node", {str}, true, guarded(node_fn));
   add(t, "nodes", {str}, true, guarded(nodes_fn));
+  add(t, "datacenters", {&types::boolean}, true, guarded(datacenters_fn));
   add(t, "file", {str}, false, guarded(file_fn));
   add(t, "env", {str}, false, guarded([](RenderState& st, Args a) {
         return Value::string(st.getenv(a[0].as_string()).value_or(""));

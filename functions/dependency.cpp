@@ -285,6 +285,13 @@ Dependency parse_catalog_node(std::string_view s) {
   return d;
 }
 
+Dependency parse_catalog_datacenters(bool ignore_failing) {
+  Dependency d;
+  d.type = DepType::CatalogDatacenters;
+  d.id = ignore_failing ? "catalog.datacenters(ignore_failing)" : "catalog.datacenters";
+  return d;
+}
+
 Dependency parse_catalog_nodes(std::string_view s) {
   const char* label = "catalog.nodes";
   Dependency d;

@@ -17,18 +17,19 @@
 namespace templet {
 
 enum class DepType {
-  KvGet,            // kv.get(key)       keyExists, keyOrDefault: a 404 is an answer
-  KvBlock,          // kv.block(key)     key: a 404 means "keep waiting"
-  KvList,           // kv.list(prefix)   ls, safeLs, tree, safeTree
-  HealthService,    // health.service(tag.name@dc~near|filters)
-  CatalogServices,  // catalog.services(@dc)
-  CatalogNode,      // catalog.node(name@dc), catalog.node for the local agent
-  CatalogNodes,     // catalog.nodes(@dc~near)
-  VaultRead,        // vault.read(path) / vault.read(path.vN)
-  VaultWrite,       // vault.write(path -> 8hex)
-  VaultList,        // vault.list(path)
-  File,             // file(path)
-  InfluxBuckets,    // influxdb.buckets(org)  polled, not blocking (functions/live/influx_poller)
+  KvGet,               // kv.get(key)       keyExists, keyOrDefault: a 404 is an answer
+  KvBlock,             // kv.block(key)     key: a 404 means "keep waiting"
+  KvList,              // kv.list(prefix)   ls, safeLs, tree, safeTree
+  HealthService,       // health.service(tag.name@dc~near|filters)
+  CatalogServices,     // catalog.services(@dc)
+  CatalogNode,         // catalog.node(name@dc), catalog.node for the local agent
+  CatalogNodes,        // catalog.nodes(@dc~near)
+  CatalogDatacenters,  // catalog.datacenters: polled, Consul has no blocking query for it
+  VaultRead,           // vault.read(path) / vault.read(path.vN)
+  VaultWrite,          // vault.write(path -> 8hex)
+  VaultList,           // vault.list(path)
+  File,                // file(path)
+  InfluxBuckets,       // influxdb.buckets(org)  polled, not blocking (functions/live/influx_poller)
 };
 
 // A bad argument; the message is consul-template's (without the "error calling" prefix).
@@ -67,6 +68,10 @@ Dependency parse_health_service(std::string_view s);
 Dependency parse_catalog_services(std::string_view s);
 Dependency parse_catalog_node(std::string_view s);
 Dependency parse_catalog_nodes(std::string_view s);
+// `datacenters` takes no query; with ignore_failing only the datacenters that answer a
+// consistent catalog read are kept, which is a different answer, so a different identity
+// (consul-template names both `catalog.datacenters` and would share them).
+Dependency parse_catalog_datacenters(bool ignore_failing);
 Dependency parse_vault_read(std::string_view s);
 // `args` are the extra `k=v` arguments of `secret`; empty strings are skipped, an argument
 // without `=` fails with `not k=v pair "x"`.

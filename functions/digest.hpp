@@ -12,6 +12,7 @@ namespace templet::digest {
 
 std::array<uint8_t, 32> sha256(std::string_view data);
 std::array<uint8_t, 20> sha1(std::string_view data);
+std::array<uint8_t, 64> sha512(std::string_view data);  // Sprig's sha512sum
 std::array<uint8_t, 16> md5(std::string_view data);
 std::array<uint8_t, 32> hmac_sha256(std::string_view key, std::string_view message);
 

@@ -31,6 +31,7 @@ void register_collections(FunctionTable& t);
 void register_sprig(FunctionTable& t);
 void register_grouping(FunctionTable& t);  // byKey, byTag, byPort, byMeta
 void register_runtime(FunctionTable& t);   // executeTemplate, timestamp
+void register_spew(FunctionTable& t);      // spew_dump, spew_sdump, spew_printf, spew_sprintf
 
 // Go's time.Format of a UTC time (runtime_functions.cpp).
 std::string go_time_format(std::string_view layout, const std::tm& t, long nanos);
@@ -58,6 +59,14 @@ bool parse_float(std::string_view s, double& out, std::string& err);
 std::string to_json(const Value& v, bool escape_html, bool pretty);
 // json.Unmarshal into interface{}; throws FuncError with Go's message.
 Value parse_json(std::string_view s);
+
+// Go regexp (functions/go_regexp, RE2) for Sprig: byte spans of the leftmost-first matches (at most
+// n, n < 0 for all, Go's rule for empty matches), and ReplaceAllString (or
+// ReplaceAllLiteralString). Both throw FuncError("error parsing regexp: ...") for a bad pattern.
+std::vector<std::pair<size_t, size_t>> regex_find_all(const std::string& pattern,
+                                                      const std::string& s, int64_t n);
+std::string regex_replace(const std::string& pattern, const std::string& src,
+                          const std::string& repl, bool literal);
 
 // Standard base64 with padding (encoding.cpp), for sprig's b64enc/b64dec.
 std::string base64_std_encode(std::string_view s);

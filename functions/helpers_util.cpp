@@ -33,6 +33,7 @@ void register_helper_functions(FunctionTable& table) {
   helpers::register_sprig(table);
   helpers::register_grouping(table);
   helpers::register_runtime(table);
+  helpers::register_spew(table);
 }
 
 namespace helpers {

@@ -4,13 +4,12 @@
 // random.
 #include <algorithm>
 
-#include "functions/helpers_internal.hpp"
+#include "functions/sprig_internal.hpp"
 
 namespace templet::helpers {
 
-namespace {
+namespace sprig {
 
-// sprig's strval: strings as is, everything else as fmt's %v.
 std::string strval(const Value& v) {
   if (v.kind() == Kind::String) return v.as_string();
   return go_v(v);
@@ -71,6 +70,118 @@ int64_t to_int64(const Value& v) {
   }
 }
 
+// spf13/cast ToFloat64: numbers convert, strings parse as ParseFloat (0 on error), bools are 0/1.
+double to_float64(const Value& v) {
+  switch (v.kind()) {
+    case Kind::Int:
+      return static_cast<double>(v.as_int());
+    case Kind::Uint:
+      return static_cast<double>(v.as_uint());
+    case Kind::Float:
+      return v.as_float();
+    case Kind::Bool:
+      return v.as_bool() ? 1 : 0;
+    case Kind::String: {
+      double out;
+      std::string err;
+      return parse_float(v.as_string(), out, err) ? out : 0;
+    }
+    default:
+      return 0;
+  }
+}
+
+std::string kind_name(const Value& v) {
+  switch (v.kind()) {
+    case Kind::Invalid:
+    case Kind::Nil:
+      return "invalid";
+    case Kind::Bool:
+      return "bool";
+    case Kind::Int:
+    case Kind::Uint:
+    case Kind::Float:
+    case Kind::Complex: {
+      static const char* basic[] = {"int",     "int8",    "int16",     "int32",     "int64",
+                                    "uint",    "uint8",   "uint16",    "uint32",    "uint64",
+                                    "float32", "float64", "complex64", "complex128"};
+      for (const char* b : basic)
+        if (v.type()->name == b) return b;
+      return v.kind() == Kind::Int ? "int64" : v.kind() == Kind::Uint ? "uint64" : "float64";
+    }
+    case Kind::String:
+      return "string";
+    case Kind::List:
+      return "slice";
+    case Kind::Map:
+      return "map";
+    case Kind::Struct:
+      return v.type()->pointer ? "ptr" : "struct";
+    case Kind::Func:
+      return "func";
+    case Kind::Interface:
+      return "interface";
+  }
+  return "invalid";
+}
+
+bool deep_equal(const Value& a, const Value& b) {
+  if (!a.valid() || !b.valid()) return a.valid() == b.valid();
+  if (a.type() != b.type()) return false;
+  switch (a.kind()) {
+    case Kind::Nil:
+      return true;
+    case Kind::Bool:
+      return a.as_bool() == b.as_bool();
+    case Kind::Int:
+      return a.as_int() == b.as_int();
+    case Kind::Uint:
+      return a.as_uint() == b.as_uint();
+    case Kind::Float:
+      return a.as_float() == b.as_float();
+    case Kind::Complex:
+      return a.as_complex() == b.as_complex();
+    case Kind::String:
+      return a.as_string() == b.as_string();
+    case Kind::List: {
+      if (a.is_nil() != b.is_nil()) return false;
+      const auto &x = a.as_list(), &y = b.as_list();
+      if (x.size() != y.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (!deep_equal(x[i], y[i])) return false;
+      return true;
+    }
+    case Kind::Map: {
+      if (a.is_nil() != b.is_nil()) return false;
+      const auto &x = a.as_map(), &y = b.as_map();
+      if (x.size() != y.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (!deep_equal(x[i].first, y[i].first) || !deep_equal(x[i].second, y[i].second))
+          return false;
+      return true;
+    }
+    case Kind::Struct: {
+      if (a.is_nil() || b.is_nil()) return a.is_nil() == b.is_nil();
+      const auto &x = a.as_fields(), &y = b.as_fields();
+      for (size_t i = 0; i < x.size() && i < y.size(); ++i)
+        if (!deep_equal(x[i], y[i])) return false;
+      return true;
+    }
+    default:
+      return a.is_nil() && b.is_nil();
+  }
+}
+
+}  // namespace sprig
+
+namespace {
+
+using sprig::empty;
+using sprig::string_list;
+using sprig::strslice;
+using sprig::strval;
+using sprig::to_int64;
+
 std::string sprig_indent(int64_t n, const std::string& s) {
   if (n < 0) throw FuncError("strings: negative Repeat count");
   std::string pad(static_cast<size_t>(n), ' ');
@@ -80,6 +191,12 @@ std::string sprig_indent(int64_t n, const std::string& s) {
 }  // namespace
 
 void register_sprig(FunctionTable& t) {
+  sprig::register_strings(t);
+  sprig::register_lists(t);
+  sprig::register_math(t);
+  sprig::register_text(t);
+  sprig::register_url(t);
+  sprig::register_semver(t);
   const Type* S_ = &types::string;
   define(
       t, "sprig_default", {nullptr, nullptr},

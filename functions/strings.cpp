@@ -306,6 +306,57 @@ std::string to_lower(std::string_view s) {
   return map_runes(s, lower_rune);
 }
 
+// Sprig's regex family reaches the engine only through these two (helpers_internal.hpp).
+std::vector<std::pair<size_t, size_t>> regex_find_all(const std::string& pattern,
+                                                      const std::string& s, int64_t n) {
+  GoRegexp re(pattern);
+  std::vector<std::pair<size_t, size_t>> out;
+  std::vector<std::string_view> groups;
+  size_t pos = 0, prev_end = std::string::npos;
+  while (pos <= s.size() && (n < 0 || static_cast<int64_t>(out.size()) < n)) {
+    if (!re.find(s, pos, groups)) break;
+    size_t a0 = static_cast<size_t>(groups[0].data() - s.data()), a1 = a0 + groups[0].size();
+    // Go skips an empty match that starts where the previous match ended.
+    if (!(a0 == a1 && a0 == prev_end)) out.emplace_back(a0, a1);
+    prev_end = a1;
+    size_t w = 1;
+    if (a1 == a0) {
+      if (a1 < s.size()) decode_rune(s, a1, w);
+      pos = a1 + w;
+    } else {
+      pos = a1;
+    }
+  }
+  return out;
+}
+
+std::string regex_replace(const std::string& pattern, const std::string& src,
+                          const std::string& repl, bool literal) {
+  GoRegexp re(pattern);
+  if (!literal) return re.replace_all(src, repl);
+  // Go's Regexp.replaceAll with ReplaceAllLiteralString's copy of `repl`.
+  std::string out;
+  std::vector<std::string_view> groups;
+  size_t last_end = 0, pos = 0;
+  while (pos <= src.size()) {
+    if (!re.find(src, pos, groups)) break;
+    size_t a0 = static_cast<size_t>(groups[0].data() - src.data()), a1 = a0 + groups[0].size();
+    out.append(src, last_end, a0 - last_end);
+    if (a1 > last_end || a0 == 0) out += repl;
+    last_end = a1;
+    size_t w = 1;
+    if (pos < src.size()) decode_rune(src, pos, w);
+    if (pos + w > a1)
+      pos += w;
+    else if (pos + 1 > a1)
+      ++pos;
+    else
+      pos = a1;
+  }
+  out.append(src, last_end, std::string::npos);
+  return out;
+}
+
 void register_strings(FunctionTable& t) {
   const Type* S_ = &types::string;
   define(t, "indent", {&types::int_, S_}, [](Args a) {

@@ -325,6 +325,11 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
             if (!key.empty() && key[0] == '/') key.erase(0, 1);
             v.kv_[key] = scalar_text(file, kv.second, "consul.kv." + kv.first.Scalar());
           }
+        } else if (name == "datacenters") {
+          if (!p.IsSequence()) fail(file, p, "consul.datacenters must be a list of names");
+          json dcs = json::array();
+          for (const auto& dc : p) dcs.push_back(scalar_text(file, dc, "consul.datacenters"));
+          v.datacenters_ = dcs.dump();
         } else if (name == "services") {
           if (!p.IsMap()) fail(file, p, "consul.services must be a map of name: [instances]");
           for (const auto& svc : p) {
@@ -339,7 +344,8 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
             v.services_[sname] = std::move(entries);
           }
         } else {
-          fail(file, part.first, "unknown key consul." + name + " (expected kv or services)");
+          fail(file, part.first,
+               "unknown key consul." + name + " (expected kv, services or datacenters)");
         }
       }
     } else if (section == "vault") {
@@ -408,6 +414,10 @@ std::optional<Response> ValuesFile::fetch(const Dependency& dep) const {
     case DepType::CatalogNode:
     case DepType::CatalogNodes:
       return fetch_catalog(dep);
+    case DepType::CatalogDatacenters:
+      // Every listed datacenter counts as answering: offline nothing fails.
+      if (!datacenters_) return std::nullopt;
+      return Response{200, *datacenters_};
     case DepType::VaultRead:
     case DepType::VaultWrite:
     case DepType::VaultList:

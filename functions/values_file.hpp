@@ -4,6 +4,7 @@
 //   consul:
 //     kv:                    key (no leading /): value (scalars, taken as written)
 //     services:              name: [instance, ...]
+//     datacenters:           [name, ...] for `datacenters` (absent: missing)
 //   vault:                   path as written in the template: Vault's response body for it
 //   influxdb:
 //     buckets:               org: [{name, id, retentionSeconds, type, labels}] (influxdbBuckets;
@@ -64,6 +65,7 @@ class ValuesFile : public DataSource {
   std::map<std::string, std::string, std::less<>> kv_;
   std::map<std::string, std::string, std::less<>> files_;  // lexically normal path → contents
   std::map<std::string, nlohmann::json, std::less<>> services_;  // name → health entries
+  std::optional<std::string> datacenters_;  // consul.datacenters as a JSON array
   struct VaultEntry {
     std::string path;  // the key as written, trimmed
     std::string body;  // JSON text

@@ -123,6 +123,9 @@ std::string ConsulClient::request_target(const Dependency& d, std::uint64_t inde
       path = "/v1/catalog/nodes";
       add("near", d.near);
       break;
+    case DepType::CatalogDatacenters:
+      // Consul's agent/catalog_endpoint.go CatalogDatacenters: no query options, no index.
+      return "/v1/catalog/datacenters";
     default:
       throw FetchError(d.id + ": not a Consul dependency");
   }
@@ -173,6 +176,30 @@ ConsulAnswer ConsulClient::query(const Dependency& d, std::uint64_t index) {
     }
   }
   if (got < 1) got = 1;  // the server never sends 0; treat anything below 1 as 1
+  if (d.type == DepType::CatalogDatacenters) {
+    // No index to block on: each answer is news to the watcher, which polls (consul-template
+    // sleeps 15 s between fetches). With ignore_failing, keep the datacenters whose catalog
+    // answers a consistent read, as consul-template asks each one for its services.
+    got = ++datacenters_polls_;
+    if (d.id != "catalog.datacenters" && resp.status == 200) {
+      nlohmann::json all = nlohmann::json::parse(resp.body, nullptr, false);
+      nlohmann::json kept = nlohmann::json::array();
+      if (all.is_array())
+        for (const auto& dc : all) {
+          if (!dc.is_string()) continue;
+          HttpRequest probe = req;
+          probe.url = settings_.address +
+                      "/v1/catalog/services?dc=" + url_escape(dc.get<std::string>()) +
+                      "&consistent";
+          try {
+            if (send(probe).status == 200) kept.push_back(dc);
+          } catch (const ConsulError&) {
+            // a failing datacenter is what ignore_failing leaves out
+          }
+        }
+      resp.body = kept.dump();
+    }
+  }
   return ConsulAnswer{Response{static_cast<int>(resp.status), std::move(resp.body)}, got};
 }
 

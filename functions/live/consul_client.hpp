@@ -6,6 +6,7 @@
 // default); a query that does not block gets `timeout` alone, so a hung server is noticed soon.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -59,6 +60,8 @@ class ConsulClient {
   const ConsulSettings& settings() const { return settings_; }
 
  private:
+  // Stands in for the index of catalog.datacenters, which Consul does not send.
+  std::atomic<std::uint64_t> datacenters_polls_{0};
   // Sends; a transport failure or a status other than 200 and 404 throws ConsulError naming the
   // server, the request without its query string, and the status with Consul's message.
   HttpResponse send(const HttpRequest& req);

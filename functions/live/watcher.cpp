@@ -172,6 +172,12 @@ TimePoint Watcher::consul_step(TimePoint now) {
   bool same = have_data_ && ans.index == index_;
   index_ = ans.index;
   if (same) return now + gap;  // a wait timeout: no news
+  if (dep_.type == DepType::CatalogDatacenters) {
+    // Polled, as consul-template's CatalogDatacentersQuery sleeps 15 s between fetches.
+    sink_.put(dep_.id, ans.response);
+    have_data_ = true;
+    return now + std::chrono::seconds(15);
+  }
   if (dep_.type == DepType::KvBlock && ans.response.status == 404)
     return now + gap;  // keep waiting
   sink_.put(dep_.id, ans.response);

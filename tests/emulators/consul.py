@@ -47,6 +47,7 @@ class ConsulEmulator(Emulator):
         self.sessions = {}
         self.sessions_index = 0
         self.dc = "dc1"
+        self.wan_datacenters = []
         self.node_name = "emulator-node"
         self.nodes = {}
         self.services = []
@@ -123,6 +124,10 @@ class ConsulEmulator(Emulator):
     def seed(self, data):
         if "dc" in data:
             self.dc = data["dc"]
+        if "wan_datacenters" in data:
+            # Other datacenters the WAN pool knows; this emulator cannot reach them, so a query
+            # with ?dc= one of them fails "No path to datacenter", as when all its servers fail.
+            self.wan_datacenters = list(data["wan_datacenters"])
         if "session_ttl_multiplier" in data:
             self.session_ttl_multiplier = float(data["session_ttl_multiplier"])
         acl = data.get("acl")
@@ -721,6 +726,11 @@ class ConsulEmulator(Emulator):
             return self._register(req, sub)
         self._method(req, ["GET"])
         ident = self._resolve(req)
+        if sub == "catalog/datacenters":
+            # agent/catalog_endpoint.go CatalogDatacenters -> Catalog.ListDatacenters: every
+            # datacenter the router knows (the local one first, then by round-trip time), with
+            # no blocking query and no X-Consul-Index.
+            return self._json(req, 200, [self.dc] + self.wan_datacenters)
         parts = sub.split("/", 2)
         kind, what = parts[0], parts[1] if len(parts) > 1 else ""
         arg = parts[2] if len(parts) > 2 else ""
@@ -742,8 +752,6 @@ class ConsulEmulator(Emulator):
                         if t not in lst:
                             lst.append(t)
                 return 200, out, idx, False
-            if kind == "catalog" and what == "datacenters":
-                return 200, [self.dc], idx, False
             if kind == "catalog" and what == "nodes":
                 out = [self._node_obj(n) for name, n in sorted(self.nodes.items())
                        if self._allowed(ident, "node", name, "read")]

@@ -1194,6 +1194,15 @@ class ConsulTests(EmuCase):
         time.sleep(0.8)  # 10s TTL x 0.05 multiplier: invalidated
         self.assertNotIn("Session", self.call("GET", "/v1/kv/held").json()[0])
 
+    def test_catalog_datacenters_is_not_a_blocking_query(self):
+        r = self.call("GET", "/v1/catalog/datacenters?index=5&wait=10s")
+        self.assertEqual((r.status, r.json()), (200, ["dc1"]))
+        self.assertNotIn("x-consul-index", r.headers)
+        self.emu.control("seed", {"wan_datacenters": ["dc2", "dc3"]})
+        self.assertEqual(self.call("GET", "/v1/catalog/datacenters").json(), ["dc1", "dc2", "dc3"])
+        self.assertEqual(self.call("GET", "/v1/catalog/services?dc=dc1&consistent").status, 200)
+        self.assertEqual(self.call("GET", "/v1/catalog/services?dc=dc2&consistent").status, 500)
+
     def test_catalog_and_health(self):
         self.emu.control("seed", {"services": [
             {"Node": "n1", "NodeAddress": "10.0.0.1", "ID": "web-1", "Service": "web",
