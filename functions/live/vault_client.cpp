@@ -17,6 +17,7 @@
 #include "functions/live/kv_path.hpp"
 #include "functions/live/lease_timing.hpp"
 #include "functions/live/mask.hpp"
+#include "functions/live/token_sink.hpp"
 #include "net/address.hpp"
 
 namespace templet::live {
@@ -89,12 +90,21 @@ VaultSettings VaultSettings::from(const VaultConfig& c) {
   // consul-template: no renewal of an agent-managed token file (#1189) or of no token (#1297).
   s.renew_token = c.renew_token.value_or(true) && s.token_file.empty();
   if (c.timeout) s.timeout = *c.timeout;
+  s.auth = auth::AuthSettings::from(c, [](const char* n) { return std::getenv(n); });
+  if (c.address) s.auth.vault_address = s.address;
   return s;
 }
 
-VaultClient::VaultClient(VaultSettings settings, std::shared_ptr<HttpPool> http, Clock& clock)
+VaultClient::VaultClient(VaultSettings settings, std::shared_ptr<HttpPool> http, Clock& clock,
+                         std::shared_ptr<HttpPool> metadata)
     : settings_(std::move(settings)), http_(std::move(http)), clock_(clock) {
   token_ = settings_.token;
+  auth::AuthSettings& a = settings_.auth;
+  if (!a.logs_in() && settings_.logs_in()) a.method = a.mount = "approle";  // the older settings
+  if (a.role_id_file.empty()) a.role_id_file = settings_.role_id_file;
+  if (a.secret_id_file.empty()) a.secret_id_file = settings_.secret_id_file;
+  if (!metadata) metadata = std::make_shared<HttpPool>([] { return make_http_client(); });
+  if (a.logs_in()) login_ = auth::make_login_method(a, std::move(metadata), clock_);
 }
 
 void VaultClient::refresh_token_file_locked() {
@@ -136,7 +146,7 @@ std::string VaultClient::token() {
     if (!settings_.token_file.empty()) refresh_token_file_locked();
     bool expired = token_from_login_ && token_expiry_.time_since_epoch().count() != 0 &&
                    clock_.now() >= token_expiry_;
-    if (!settings_.approle() || (!token_.empty() && !expired)) return token_;
+    if (!settings_.logs_in() || (!token_.empty() && !expired)) return token_;
   }
   std::lock_guard<std::mutex> login(login_mu_);
   {
@@ -151,13 +161,15 @@ std::string VaultClient::token() {
 }
 
 void VaultClient::login_locked() {
-  std::string role_id = read_trimmed(settings_.role_id_file);
-  std::string secret_id = read_trimmed(settings_.secret_id_file);
-  if (role_id.empty() || secret_id.empty())
-    throw VaultError("vault: AppRole login: role_id_file or secret_id_file is missing or empty", 0,
-                     "", false);
-  nlohmann::json body = {{"role_id", role_id}, {"secret_id", secret_id}};
-  Answer a = send("POST", "auth/approle/login", {}, body.dump(), false);
+  std::string body;
+  try {
+    body = login_->login_body();
+  } catch (const VaultError&) {
+    throw;
+  } catch (const FetchError& e) {
+    throw VaultError(e.what(), 0, "", true);  // the machine's proof may come back (IMDS restarts)
+  }
+  Answer a = send("POST", "auth/" + settings_.auth.mount + "/login", {}, body, false);
   if (a.status != 200) fail(a);
   nlohmann::json j = nlohmann::json::parse(a.body, nullptr, false);
   if (!j.is_object() || !j.contains("auth") || !j["auth"].is_object() ||
@@ -171,8 +183,9 @@ void VaultClient::login_locked() {
   token_ttl_ = auth.value("lease_duration", 0LL);
   token_renewable_ = auth.value("renewable", false);
   token_expiry_ = token_ttl_ > 0 ? clock_.now() + std::chrono::seconds(token_ttl_) : TimePoint{};
-  spdlog::info("vault: AppRole login succeeded: {} (ttl {}s, renewable {})", mask_token(token_),
-               token_ttl_, token_renewable_);
+  spdlog::info("vault: {} login succeeded: {} (ttl {}s, renewable {})", login_->name(),
+               mask_token(token_), token_ttl_, token_renewable_);
+  write_token_sink(settings_.auth.sink_file, token_);
 }
 
 void VaultClient::invalidate(const std::string& used) {
@@ -210,7 +223,7 @@ VaultClient::Answer VaultClient::send(const std::string& method, const std::stri
       throw VaultError("vault: " + described + ": " + e.reason, 0, e.reason, true);
     }
     // A 403 on a token we minted: it expired or was revoked. Log in again once and retry.
-    if (resp.status == 403 && with_token && attempt == 0 && settings_.approle()) {
+    if (resp.status == 403 && with_token && attempt == 0 && settings_.logs_in()) {
       bool ours;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -346,12 +359,12 @@ void VaultClient::revoke_lease(const std::string& lease_id) {
 
 bool VaultClient::token_needs_upkeep() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return settings_.approle() || (settings_.renew_token && !token_.empty());
+  return settings_.logs_in() || (settings_.renew_token && !token_.empty());
 }
 
 std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   const double u = random ? random() : 0.0;
-  if (settings_.approle()) {
+  if (settings_.logs_in()) {
     bool need_login;
     std::string seen;  // the token judged; another one by the time we may log in is fresh
     {
@@ -397,7 +410,7 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   if (a.status != 200) {
     if (a.status >= 500 || a.status == 429 || a.status == 0) fail(a);
     std::string msg = error_text(a.body);
-    if (settings_.approle()) {
+    if (settings_.logs_in()) {
       spdlog::warn("vault: token renewal refused ({}); logging in again", msg);
       std::lock_guard<std::mutex> login(login_mu_);
       login_locked();
@@ -426,7 +439,7 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   Ms left(ttl * 1000);
   Ms grace = renew_grace(Ms(token_ttl_ * 1000), u);
   if (!renewable || renewal_exhausted(left, grace)) {
-    if (!settings_.approle()) {
+    if (!settings_.logs_in()) {
       spdlog::warn("vault: {} reaches its max TTL in {}s and cannot be renewed further",
                    mask_token(token_), ttl);
       return std::nullopt;
