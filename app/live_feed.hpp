@@ -22,6 +22,7 @@ class LiveFeed : public DataFeed {
   std::set<std::string> wait_for_change(std::chrono::steady_clock::time_point deadline) override;
   AnswerVersions versions(const std::vector<Dependency>& deps) const override;
   void holdings(const std::vector<Holding>& holdings) override;
+  std::map<std::string, std::string> failures() const override { return source_->failures(); }
   void stop() override;
 
  private:

@@ -50,6 +50,8 @@ class DataFeed : public DataSource {
   // After a pass that rendered: what every template's file holds, its commands having run. Lets
   // the feed revoke a superseded lease once no file holds it any more.
   virtual void holdings(const std::vector<Holding>&) {}
+  // Identity -> the last error fetching it, for what is still failing (a refused login...).
+  virtual std::map<std::string, std::string> failures() const { return {}; }
   virtual void stop() {}
 };
 

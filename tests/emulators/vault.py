@@ -4,7 +4,7 @@
 Emulated: token auth (X-Vault-Token / Authorization: Bearer), the full response envelope,
 KV v1 and KV v2 mounts, sys/internal/ui/mounts, a database secrets engine with leases
 (optionally backed by a real PostgreSQL through psql), sys/leases/{renew,revoke,lookup},
-auth/token/{lookup-self,renew-self,revoke-self,create,lookup}, AppRole login, policies-lite,
+auth/token/{lookup-self,renew-self,revoke-self,create,lookup}, AppRole login, machine logins (vault_auth.py), policies-lite,
 sealed mode. Real time is used (plus an optional offset).
 """
 
@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (Emulator, json_response, empty_response, new_uuid, rfc3339,  # noqa: E402
                     run_main)
+from vault_auth import VaultAuthMethods  # noqa: E402  (machine logins: aws, gcp, azure, k8s, jwt)
 
 BASE62 = string.ascii_letters + string.digits
 PERMISSION_DENIED = "permission denied"
@@ -155,6 +156,7 @@ class VaultEmulator(Emulator):
         self.kv = {}  # mount -> path -> entry
         self.leases = {}
         self.approle_roles = {}
+        self.auth_methods = VaultAuthMethods()
         self.pg_log = []
         self.lease_reap_delay = 1.0
         self.system_max_ttl = SYSTEM_MAX_TTL
@@ -256,6 +258,7 @@ class VaultEmulator(Emulator):
                 self._seed_kv(path, v)
         for rname, rconf in ((data.get("approle") or {}).get("roles") or {}).items():
             self._add_approle(rname, rconf)
+        self.auth_methods.seed(data.get("auth_methods"))
         for mpath in data.get("unmount") or []:
             self.mounts.pop(mpath.strip("/") + "/", None)
         return None
@@ -442,6 +445,8 @@ class VaultEmulator(Emulator):
 
         if path == "auth/approle/login" and op == "PUT":
             return self._approle_login(req)
+        if op == "PUT" and self.auth_methods.serves(path):
+            return self.auth_methods.login(self, req, path)
 
         tok = self._valid_token(self._token(req))
         if tok is None:
