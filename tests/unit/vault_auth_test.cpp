@@ -299,3 +299,33 @@ TEST_CASE("jwt and kubernetes: a JWT from a file; a wrong audience is refused", 
     CHECK(issued);
   }
 }
+
+TEST_CASE("aws iam daemon: logs in again before the token's max TTL", "[auth]") {
+  // Credentials that expire in 200 s are inside the 5-minute refresh window: every login fetches
+  // them again; the IMDS session token (6 h) is kept.
+  EmulatorProcess imds("imds", R"({"credential_ttl_s": 200})");
+  EmulatorProcess vault("vault", vault_seed(R"({"aws": {"roles": {"redash": {
+      "bound_iam_principal_arn": ["arn:aws:iam::123456789012:role/app"],
+      "token_ttl": 2, "token_max_ttl": 4, "token_policies": ["app"]}}}})"));
+  if (imds.port == 0 || vault.port == 0) return;
+  TempDir d;
+  spit(d.path / "templet.yaml",
+       config_yaml(d.path, {{kTemplate, d.path / "out"}},
+                   "vault: {default_lease_duration: 1s, auth: " + imds_auth(imds) + "}\n"));
+  TempletProcess t(
+      {"run", "-c", (d.path / "templet.yaml").string()},
+      {{"VAULT_ADDR", vault.url()}, {"AWS_SHARED_CREDENTIALS_FILE", (d.path / "none").string()}},
+      d.path);
+  REQUIRE(eventually([&] { return slurp(d.path / "out") == "pw=pw-Machine-7Hq2"; }, 10s));
+  CHECK(
+      eventually([&] { return requests(vault, "^/v1/auth/aws/login$", "POST").size() >= 3; }, 15s));
+  t.signal(SIGTERM);
+  CHECK(t.wait(10s) == 0);
+  std::string err = t.stderr_text();
+  INFO(err);
+  // Each login came before the old token died: no request was refused for a dead token.
+  CHECK(!contains(err, "status 403"));
+  CHECK(requests(imds, "^/latest/api/token$", "PUT").size() == 1);
+  CHECK(requests(imds, "^/latest/meta-data/iam/security-credentials/app$", "GET").size() ==
+        requests(vault, "^/v1/auth/aws/login$", "POST").size());
+}
