@@ -1,6 +1,9 @@
 // Configuration: parsing, merging, defaults, environment, and errors naming FILE:LINE.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "app/config.hpp"
 #include "functions/live/auth/login_method.hpp"
 
@@ -289,5 +292,17 @@ TEST_CASE("vault.auth errors name the file and line", "[config]") {
     } catch (const ConfigError& e) {
       CHECK(std::string(e.what()) == c.error);
     }
+  }
+}
+
+TEST_CASE("the shipped machine-login examples parse", "[config]") {
+  for (const char* name : {"ec2-aws-iam.yaml", "gce.yaml"}) {
+    INFO(name);
+    std::ifstream in(std::string(TEMPLET_SOURCE_DIR) + "/examples/" + name);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Config c = parse_config(ss.str(), name);
+    CHECK(*c.vault.auth.role == "redash");
+    CHECK(*c.vault.address == "https://vault.example.com:8200");
   }
 }
