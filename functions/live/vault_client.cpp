@@ -91,7 +91,7 @@ VaultSettings VaultSettings::from(const VaultConfig& c) {
   s.renew_token = c.renew_token.value_or(true) && s.token_file.empty();
   if (c.timeout) s.timeout = *c.timeout;
   s.auth = auth::AuthSettings::from(c, [](const char* n) { return std::getenv(n); });
-  if (c.address) s.auth.vault_address = s.address;
+  s.auth.vault_address = s.address;
   return s;
 }
 
@@ -100,7 +100,7 @@ VaultClient::VaultClient(VaultSettings settings, std::shared_ptr<HttpPool> http,
     : settings_(std::move(settings)), http_(std::move(http)), clock_(clock) {
   token_ = settings_.token;
   auth::AuthSettings& a = settings_.auth;
-  if (!a.logs_in() && settings_.logs_in()) a.method = a.mount = "approle";  // the older settings
+  if (a.method.empty() && settings_.logs_in()) a.method = a.mount = "approle";  // older settings
   if (a.role_id_file.empty()) a.role_id_file = settings_.role_id_file;
   if (a.secret_id_file.empty()) a.secret_id_file = settings_.secret_id_file;
   if (!metadata) metadata = std::make_shared<HttpPool>([] { return make_http_client(); });

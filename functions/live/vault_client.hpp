@@ -35,7 +35,8 @@ struct VaultSettings {
 
   static VaultSettings from(const VaultConfig& c);
   bool logs_in() const {
-    return auth.logs_in() || (!role_id_file.empty() && !secret_id_file.empty());
+    return auth.logs_in() ||
+           (auth.method.empty() && !role_id_file.empty() && !secret_id_file.empty());
   }
 };
 

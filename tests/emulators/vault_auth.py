@@ -103,8 +103,12 @@ class VaultAuthMethods:
         em.secrets.record("aws_signed_headers", body["iam_request_headers"])
         flat = {k: (v[0] if isinstance(v, list) and v else v) for k, v in headers.items()}
         for k, v in flat.items():
-            if k.lower() in ("authorization", "x-amz-security-token"):
-                em.secrets.record("aws_signature", v)
+            if k.lower() == "authorization":
+                sig = re.search(r"Signature=([0-9a-f]+)", v)
+                if sig:
+                    em.secrets.record("aws_signature", sig.group(1))
+            if k.lower() == "x-amz-security-token":
+                em.secrets.record("aws_session_token", v)
         expected = conf.get("iam_server_id_header_value", "")
         if expected:
             got = next((v for k, v in flat.items() if k.lower() == "x-vault-aws-iam-server-id"),

@@ -215,7 +215,7 @@ TEST_CASE("aws iam: keys from the environment then from the shared credentials f
   }
 }
 
-TEST_CASE("gcp gce: the instance identity JWT logs in; its audience names the role", "[auth]") {
+TEST_CASE("gcp gce: the instance identity JWT logs in and its audience names the role", "[auth]") {
   EmulatorProcess gce("gcp_metadata");
   EmulatorProcess vault("vault", vault_seed(R"({"gcp": {"roles": {"redash": {
       "bound_service_accounts": ["redash@my-project.iam.gserviceaccount.com"],
@@ -247,7 +247,7 @@ TEST_CASE("azure: the managed identity token and the VM's names log in", "[auth]
   CHECK(slurp(d.path / "out") == "pw=pw-Machine-7Hq2");
 }
 
-TEST_CASE("jwt and kubernetes: a JWT from a file; a wrong audience is refused", "[auth]") {
+TEST_CASE("jwt and kubernetes: a JWT from a file and a wrong audience refused", "[auth]") {
   EmulatorProcess vault("vault", vault_seed(R"({"jwt": {"roles": {"redash": {
       "bound_audiences": ["vault"], "token_policies": ["app"]}}},
       "k8s": {"type": "kubernetes", "roles": {"redash": {
