@@ -184,9 +184,11 @@ TEST_CASE("aws iam: a missing X-Vault-AWS-IAM-Server-ID header is refused", "[au
 TEST_CASE("aws iam: keys from the environment then from the shared credentials file", "[auth]") {
   EmulatorProcess vault("vault", vault_seed(aws_mount("arn:aws:iam::123456789012:user/deploy")));
   if (vault.port == 0) return;
-  ShellRun keys =
-      run_shell("python3 " TEMPLET_SOURCE_DIR "/tests/emulators/aws_sts.py user deploy");
-  std::istringstream split(keys.out);
+  TempDir k;  // the keys go to a file: a secret key must not be in any output kept
+  REQUIRE(run_shell("python3 " TEMPLET_SOURCE_DIR "/tests/emulators/aws_sts.py user deploy > " +
+                    (k.path / "keys").string())
+              .status == 0);
+  std::istringstream split(slurp(k.path / "keys"));
   std::string akid, secret;
   split >> akid >> secret;
   REQUIRE(akid.rfind("AKIA", 0) == 0);
@@ -253,10 +255,11 @@ TEST_CASE("jwt and kubernetes: a JWT from a file and a wrong audience refused", 
       "k8s": {"type": "kubernetes", "roles": {"redash": {
       "bound_service_account_names": ["redash"], "token_policies": ["app"]}}}})"));
   if (vault.port == 0) return;
-  auto jwt = [](const std::string& claims) {
-    return run_shell("python3 " TEMPLET_SOURCE_DIR "/tests/emulators/jwt_keys.py sign '" + claims +
-                     "'")
-        .out;
+  // Straight into the file: a JWT must not be in any output the leak scan reads.
+  auto jwt = [](const fs::path& file, const std::string& claims) {
+    REQUIRE(run_shell("python3 " TEMPLET_SOURCE_DIR "/tests/emulators/jwt_keys.py sign '" + claims +
+                      "' > " + file.string())
+                .status == 0);
   };
   long long exp = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch())
@@ -264,8 +267,8 @@ TEST_CASE("jwt and kubernetes: a JWT from a file and a wrong audience refused", 
                   600;
   {
     TempDir d;
-    spit(d.path / "jwt",
-         jwt(R"({"aud": "not-vault", "sub": "redash", "exp": )" + std::to_string(exp) + "}"));
+    jwt(d.path / "jwt",
+        R"({"aud": "not-vault", "sub": "redash", "exp": )" + std::to_string(exp) + "}");
     Run r = run_once(vault,
                      "{method: jwt, role: redash, jwt: {path: " + (d.path / "jwt").string() + "}}",
                      d, {}, "1s");
@@ -277,9 +280,9 @@ TEST_CASE("jwt and kubernetes: a JWT from a file and a wrong audience refused", 
   }
   {
     TempDir d;
-    spit(d.path / "token", jwt(R"({"kubernetes.io/serviceaccount/service-account.name": "redash",
+    jwt(d.path / "token", R"({"kubernetes.io/serviceaccount/service-account.name": "redash",
         "kubernetes.io/serviceaccount/namespace": "data", "exp": )" +
-                               std::to_string(exp) + "}"));
+                              std::to_string(exp) + "}");
     Run r = run_once(vault,
                      "{method: kubernetes, mount: k8s, role: redash, kubernetes: {token_path: " +
                          (d.path / "token").string() +
