@@ -14,6 +14,9 @@ plugin does before a token is minted:
     kubernetes  vault-plugin-auth-kubernetes: the service account JWT (its TokenReview is the
                 signature and expiry check here) and bound_service_account_names/namespaces.
     jwt         vault-plugin-auth-jwt: signature, expiry, bound_audiences, bound_subject.
+    cert        builtin/credential/cert/path_login.go: the TLS client certificate the listener
+                verified (common.py, TEMPLET_EMULATOR_TLS_CLIENT_CA), matched against the named
+                role's allowed_common_names.
 
 JWTs are RS256 with jwt_keys.py's issuer key. Seed (under "auth_methods" in vault.py's seed):
     {"aws": {"type": "aws", "sts_region": "us-east-1", "iam_server_id_header_value": "",
@@ -75,7 +78,11 @@ class VaultAuthMethods:
                 body = req.json() if req.body.strip() else {}
             except ValueError:
                 raise Refused(400, "failed to parse JSON input")
-            role_name, role, meta = getattr(self, "_" + conf["type"])(em, conf, body)
+            handler = getattr(self, "_" + conf["type"])
+            if conf["type"] == "cert":
+                role_name, role, meta = handler(conf, body, getattr(req, "peer_cert", None))
+            else:
+                role_name, role, meta = handler(em, conf, body)
         except Refused as r:
             return json_response(r.status, {"errors": [r.message]})
         spec = {"policies": role.get("token_policies") or ["default"],
@@ -238,3 +245,18 @@ class VaultAuthMethods:
             raise Refused(400, "error validating claims: invalid subject (sub) claim: claim "
                                "\"%s\" does not match the expected subject" % claims.get("sub"))
         return name, role, {"role": name}
+
+    # ------------------------------------------------------------------ cert
+    def _cert(self, conf, body, peer):
+        if not peer:
+            raise Refused(400, "invalid certificate or no client certificate supplied")
+        cn = next((v for rdn in peer.get("subject", ()) for k, v in rdn if k == "commonName"), "")
+        name = body.get("name", "")
+        roles = [(name, conf["roles"][name])] if name in conf["roles"] else \
+            ([] if name else sorted(conf["roles"].items()))
+        for rname, role in roles:
+            allowed = role.get("allowed_common_names") or ["*"]
+            if any(fnmatch.fnmatchcase(cn, a) for a in allowed):
+                return rname, role, {"cert_name": rname, "common_name": cn}
+        raise Refused(400, "no chain matching all constraints could be found for this login "
+                           "certificate")

@@ -332,3 +332,55 @@ TEST_CASE("aws iam daemon: logs in again before the token's max TTL", "[auth]") 
   CHECK(requests(imds, "^/latest/meta-data/iam/security-credentials/app$", "GET").size() ==
         requests(vault, "^/v1/auth/aws/login$", "POST").size());
 }
+
+TEST_CASE("cert: the TLS client certificate logs in and a stranger's is refused", "[auth]") {
+  TempDir pki;
+  const std::string p = pki.path.string() + "/";
+  auto issue = [&](const std::string& name, const std::string& cn, const std::string& ext) {
+    spit(pki.path / (name + ".ext"), ext + "\n");
+    return run_shell(
+               "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "
+               "/CN=" +
+               cn + " -keyout " + p + name + ".key -out " + p + name +
+               ".csr 2>/dev/null && openssl x509 -req -in " + p + name + ".csr -CA " + p +
+               "ca.pem -CAkey " + p + "ca.key -CAcreateserial -days 2 -extfile " + p + name +
+               ".ext -out " + p + name + ".pem 2>/dev/null")
+               .status == 0;
+  };
+  REQUIRE(run_shell("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                    "-days 2 -subj /CN=templet-test-ca -keyout " +
+                    p + "ca.key -out " + p + "ca.pem 2>/dev/null")
+              .status == 0);
+  REQUIRE(issue("server", "127.0.0.1", "subjectAltName=IP:127.0.0.1"));
+  REQUIRE(issue("client", "redash-1", "extendedKeyUsage=clientAuth"));
+  REQUIRE(issue("stranger", "intruder", "extendedKeyUsage=clientAuth"));
+  ::setenv("TEMPLET_EMULATOR_TLS_CLIENT_CA", (p + "ca.pem").c_str(), 1);
+  EmulatorProcess vault("vault", vault_seed(R"({"cert": {"roles": {"web": {
+      "allowed_common_names": ["redash-1"], "token_policies": ["app"]}}}})"),
+                        0, artifacts_dir(), {p + "server.pem", p + "server.key"});
+  ::unsetenv("TEMPLET_EMULATOR_TLS_CLIENT_CA");
+  if (vault.port == 0) return;
+  auto login_with = [&](const std::string& who) {
+    TempDir d;
+    spit(d.path / "templet.yaml",
+         config_yaml(d.path, {{kTemplate, d.path / "out"}},
+                     "vault: {ssl: {ca_cert: " + p + "ca.pem}, auth: {method: cert, role: web, " +
+                         "cert: {client_cert: " + p + who + ".pem, client_key: " + p + who +
+                         ".key}}}\nretry: {backoff: 100ms, max_backoff: 400ms}\n"));
+    TempletProcess t({"run", "--once", "--timeout", "1s", "-c", (d.path / "templet.yaml").string()},
+                     {{"VAULT_ADDR", vault.url()}}, d.path);
+    int status = t.wait(30s);
+    return std::make_pair(status, t.stderr_text() + "\nout=" + slurp(d.path / "out"));
+  };
+  auto [ok, ok_text] = login_with("client");
+  INFO(ok_text);
+  CHECK(ok == 0);
+  CHECK(contains(ok_text, "vault: cert login succeeded: token#"));
+  CHECK(contains(ok_text, "out=pw=pw-Machine-7Hq2"));
+  auto [refused, refused_text] = login_with("stranger");
+  INFO(refused_text);
+  CHECK(refused == 3);
+  CHECK(contains(refused_text,
+                 "/v1/auth/cert/login: status 400: no chain matching all "
+                 "constraints could be found for this login certificate"));
+}
