@@ -384,3 +384,46 @@ TEST_CASE("cert: the TLS client certificate logs in and a stranger's is refused"
                  "/v1/auth/cert/login: status 400: no chain matching all "
                  "constraints could be found for this login certificate"));
 }
+
+TEST_CASE("kubernetes daemon: the token file is read again at every login", "[auth]") {
+  EmulatorProcess vault("vault", vault_seed(R"({"kubernetes": {"roles": {"redash": {
+      "bound_service_account_names": ["redash"], "token_ttl": 2, "token_max_ttl": 4,
+      "token_policies": ["app"]}}}})"));
+  if (vault.port == 0) return;
+  TempDir d;
+  long long exp = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count() +
+                  600;
+  auto token_for = [&](const std::string& ns) {
+    REQUIRE(
+        run_shell(std::string("python3 " TEMPLET_SOURCE_DIR "/tests/emulators/jwt_keys.py sign '") +
+                  R"({"kubernetes.io/serviceaccount/service-account.name": "redash", )" +
+                  R"("kubernetes.io/serviceaccount/namespace": ")" + ns + R"(", "exp": )" +
+                  std::to_string(exp) + "}' > " + (d.path / "token.new").string() + " && mv " +
+                  (d.path / "token.new").string() + " " + (d.path / "token").string())
+            .status == 0);
+  };
+  token_for("before");
+  spit(d.path / "templet.yaml",
+       config_yaml(d.path, {{kTemplate, d.path / "out"}},
+                   "vault: {default_lease_duration: 1s, auth: {method: kubernetes, role: redash, "
+                   "kubernetes: {token_path: " +
+                       (d.path / "token").string() + "}}}\n"));
+  TempletProcess t({"run", "-c", (d.path / "templet.yaml").string()}, {{"VAULT_ADDR", vault.url()}},
+                   d.path);
+  REQUIRE(eventually([&] { return slurp(d.path / "out") == "pw=pw-Machine-7Hq2"; }, 10s));
+  token_for("after");  // the kubelet rotated the projected token
+  auto namespaces = [&] {
+    std::set<std::string> out;
+    auto state = call_json(vault, "GET", "/_emulator/state");
+    for (auto& [id, tok] : state["tokens"].items())
+      if (tok.value("path", "") == "auth/kubernetes/login" && tok["meta"].is_object())
+        out.insert(tok["meta"].value("service_account_namespace", ""));
+    return out;
+  };
+  CHECK(eventually([&] { return namespaces().count("after") == 1; }, 15s));
+  CHECK(namespaces().count("before") == 1);
+  t.signal(SIGTERM);
+  CHECK(t.wait(10s) == 0);
+}
