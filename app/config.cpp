@@ -172,6 +172,77 @@ void parse_ssl(const Block& b, SslConfig& ssl) {
   b.boolean("verify", ssl.verify);
 }
 
+// vault.auth (issue #16): one block for how templet logs in; see VaultAuthConfig.
+void parse_vault_auth(const Block& auth, VaultConfig& v) {
+  VaultAuthConfig& a = v.auth;
+  auth.check_keys({"method", "mount", "role", "approle", "aws", "gcp", "azure", "kubernetes", "jwt",
+                   "cert", "sink"});
+  auth.str("method", a.method);
+  static const std::set<std::string> methods = {"token", "approle",    "aws", "gcp",
+                                                "azure", "kubernetes", "jwt", "cert"};
+  if (a.method && !methods.count(*a.method))
+    auth.fail(auth.get("method"),
+              "vault.auth.method must be one of token, approle, aws, gcp, azure, kubernetes, jwt, "
+              "cert, not \"" +
+                  *a.method + "\"");
+  auth.str("mount", a.mount);
+  auth.str("role", a.role);
+  if (auth.has("approle")) {
+    Block ar = auth.sub("approle");
+    ar.check_keys({"role_id_file", "secret_id_file"});
+    ar.str("role_id_file", v.approle_role_id_file);
+    ar.str("secret_id_file", v.approle_secret_id_file);
+  }
+  if (auth.has("aws")) {
+    Block b = auth.sub("aws");
+    b.check_keys({"type", "region", "header_value", "sts_endpoint", "metadata_endpoint"});
+    b.str("type", a.aws.type);
+    if (a.aws.type && *a.aws.type != "iam")
+      b.fail(b.get("type"), "vault.auth.aws.type must be \"iam\" (ec2 is not supported)");
+    b.str("region", a.aws.region);
+    b.str("header_value", a.aws.header_value);
+    b.str("sts_endpoint", a.aws.sts_endpoint);
+    b.str("metadata_endpoint", a.aws.metadata_endpoint);
+  }
+  if (auth.has("gcp")) {
+    Block b = auth.sub("gcp");
+    b.check_keys({"type", "service_account", "metadata_endpoint"});
+    b.str("type", a.gcp.type);
+    if (a.gcp.type && *a.gcp.type != "gce")
+      b.fail(b.get("type"), "vault.auth.gcp.type must be \"gce\"");
+    b.str("service_account", a.gcp.service_account);
+    b.str("metadata_endpoint", a.gcp.metadata_endpoint);
+  }
+  if (auth.has("azure")) {
+    Block b = auth.sub("azure");
+    b.check_keys({"resource", "client_id", "metadata_endpoint"});
+    b.str("resource", a.azure.resource);
+    b.str("client_id", a.azure.client_id);
+    b.str("metadata_endpoint", a.azure.metadata_endpoint);
+  }
+  if (auth.has("kubernetes")) {
+    Block b = auth.sub("kubernetes");
+    b.check_keys({"token_path"});
+    b.str("token_path", a.jwt_path);
+  }
+  if (auth.has("jwt")) {
+    Block b = auth.sub("jwt");
+    b.check_keys({"path"});
+    b.str("path", a.jwt_path);
+  }
+  if (auth.has("cert")) {
+    Block b = auth.sub("cert");
+    b.check_keys({"client_cert", "client_key"});
+    b.str("client_cert", a.cert.client_cert);
+    b.str("client_key", a.cert.client_key);
+  }
+  if (auth.has("sink")) {
+    Block b = auth.sub("sink");
+    b.check_keys({"token_file"});
+    b.str("token_file", a.sink_file);
+  }
+}
+
 void parse_wait(const Block& b, WaitConfig& w) {
   b.check_keys({"min", "max"});
   b.duration("min", w.min);
@@ -336,6 +407,27 @@ void merge_ssl(SslConfig& a, const SslConfig& b) {
   over(a.verify, b.verify);
 }
 
+void merge_vault_auth(VaultAuthConfig& a, const VaultAuthConfig& b) {
+  over(a.method, b.method);
+  over(a.mount, b.mount);
+  over(a.role, b.role);
+  over(a.aws.type, b.aws.type);
+  over(a.aws.region, b.aws.region);
+  over(a.aws.header_value, b.aws.header_value);
+  over(a.aws.sts_endpoint, b.aws.sts_endpoint);
+  over(a.aws.metadata_endpoint, b.aws.metadata_endpoint);
+  over(a.gcp.type, b.gcp.type);
+  over(a.gcp.service_account, b.gcp.service_account);
+  over(a.gcp.metadata_endpoint, b.gcp.metadata_endpoint);
+  over(a.azure.resource, b.azure.resource);
+  over(a.azure.client_id, b.azure.client_id);
+  over(a.azure.metadata_endpoint, b.azure.metadata_endpoint);
+  over(a.jwt_path, b.jwt_path);
+  over(a.cert.client_cert, b.cert.client_cert);
+  over(a.cert.client_key, b.cert.client_key);
+  over(a.sink_file, b.sink_file);
+}
+
 std::map<std::string, std::string> process_env() {
   std::map<std::string, std::string> env;
   for (char** e = environ; e && *e; ++e) {
@@ -383,16 +475,7 @@ Config parse_config(const std::string& yaml, const std::string& file) {
     v.str("namespace", c.vault.namespace_);
     v.boolean("renew_token", c.vault.renew_token);
     if (v.has("ssl")) parse_ssl(v.sub("ssl"), c.vault.ssl);
-    if (v.has("auth")) {
-      Block auth = v.sub("auth");
-      auth.check_keys({"approle"});
-      if (auth.has("approle")) {
-        Block ar = auth.sub("approle");
-        ar.check_keys({"role_id_file", "secret_id_file"});
-        ar.str("role_id_file", c.vault.approle_role_id_file);
-        ar.str("secret_id_file", c.vault.approle_secret_id_file);
-      }
-    }
+    if (v.has("auth")) parse_vault_auth(v.sub("auth"), c.vault);
     v.duration("default_lease_duration", c.vault.default_lease_duration);
     v.number("lease_renewal_threshold", c.vault.lease_renewal_threshold);
     if (c.vault.lease_renewal_threshold &&
@@ -451,6 +534,7 @@ void merge_config(Config& a, const Config& b) {
   merge_ssl(a.vault.ssl, b.vault.ssl);
   over(a.vault.approle_role_id_file, b.vault.approle_role_id_file);
   over(a.vault.approle_secret_id_file, b.vault.approle_secret_id_file);
+  merge_vault_auth(a.vault.auth, b.vault.auth);
   over(a.vault.default_lease_duration, b.vault.default_lease_duration);
   over(a.vault.lease_renewal_threshold, b.vault.lease_renewal_threshold);
   over(a.vault.revoke_superseded, b.vault.revoke_superseded);

@@ -23,6 +23,7 @@ class LiveFeed : public DataFeed {
   AnswerVersions versions(const std::vector<Dependency>& deps) const override;
   void holdings(const std::vector<Holding>& holdings) override;
   void refresh(const std::string& target) override;
+  std::map<std::string, std::string> failures() const override { return source_->failures(); }
   void stop() override;
 
  private:

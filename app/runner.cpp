@@ -516,11 +516,15 @@ class Loop {
   }
 
   void report_missing(bool final) {
+    // The last error says why (Vault refused the login...): already masked, as logged.
+    auto failures = final ? feed_.failures() : std::map<std::string, std::string>{};
     for (const auto& s : slots_) {
       if (s.complete || s.missing.empty()) continue;
       for (const auto& d : s.missing) {
+        auto why = failures.find(d.id);
         if (final)
-          std::cerr << "templet: " << s.cfg.display_name() << ": missing data: " << d.call << "\n";
+          std::cerr << "templet: " << s.cfg.display_name() << ": missing data: " << d.call
+                    << (why == failures.end() ? "" : " (last error: " + why->second + ")") << "\n";
         else
           spdlog::warn("{}: still waiting for {}", s.cfg.display_name(), d.call);
       }

@@ -54,6 +54,8 @@ class DataFeed : public DataSource {
   // `templet refresh`: fetch anew now what `target` names (a dependency identity, a Vault path,
   // or a destination whose template uses it); everything when empty. Any thread.
   virtual void refresh(const std::string& /*target*/) {}
+  // Identity -> the last error fetching it, for what is still failing (a refused login...).
+  virtual std::map<std::string, std::string> failures() const { return {}; }
   virtual void stop() {}
 };
 

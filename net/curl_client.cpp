@@ -95,6 +95,8 @@ class CurlClient : public HttpClient {
     curl.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls_.verify ? 1L : 0L);
     curl.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls_.verify ? 2L : 0L);
     if (!tls_.ca_cert.empty()) curl.easy_setopt(h, CURLOPT_CAINFO, tls_.ca_cert.c_str());
+    if (!tls_.client_cert.empty()) curl.easy_setopt(h, CURLOPT_SSLCERT, tls_.client_cert.c_str());
+    if (!tls_.client_key.empty()) curl.easy_setopt(h, CURLOPT_SSLKEY, tls_.client_key.c_str());
     if (req.method == "HEAD") curl.easy_setopt(h, CURLOPT_NOBODY, 1L);
     if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
       curl.easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());

@@ -55,6 +55,7 @@ struct HttpTransportError : std::runtime_error {
 struct TlsOptions {
   std::string ca_cert;  // PEM file; empty: the system's
   bool verify = true;
+  std::string client_cert, client_key;  // PEM files: a TLS client certificate (Vault cert auth)
 };
 
 class HttpClient {

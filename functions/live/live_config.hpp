@@ -15,6 +15,36 @@ struct SslConfig {
   std::optional<bool> verify;
 };
 
+// vault.auth: how templet logs in (functions/live/auth/). `method` unset: a token, or AppRole when
+// auth.approle names both files (the older form).
+struct VaultAuthConfig {
+  std::optional<std::string> method;  // token approle aws gcp azure kubernetes jwt cert
+  std::optional<std::string> mount;   // auth/<mount>/login; defaults to the method's name
+  std::optional<std::string> role;
+  struct Aws {
+    std::optional<std::string> type;               // iam (ec2 is not supported)
+    std::optional<std::string> region;             // signing region; us-east-1 when unset
+    std::optional<std::string> header_value;       // X-Vault-AWS-IAM-Server-ID
+    std::optional<std::string> sts_endpoint;       // the URL signed; sts.<region>.amazonaws.com
+    std::optional<std::string> metadata_endpoint;  // IMDS; AWS_EC2_METADATA_SERVICE_ENDPOINT
+  } aws;
+  struct Gcp {
+    std::optional<std::string> type;  // gce
+    std::optional<std::string> service_account;
+    std::optional<std::string> metadata_endpoint;  // GCE_METADATA_HOST as a URL
+  } gcp;
+  struct Azure {
+    std::optional<std::string> resource;
+    std::optional<std::string> client_id;  // a user-assigned identity
+    std::optional<std::string> metadata_endpoint;
+  } azure;
+  std::optional<std::string> jwt_path;  // kubernetes.token_path or jwt.path
+  struct Cert {
+    std::optional<std::string> client_cert, client_key;
+  } cert;
+  std::optional<std::string> sink_file;  // token_sink: {path}: templet's token for others, 0600
+};
+
 struct VaultConfig {
   std::optional<std::string> address;
   std::optional<std::string> token;
@@ -24,6 +54,7 @@ struct VaultConfig {
   SslConfig ssl;
   std::optional<std::string> approle_role_id_file;
   std::optional<std::string> approle_secret_id_file;
+  VaultAuthConfig auth;
   std::optional<Duration> default_lease_duration;
   std::optional<double> lease_renewal_threshold;
   std::optional<bool> revoke_superseded;

@@ -238,6 +238,10 @@ std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const LiveSourceConf
     if (c.vault.ssl.ca_cert) tls.ca_cert = *c.vault.ssl.ca_cert;
     tls.verify = c.vault.ssl.verify.value_or(true);
     auto settings = VaultSettings::from(c.vault);
+    if (settings.auth.method == "cert") {
+      tls.client_cert = settings.auth.client_cert;
+      tls.client_key = settings.auth.client_key;
+    }
     if (!tls.verify) warn_tls_off("vault", settings.address);
     auto pool = std::make_shared<HttpPool>([tls] { return make_http_client(tls); });
     ctx.vault = std::make_shared<VaultClient>(settings, pool, *ctx.clock);

@@ -17,6 +17,7 @@
 #include "functions/live/kv_path.hpp"
 #include "functions/live/lease_timing.hpp"
 #include "functions/live/mask.hpp"
+#include "functions/live/token_sink.hpp"
 #include "net/address.hpp"
 
 namespace templet::live {
@@ -89,12 +90,21 @@ VaultSettings VaultSettings::from(const VaultConfig& c) {
   // consul-template: no renewal of an agent-managed token file (#1189) or of no token (#1297).
   s.renew_token = c.renew_token.value_or(true) && s.token_file.empty();
   if (c.timeout) s.timeout = *c.timeout;
+  s.auth = auth::AuthSettings::from(c, [](const char* n) { return std::getenv(n); });
+  s.auth.vault_address = s.address;
   return s;
 }
 
-VaultClient::VaultClient(VaultSettings settings, std::shared_ptr<HttpPool> http, Clock& clock)
+VaultClient::VaultClient(VaultSettings settings, std::shared_ptr<HttpPool> http, Clock& clock,
+                         std::shared_ptr<HttpPool> metadata)
     : settings_(std::move(settings)), http_(std::move(http)), clock_(clock) {
   token_ = settings_.token;
+  auth::AuthSettings& a = settings_.auth;
+  if (a.method.empty() && settings_.logs_in()) a.method = a.mount = "approle";  // older settings
+  if (a.role_id_file.empty()) a.role_id_file = settings_.role_id_file;
+  if (a.secret_id_file.empty()) a.secret_id_file = settings_.secret_id_file;
+  if (!metadata) metadata = std::make_shared<HttpPool>([] { return make_http_client(); });
+  if (a.logs_in()) login_ = auth::make_login_method(a, std::move(metadata), clock_);
 }
 
 bool VaultClient::refresh_token_file_locked() {
@@ -147,7 +157,7 @@ std::string VaultClient::token() {
     }
     bool expired = token_from_login_ && token_expiry_.time_since_epoch().count() != 0 &&
                    clock_.now() >= token_expiry_;
-    if (!settings_.approle() || (!token_.empty() && !expired)) return token_;
+    if (!settings_.logs_in() || (!token_.empty() && !expired)) return token_;
   }
   std::lock_guard<std::mutex> login(login_mu_);
   {
@@ -162,13 +172,15 @@ std::string VaultClient::token() {
 }
 
 void VaultClient::login_locked() {
-  std::string role_id = read_trimmed(settings_.role_id_file);
-  std::string secret_id = read_trimmed(settings_.secret_id_file);
-  if (role_id.empty() || secret_id.empty())
-    throw VaultError("vault: AppRole login: role_id_file or secret_id_file is missing or empty", 0,
-                     "", false);
-  nlohmann::json body = {{"role_id", role_id}, {"secret_id", secret_id}};
-  Answer a = send("POST", "auth/approle/login", {}, body.dump(), false);
+  std::string body;
+  try {
+    body = login_->login_body();
+  } catch (const VaultError&) {
+    throw;
+  } catch (const FetchError& e) {
+    throw VaultError(e.what(), 0, "", true);  // the machine's proof may come back (IMDS restarts)
+  }
+  Answer a = send("POST", "auth/" + settings_.auth.mount + "/login", {}, body, false);
   if (a.status != 200) fail(a);
   nlohmann::json j = nlohmann::json::parse(a.body, nullptr, false);
   if (!j.is_object() || !j.contains("auth") || !j["auth"].is_object() ||
@@ -184,9 +196,11 @@ void VaultClient::login_locked() {
   token_renewable_ = auth.value("renewable", false);
   token_expiry_ = token_ttl_ > 0 ? clock_.now() + std::chrono::seconds(token_ttl_) : TimePoint{};
   learn_identity_locked(auth, false);
-  spdlog::info("vault: AppRole login succeeded: {} (ttl {}s, renewable {})", mask_token(token_),
-               token_ttl_, token_renewable_);
+  spdlog::info("vault: {} login succeeded: {} (ttl {}s, renewable {})", login_->name(),
+               mask_token(token_), token_ttl_, token_renewable_);
+  std::string minted = token_;
   lock.unlock();
+  write_token_sink(settings_.auth.sink_file, minted);
   token_changed();
 }
 
@@ -232,7 +246,7 @@ VaultClient::Answer VaultClient::send(const std::string& method, const std::stri
         std::lock_guard<std::mutex> lock(mu_);
         ours = token_from_login_ || token_.empty();
       }
-      if (attempt == 0 && settings_.approle() && ours) {
+      if (attempt == 0 && settings_.logs_in() && ours) {
         std::string msg = error_text(resp.body);
         spdlog::warn("vault: {}: status 403{} with {}; logging in again", described,
                      msg.empty() ? "" : ": " + msg, mask_token(used));
@@ -387,7 +401,7 @@ bool VaultClient::revoke_lease(const std::string& lease_id) {
 
 bool VaultClient::token_needs_upkeep() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return settings_.approle() || !settings_.token_file.empty() ||
+  return settings_.logs_in() || !settings_.token_file.empty() ||
          (settings_.renew_token && !token_.empty());
 }
 
@@ -402,7 +416,7 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
     Ms ttl(token_ttl_ * 1000);
     return clock_.now() + std::min(renew_sleep(ttl, renew_grace(ttl, u)), ttl / 2);
   };
-  if (settings_.approle()) {
+  if (settings_.logs_in()) {
     bool need_login;
     std::string seen;  // the token judged; another one by the time we may log in is fresh
     {
@@ -454,7 +468,7 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   if (a.status != 200) {
     if (a.status >= 500 || a.status == 429 || a.status == 0) fail(a);
     std::string msg = error_text(a.body);
-    if (settings_.approle()) {
+    if (settings_.logs_in()) {
       spdlog::warn("vault: token renewal refused ({}); logging in again", msg);
       {
         std::lock_guard<std::mutex> login(login_mu_);
@@ -490,7 +504,7 @@ std::optional<TimePoint> VaultClient::maintain_token(const Random& random) {
   if (ttl <= 0) return std::nullopt;
   Ms left(ttl * 1000);
   Ms grace = renew_grace(Ms(token_ttl_ * 1000), u);
-  if (settings_.approle() && (capped || !renewable || renewal_exhausted(left, grace))) {
+  if (settings_.logs_in() && (capped || !renewable || renewal_exhausted(left, grace))) {
     // Log in again now: the leases of this token die with it and must be fetched again with
     // the next one before then, which takes a render and the apply hooks.
     spdlog::info("vault: {} ends in {}s (max TTL); logging in again now", mask_token(token_), ttl);

@@ -1,5 +1,6 @@
 // Vault over HTTP: reads, writes and lists with KV v2 detection, lease renew and revoke, and the
-// token's life (static, token file re-read on change, AppRole login and re-login).
+// token's life (static, token file re-read on change, login through a vault.auth method
+// (functions/live/auth/) and re-login).
 //
 // Answers are the real response bodies (DataSource's Response). Errors (VaultError) name the
 // method, path, status and Vault's `errors` text; never the token or a body.
@@ -22,6 +23,7 @@
 
 #include "functions/data_source.hpp"
 #include "functions/dependency.hpp"
+#include "functions/live/auth/login_method.hpp"
 #include "functions/live/clock.hpp"
 #include "functions/live/http_pool.hpp"
 #include "functions/live/live_config.hpp"
@@ -34,11 +36,15 @@ struct VaultSettings {
   std::string token_file;  // wins over `token`; re-read whenever its mtime, size or content moves
   std::string namespace_;  // X-Vault-Namespace
   std::string role_id_file, secret_id_file;  // AppRole: both set enables login and re-login
+  auth::AuthSettings auth;                   // vault.auth: a method enables login and re-login
   bool renew_token = true;                   // renew-self a static token when renewable
   Ms timeout{60000};                         // one request (vault.timeout)
 
   static VaultSettings from(const VaultConfig& c);
-  bool approle() const { return !role_id_file.empty() && !secret_id_file.empty(); }
+  bool logs_in() const {
+    return auth.logs_in() ||
+           (auth.method.empty() && !role_id_file.empty() && !secret_id_file.empty());
+  }
 };
 
 struct VaultError : FetchError {
@@ -70,7 +76,10 @@ struct TokenIdentity {
 
 class VaultClient {
  public:
-  VaultClient(VaultSettings settings, std::shared_ptr<HttpPool> http, Clock& clock);
+  // `metadata` carries the login method's calls to instance metadata servers (default: its own
+  // pool of plain clients).
+  VaultClient(VaultSettings settings, std::shared_ptr<HttpPool> http, Clock& clock,
+              std::shared_ptr<HttpPool> metadata = nullptr);
 
   // vault.read / vault.write / vault.list. Status 200/204 and 404 come back as a Response; other
   // statuses and transport failures throw VaultError.
@@ -96,11 +105,11 @@ class VaultClient {
   // login, a new token file.
   void set_on_token_change(std::function<void()> callback);
 
-  // One round of token upkeep: AppRole login when there is no usable token, renew-self when the
+  // One round of token upkeep: a login when there is no usable token, renew-self when the
   // token is renewable. Returns when to call again, or nullopt when there is nothing to maintain.
   std::optional<TimePoint> maintain_token(const Random& random);
-  // Whether maintain_token has any work (AppRole, a static token with renew_token, or a token
-  // file to watch for a new token).
+  // Whether maintain_token has any work (a login method, a static token with renew_token, or a
+  // token file to watch for a new token).
   bool token_needs_upkeep() const;
 
   struct Mount {
@@ -143,6 +152,7 @@ class VaultClient {
   VaultSettings settings_;
   std::shared_ptr<HttpPool> http_;
   Clock& clock_;
+  std::unique_ptr<auth::LoginMethod> login_;  // when settings_.logs_in()
 
   mutable std::mutex mu_;  // token and mount state
   std::mutex login_mu_;    // one login at a time

@@ -8,6 +8,7 @@ command line:
                                       [--state-file state.json] [--port N] [--verbose]
                                       [--tls-cert cert.pem --tls-key key.pem]
                                       [--artifacts-dir DIR]
+    (with --tls-cert, TEMPLET_EMULATOR_TLS_CLIENT_CA=ca.pem also asks clients for certificates)
 
 The server binds 127.0.0.1 only (port 0 = random unless --port), writes the port number to the
 port file atomically (tmp + rename) once it is listening, serves until SIGTERM/SIGINT and then
@@ -470,6 +471,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         req = Request(self.command, self.path, self.headers, body, self.client_address)
+        # The verified TLS client certificate, when the server asks for one (Vault cert auth).
+        getpeercert = getattr(self.connection, "getpeercert", None)
+        req.peer_cert = getpeercert() if getpeercert else None
         if req.path.startswith(CONTROL_PREFIX):
             try:
                 resp = self._control(req)
@@ -640,6 +644,13 @@ def run_main(emulator_factory, argv=None):
         import ssl
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # Client certificates signed by this CA are asked for and verified, none required
+        # (what Vault's listener does for its cert auth method). An environment variable, so
+        # that tests can set it without a new flag in every launcher.
+        client_ca = os.environ.get("TEMPLET_EMULATOR_TLS_CLIENT_CA")
+        if client_ca:
+            ctx.verify_mode = ssl.CERT_OPTIONAL
+            ctx.load_verify_locations(client_ca)
         # The handshake happens on the handler's thread, so one stalled client cannot block
         # accept() for the others.
         server.socket = ctx.wrap_socket(server.socket, server_side=True,

@@ -4,10 +4,10 @@
 Emulated: token auth (X-Vault-Token / Authorization: Bearer), the full response envelope,
 KV v1 and KV v2 mounts, sys/internal/ui/mounts, a database secrets engine with leases
 (optionally backed by a real PostgreSQL through psql), sys/leases/{renew,revoke,lookup},
-auth/token/{lookup-self,renew-self,revoke-self,create,lookup}, AppRole login, policies-lite,
-sealed mode. Real time is used (plus an optional offset). The lifecycle (leases die with their
-token, the default policy, Agent's cache, static roles, standby redirects) is in
-vault_lifecycle.py.
+auth/token/{lookup-self,renew-self,revoke-self,create,lookup}, AppRole login, machine logins
+(vault_auth.py), policies-lite, sealed mode. Real time is used (plus an optional offset). The
+lifecycle (leases die with their token, the default policy, Agent's cache, static roles, standby
+redirects) is in vault_lifecycle.py.
 """
 
 import calendar
@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (Emulator, json_response, empty_response, new_uuid, rfc3339,  # noqa: E402
                     run_main)
 from vault_lifecycle import LifecycleMixin  # noqa: E402
+from vault_auth import VaultAuthMethods  # noqa: E402  (machine logins: aws, gcp, azure, k8s, jwt)
 
 BASE62 = string.ascii_letters + string.digits
 PERMISSION_DENIED = "permission denied"
@@ -160,6 +161,7 @@ class VaultEmulator(LifecycleMixin, Emulator):
         self.leases = {}
         self.revoked_leases = []  # revoked with their token (expiration.go RevokeByToken)
         self.approle_roles = {}
+        self.auth_methods = VaultAuthMethods()
         self.pg_log = []
         self.lease_reap_delay = 1.0
         self.system_max_ttl = SYSTEM_MAX_TTL
@@ -272,6 +274,7 @@ class VaultEmulator(LifecycleMixin, Emulator):
                 self._seed_kv(path, v)
         for rname, rconf in ((data.get("approle") or {}).get("roles") or {}).items():
             self._add_approle(rname, rconf)
+        self.auth_methods.seed(data.get("auth_methods"))
         for mpath in data.get("unmount") or []:
             self.mounts.pop(mpath.strip("/") + "/", None)
         self.seed_lifecycle(data)
@@ -465,6 +468,8 @@ class VaultEmulator(LifecycleMixin, Emulator):
 
         if path == "auth/approle/login" and op == "PUT":
             return self._approle_login(req)
+        if op == "PUT" and self.auth_methods.serves(path):
+            return self.auth_methods.login(self, req, path)
 
         tok = self._valid_token(self._token(req))
         if tok is None:

@@ -1,7 +1,11 @@
 // Configuration: parsing, merging, defaults, environment, and errors naming FILE:LINE.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "app/config.hpp"
+#include "functions/live/auth/login_method.hpp"
 
 using namespace templet;
 using namespace std::chrono_literals;
@@ -338,5 +342,89 @@ TEST_CASE(
     FAIL("no error");
   } catch (const ConfigError& e) {
     CHECK(std::string(e.what()) == "bad.yaml:1: influxdb.poll_interval must be positive");
+  }
+}
+
+TEST_CASE("vault.auth: the method, its mount and role, and per-method settings", "[config]") {
+  Config c = parse_config(R"(
+vault:
+  auth:
+    method: aws
+    role: redash
+    aws: {type: iam, region: eu-west-1, header_value: vault.example.com,
+          metadata_endpoint: "http://127.0.0.1:1338"}
+    sink: {token_file: /run/templet/token}
+)",
+                          "t.yaml");
+  Config later = parse_config("vault: {auth: {mount: aws-prod}}\n", "u.yaml");
+  merge_config(c, later);
+  const VaultAuthConfig& a = c.vault.auth;
+  CHECK(*a.method == "aws");
+  CHECK(*a.mount == "aws-prod");  // the later file wins, the rest stays
+  CHECK(*a.role == "redash");
+  CHECK(*a.aws.region == "eu-west-1");
+  CHECK(*a.aws.header_value == "vault.example.com");
+  CHECK(*a.aws.metadata_endpoint == "http://127.0.0.1:1338");
+  CHECK(*a.sink_file == "/run/templet/token");
+
+  auto settings = [](const std::string& yaml, std::map<std::string, std::string> env = {}) {
+    Config k = parse_config(yaml, "k.yaml");
+    return live::auth::AuthSettings::from(k.vault, [env](const char* n) -> const char* {
+      auto it = env.find(n);
+      return it == env.end() ? nullptr : it->second.c_str();
+    });
+  };
+  auto k8s = settings("vault: {auth: {method: kubernetes, role: r}}\n");
+  CHECK(k8s.mount == "kubernetes");  // the method's name by default
+  CHECK(k8s.jwt_path == "/var/run/secrets/kubernetes.io/serviceaccount/token");
+  auto aws = settings("vault: {auth: {method: aws}}\n",
+                      {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9/"}});
+  CHECK(aws.aws_imds_endpoint == "http://127.0.0.1:9");
+  CHECK(aws.aws_region == "us-east-1");
+  CHECK(settings("vault: {auth: {method: gcp}}\n", {{"GCE_METADATA_HOST", "127.0.0.1:8"}})
+            .gcp_metadata_endpoint == "http://127.0.0.1:8");
+  // The older form still means AppRole.
+  auto old = settings("vault: {auth: {approle: {role_id_file: /r, secret_id_file: /s}}}\n");
+  CHECK(old.method == "approle");
+  CHECK(old.mount == "approle");
+  CHECK(old.role_id_file == "/r");
+}
+
+TEST_CASE("vault.auth errors name the file and line", "[config]") {
+  struct Case {
+    const char* yaml;
+    const char* error;
+  };
+  for (auto c : {
+           Case{"vault:\n  auth:\n    method: aws\n    aws: {regoin: x}\n",
+                "bad.yaml:4: unknown key \"regoin\" in config.vault.auth.aws (did you mean "
+                "\"region\"?)"},
+           Case{"vault:\n  auth:\n    method: ldap\n",
+                "bad.yaml:3: vault.auth.method must be one of token, approle, aws, gcp, azure, "
+                "kubernetes, jwt, cert, not \"ldap\""},
+           Case{"vault:\n  auth: {aws: {type: ec2}}\n",
+                "bad.yaml:2: vault.auth.aws.type must be \"iam\" (ec2 is not supported)"},
+           Case{"vault:\n  auth:\n    rol: x\n",
+                "bad.yaml:3: unknown key \"rol\" in config.vault.auth (did you mean \"role\"?)"},
+       }) {
+    INFO(c.yaml);
+    try {
+      parse_config(c.yaml, "bad.yaml");
+      FAIL("no error");
+    } catch (const ConfigError& e) {
+      CHECK(std::string(e.what()) == c.error);
+    }
+  }
+}
+
+TEST_CASE("the shipped machine-login examples parse", "[config]") {
+  for (const char* name : {"ec2-aws-iam.yaml", "gce.yaml"}) {
+    INFO(name);
+    std::ifstream in(std::string(TEMPLET_SOURCE_DIR) + "/examples/" + name);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Config c = parse_config(ss.str(), name);
+    CHECK(*c.vault.auth.role == "redash");
+    CHECK(*c.vault.address == "https://vault.example.com:8200");
   }
 }

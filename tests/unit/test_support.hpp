@@ -242,7 +242,7 @@ inline templet::HttpResponse call(const EmulatorProcess& e, const std::string& m
   req.method = method;
   req.url = e.url() + path;
   req.body = body;
-  return templet::make_http_client({e.tls_cert, true})->send(req);
+  return templet::make_http_client({e.tls_cert, true, "", ""})->send(req);
 }
 
 inline nlohmann::json call_json(const EmulatorProcess& e, const std::string& method,
