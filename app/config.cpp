@@ -183,7 +183,7 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
   b.check_keys({"source", "contents", "destination", "perms", "backup", "create_dest_dirs",
                 "error_on_missing_key", "allow_no_value", "left_delimiter", "right_delimiter",
                 "function_denylist", "function_blacklist", "sandbox_path", "wait", "command",
-                "command_timeout", "run_on_start", "apply"});
+                "command_timeout", "check", "run_on_start", "apply"});
   b.str("source", t.source);
   b.str("contents", t.contents);
   b.str("destination", t.destination);
@@ -202,6 +202,7 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
   if (b.has("wait")) parse_wait(b.sub("wait"), t.wait);
   b.command("command", t.command);
   b.duration("command_timeout", t.command_timeout);
+  b.command("check", t.check);
   b.boolean("run_on_start", t.run_on_start);
   if (b.has("apply")) {
     Block apply = b.sub("apply");
@@ -281,7 +282,7 @@ Config parse_config(const std::string& yaml, const std::string& file) {
   if (root.IsNull()) return c;
   Block top(root, file, "config");
   top.check_keys({"vault", "consul", "wait", "retry", "block_query_wait", "state_dir", "log_level",
-                  "templates", "template"});
+                  "metrics", "templates", "template"});
   if (top.has("vault")) {
     Block v = top.sub("vault");
     v.check_keys({"address", "token", "token_file", "namespace", "renew_token", "ssl", "auth",
@@ -340,6 +341,14 @@ Config parse_config(const std::string& yaml, const std::string& file) {
     top.fail(top.get("block_query_wait"), "block_query_wait must be between 1ms and 10m");
   top.str("state_dir", c.state_dir);
   top.str("log_level", c.log_level);
+  if (top.has("metrics")) {
+    Block m = top.sub("metrics");
+    m.check_keys({"textfile", "listen"});
+    m.str("textfile", c.metrics.textfile);
+    m.str("listen", c.metrics.listen);
+    if (c.metrics.listen && c.metrics.listen->find(':') == std::string::npos)
+      m.fail(m.get("listen"), "metrics.listen must be HOST:PORT, such as 127.0.0.1:9410");
+  }
   for (const char* key : {"templates", "template"}) {
     YAML::Node list = root[key];
     if (!list || list.IsNull()) continue;
@@ -378,6 +387,8 @@ void merge_config(Config& a, const Config& b) {
   over(a.block_query_wait, b.block_query_wait);
   over(a.state_dir, b.state_dir);
   over(a.log_level, b.log_level);
+  over(a.metrics.textfile, b.metrics.textfile);
+  over(a.metrics.listen, b.metrics.listen);
   a.templates.insert(a.templates.end(), b.templates.begin(), b.templates.end());
 }
 

@@ -7,6 +7,7 @@
 #include "app/cli_suggest.hpp"
 #include "app/preview.hpp"
 #include "app/run_command.hpp"
+#include "app/status_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"templet: render configuration from Vault and Consul and push it where it is used"};
@@ -112,6 +113,18 @@ int main(int argc, char** argv) {
                  "Offline data (values file) instead of Vault and Consul; hooks are not planned")
       ->type_name("FILE");
 
+  templet::StatusCommandOptions status;
+  auto* st = app.add_subcommand(
+      "status", "Ask the running daemon how it is: dependencies, leases, templates, targets");
+  st->add_option("-c,--config", status.config_paths,
+                 "Config file or directory whose state_dir the daemon uses (repeatable)")
+      ->type_name("FILE");
+  st->add_option("--state-dir", status.state_dir,
+                 "The daemon's state_dir (wins over -c; default: the config's, else "
+                 "/var/lib/templet)")
+      ->type_name("DIR");
+  st->add_flag("--json", status.json, "Print the status document as JSON (default: a table)");
+
   auto* ver = app.add_subcommand("version", "Print the version");
 
   templet::ApplyInfluxOptions influx;
@@ -144,6 +157,7 @@ int main(int argc, char** argv) {
     if (plan.timeout.empty()) plan.timeout = "2m";
     return templet::run_run_command(plan);
   }
+  if (st->parsed()) return templet::run_status_command(status);
   if (ar->parsed()) return templet::run_apply_redash(apply_redash);
   if (ai->parsed()) return templet::run_apply_influxdb(influx);
   if (ver->parsed()) {

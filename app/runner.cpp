@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/sd_notify.hpp"
+#include "app/status_board.hpp"
 #include "functions/live/retry.hpp"
 #include "functions/render.hpp"
 #include "hooks/command.hpp"
@@ -108,6 +109,7 @@ class Loop {
         announced_ready = true;
         sd_notify_send("READY=1\nSTATUS=all templates rendered");
       }
+      if (opt_.heartbeat) opt_.heartbeat();
       if (opt_.once && all_done) break;
 
       auto now = Clock::now();
@@ -186,6 +188,14 @@ class Loop {
       }
       if (!s.parse_error.empty()) spdlog::error("{}", s.parse_error);
       slots_.push_back(std::move(s));
+    }
+    if (opt_.status) {
+      std::vector<std::pair<std::string, std::string>> names;
+      for (const auto& s : slots_) names.emplace_back(s.cfg.display_name(), *s.cfg.destination);
+      opt_.status->set_templates(names);
+      for (auto& s : slots_)
+        if (!s.parse_error.empty())
+          opt_.status->failed(*s.cfg.destination, TemplateFailure::Render, s.parse_error);
     }
   }
 
@@ -271,6 +281,7 @@ class Loop {
       }
       s.command_failed = false;
       holdings.push_back(Holding{s.deps, s.on_disk});
+      if (opt_.status) opt_.status->holds(*s.cfg.destination, s.on_disk.value_or(AnswerVersions{}));
     }
     feed_.holdings(holdings);
   }
@@ -284,7 +295,7 @@ class Loop {
     try {
       r = render(*s.tmpl, feed_, env);
     } catch (const ExecError& e) {
-      fail(s, mask_secrets(e.what(), sorted_secrets(s.secrets)));
+      fail(s, mask_secrets(e.what(), sorted_secrets(s.secrets)), TemplateFailure::Render);
       return false;
     }
     s.deps.clear();
@@ -295,9 +306,12 @@ class Loop {
     if (!r.complete) return false;
     s.secrets = r.secrets;
     const std::string& dest = *s.cfg.destination;
+    if (opt_.status && !opt_.dry_run) opt_.status->rendered(dest);
     if (!*s.cfg.allow_no_value && r.output.find("<no value>") != std::string::npos) {
-      fail(s, s.cfg.display_name() + ": rendered output for " + dest +
-                  " contains \"<no value>\"; not written (set allow_no_value: true to allow it)");
+      fail(s,
+           s.cfg.display_name() + ": rendered output for " + dest +
+               " contains \"<no value>\"; not written (set allow_no_value: true to allow it)",
+           TemplateFailure::Render);
       return false;
     }
     WriteRequest req;
@@ -309,12 +323,19 @@ class Loop {
     req.backup = *s.cfg.backup;
     req.create_dest_dirs = *s.cfg.create_dest_dirs;
     req.dry_run = opt_.dry_run;
+    if (!s.cfg.check.empty())
+      req.check = [&](const std::string& staged) { return run_check(s, staged); };
     WriteResult w;
     try {
       w = write_file(req);
+    } catch (const CheckError& e) {
+      // As a failed write: the old file stays, and so does the lease it was written with.
+      fail(s, s.cfg.display_name() + ": " + e.what(), TemplateFailure::Check);
+      retry_later(s);
+      return false;
     } catch (const WriteError& e) {
       // The destination keeps its last contents; a full disk or a read-only mount is retried.
-      fail(s, s.cfg.display_name() + ": " + e.what());
+      fail(s, s.cfg.display_name() + ": " + e.what(), TemplateFailure::Write);
       retry_later(s);
       return false;
     }
@@ -327,6 +348,7 @@ class Loop {
       out.flush();
     } else if (changed) {
       spdlog::info("{}: wrote {}\n{}", s.cfg.display_name(), dest, diff);
+      if (opt_.status) opt_.status->written(dest);
     }
     s.written = true;
     if (!opt_.dry_run) s.written_secrets = r.secrets;
@@ -334,14 +356,34 @@ class Loop {
     if (!s.apply_pending) succeeded(s);
     bool run_hooks = changed || (s.first_pass && *s.cfg.run_on_start);
     // Apply hooks also run on the first pass, so a freshly started server is brought in line.
-    if (changed || s.first_pass || s.apply_pending) run_apply_hooks(s, r.output);
+    if (changed || s.first_pass || s.apply_pending) run_apply_hooks(s, r.output, changed);
     s.first_pass = false;
     // A dry run writes nothing: the files hold what they held.
     if (!opt_.dry_run) s.written_now = feed_.versions(r.used);
     return run_hooks;
   }
 
-  void run_apply_hooks(Slot& s, const std::string& output) {
+  // The template's `check` on the staged file; the reason it refused, or nullopt.
+  std::optional<std::string> run_check(const Slot& s, const std::string& staged) {
+    auto argv = s.cfg.check;
+    argv.push_back(staged);
+    // A check must be waited for: command_timeout 0 (do not wait) means the default here.
+    auto timeout = *s.cfg.command_timeout;
+    if (timeout.count() == 0) timeout = std::chrono::seconds(30);
+    auto res = run_command(argv, timeout, {{"TEMPLET_STAGED", staged}});
+    std::string what = "check " + describe_command(s.cfg.check) + " refused the new contents of " +
+                       *s.cfg.destination + ": ";
+    std::string out = mask_secrets(res.output, sorted_secrets(s.secrets));
+    while (out.ends_with('\n')) out.pop_back();
+    if (!res.started) return what + "could not start: " + res.error;
+    if (res.timed_out)
+      return what + "timed out after " + format_duration(timeout) + "; output: " + out;
+    if (res.exit_code != 0)
+      return what + "exited with status " + std::to_string(res.exit_code) + "; output: " + out;
+    return std::nullopt;
+  }
+
+  void run_apply_hooks(Slot& s, const std::string& output, bool file_changed) {
     if (!s.cfg.redash && !s.cfg.influxdb) return;
     const std::string& dest = *s.cfg.destination;
     auto secrets = sorted_secrets(s.secrets);
@@ -359,7 +401,9 @@ class Loop {
       if (opt_.dry_run) {
         out << plan_text;
         // As `templet apply ... --plan` does: a plan that would refuse an entry fails the run.
-        if (!plan.ok()) fail(s, plan.hook + " plan for " + dest + " would not apply cleanly");
+        if (!plan.ok())
+          fail(s, plan.hook + " plan for " + dest + " would not apply cleanly",
+               TemplateFailure::Apply);
         continue;
       }
       spdlog::info("{}", plan_text);
@@ -376,6 +420,9 @@ class Loop {
       if (!result.ok())
         failures += plan.hook + " apply for " + dest + " failed:\n" +
                     mask_secrets(format_result(failed), secrets);
+      if (opt_.status)
+        report_apply(plan, result, dest, !file_changed && !s.first_pass && !s.apply_pending,
+                     secrets);
     }
     if (opt_.dry_run) return;
     s.apply_pending = !failures.empty();
@@ -385,8 +432,32 @@ class Loop {
     }
     // The file stays written; the apply is tried again after a backoff and on the next change.
     while (failures.ends_with('\n')) failures.pop_back();
-    fail(s, failures);
+    fail(s, failures, TemplateFailure::Apply);
     retry_later(s);
+  }
+
+  // A target's verdict for status and metrics: failed when anything failed, else refused when an
+  // entry was refused. Changes an `unprompted` apply (the file unchanged, not the first pass, not
+  // a retry) had to make are drift: someone changed the server behind templet's back.
+  void report_apply(const Plan& plan, const ApplyResult& result, const std::string& dest,
+                    bool unprompted, const std::vector<std::string>& secrets) {
+    ApplyVerdict verdict = ApplyVerdict::Ok;
+    bool changed_server = false;
+    for (const auto& e : result.entries) {
+      if (e.outcome == ApplyOutcome::Failed) verdict = ApplyVerdict::Failed;
+      if (e.outcome == ApplyOutcome::Refused && verdict == ApplyVerdict::Ok)
+        verdict = ApplyVerdict::Refused;
+      if (e.outcome == ApplyOutcome::Created || e.outcome == ApplyOutcome::Updated ||
+          e.outcome == ApplyOutcome::Deleted)
+        changed_server = true;
+    }
+    if (!result.error.empty()) verdict = ApplyVerdict::Failed;
+    ApplyResult failed = result;
+    std::erase_if(failed.entries, [](const ApplyEntry& e) { return applied(e); });
+    std::string error = result.ok() ? "" : mask_secrets(format_result(failed), secrets);
+    while (error.ends_with('\n')) error.pop_back();
+    opt_.status->applied(plan.hook + " " + plan.target, dest, verdict, error,
+                         changed_server && unprompted);
   }
 
   static bool applied(const ApplyEntry& e) {
@@ -408,6 +479,7 @@ class Loop {
   }
 
   void succeeded(Slot& s) {
+    if (opt_.status && !opt_.dry_run) opt_.status->succeeded(*s.cfg.destination);
     if (!s.last_error.empty())
       spdlog::info("{}: {}: recovered from the failure above", s.cfg.display_name(),
                    *s.cfg.destination);
@@ -415,7 +487,8 @@ class Loop {
     s.retries = 0;
   }
 
-  void fail(Slot& s, const std::string& message) {
+  void fail(Slot& s, const std::string& message, TemplateFailure kind) {
+    if (opt_.status && !opt_.dry_run) opt_.status->failed(*s.cfg.destination, kind, message);
     s.failed = true;
     if (message != s.last_error) spdlog::error("{}", message);
     s.last_error = message;
@@ -437,13 +510,17 @@ class Loop {
       std::string what = describe_command(argv);
       std::string out = mask_secrets(res.output, sorted_secrets(s->secrets));
       if (!res.started) {
-        fail(*s, "command " + what + " could not start: " + res.error);
+        fail(*s, "command " + what + " could not start: " + res.error, TemplateFailure::Command);
       } else if (res.timed_out) {
-        fail(*s, "command " + what + " timed out after " +
-                     format_duration(*s->cfg.command_timeout) + "; output: " + out);
+        fail(*s,
+             "command " + what + " timed out after " + format_duration(*s->cfg.command_timeout) +
+                 "; output: " + out,
+             TemplateFailure::Command);
       } else if (res.exit_code != 0) {
-        fail(*s, "command " + what + " exited with status " + std::to_string(res.exit_code) +
-                     "; output: " + out);
+        fail(*s,
+             "command " + what + " exited with status " + std::to_string(res.exit_code) +
+                 "; output: " + out,
+             TemplateFailure::Command);
       } else {
         spdlog::info("command {} succeeded", what);
       }
