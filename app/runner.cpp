@@ -454,8 +454,15 @@ class Loop {
     if (!result.error.empty()) verdict = ApplyVerdict::Failed;
     ApplyResult failed = result;
     std::erase_if(failed.entries, [](const ApplyEntry& e) { return applied(e); });
-    std::string error = result.ok() ? "" : mask_secrets(format_result(failed), secrets);
-    while (error.ends_with('\n')) error.pop_back();
+    std::string error;
+    if (!result.ok()) {
+      // One line per failed entry, without the indentation of the log's format.
+      std::istringstream lines(mask_secrets(format_result(failed), secrets));
+      for (std::string l; std::getline(lines, l);) {
+        l.erase(0, l.find_first_not_of(' '));
+        if (!l.empty()) error += (error.empty() ? "" : "\n") + l;
+      }
+    }
     opt_.status->applied(plan.hook + " " + plan.target, dest, verdict, error,
                          changed_server && unprompted);
   }

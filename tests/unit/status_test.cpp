@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "app/runner.hpp"
 #include "app/status_board.hpp"
 #include "app/status_command.hpp"
 #include "functions/live/mask.hpp"
@@ -207,4 +208,69 @@ TEST_CASE("status: the table fits 80 columns, errors under their row", "[status]
     for (unsigned char c : l) cols += (c & 0xC0) != 0x80;
     CHECK(cols <= 80);
   }
+}
+
+namespace {
+
+class FailingHook : public ApplyHook {
+ public:
+  explicit FailingHook(bool fail) : fail_(fail) {}
+  Plan plan(const std::string&, const std::string& file) override {
+    Plan p;
+    p.hook = "redash";
+    p.file = file;
+    p.target = "http://redash";
+    p.entries.push_back({"pg", PlanAction::Update, {}, ""});
+    return p;
+  }
+  ApplyResult apply(const Plan&) override {
+    ApplyResult r;
+    r.entries.push_back({"pg", fail_ ? ApplyOutcome::Failed : ApplyOutcome::Updated,
+                         fail_ ? "POST /api/data_sources/1: status 500: boom" : ""});
+    return r;
+  }
+
+ private:
+  bool fail_;
+};
+
+}  // namespace
+
+TEST_CASE("status board: the run loop reports a failing apply to status and metrics", "[status]") {
+  TempDir dir;
+  Config c;
+  TemplateConfig t;
+  t.origin = "test";
+  t.contents = "x\n";
+  t.destination = (dir.path / "ds.yaml").string();
+  t.redash = RedashApplyConfig{};
+  t.redash->url = "http://redash";
+  c.templates.push_back(t);
+  std::map<std::string, std::string> env;
+  finalize_config(c, &env);
+  StatusBoard board;
+  for (bool fail : {true, false}) {
+    StaticFeed feed(std::make_shared<EmptyDataSource>());
+    RunOptions o;
+    o.once = true;
+    o.status = &board;
+    o.make_hooks = [fail](const TemplateConfig&) {
+      std::vector<std::unique_ptr<ApplyHook>> hooks;
+      hooks.push_back(std::make_unique<FailingHook>(fail));
+      return hooks;
+    };
+    CHECK(run_templates(c, feed, o) == (fail ? 1 : 0));
+    auto j = board.status_json(std::chrono::system_clock::now());
+    CHECK(j["targets"][0]["target"] == "redash http://redash");
+    CHECK(j["targets"][0]["result"] == (fail ? "failed" : "ok"));
+    CHECK(j["targets"][0]["last_error"] ==
+          (fail ? nlohmann::json("failed \"pg\": POST /api/data_sources/1: status 500: boom")
+                : nlohmann::json(nullptr)));
+    CHECK(j["healthy"] == !fail);
+  }
+  std::string m = board.metrics_text(std::chrono::system_clock::now());
+  CHECK(m.find("templet_apply_total{target=\"redash http://redash\",result=\"failed\"} 1\n") !=
+        std::string::npos);
+  CHECK(m.find("templet_apply_total{target=\"redash http://redash\",result=\"ok\"} 1\n") !=
+        std::string::npos);
 }
