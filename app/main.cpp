@@ -5,6 +5,7 @@
 #include "app/apply_command.hpp"
 #include "app/apply_influxdb_command.hpp"
 #include "app/cli_suggest.hpp"
+#include "app/deps_command.hpp"
 #include "app/preview.hpp"
 #include "app/run_command.hpp"
 #include "app/status_command.hpp"
@@ -125,6 +126,20 @@ int main(int argc, char** argv) {
       ->type_name("DIR");
   st->add_flag("--json", status.json, "Print the status document as JSON (default: a table)");
 
+  templet::DepsCommandOptions deps;
+  auto* dp = app.add_subcommand(
+      "deps",
+      "List the Vault paths, Consul keys and services, files and env vars each template "
+      "reads (rendered against a recording data source)");
+  dp->add_option("-c,--config", deps.config_paths, "Config file or directory (repeatable)")
+      ->type_name("FILE")
+      ->required();
+  dp->add_option("--values", deps.values_path,
+                 "Values file whose answers let the render reach with/if branches (default: "
+                 "none)")
+      ->type_name("FILE");
+  dp->add_flag("--json", deps.json, "Print JSON (default: a list per template)");
+
   auto* ver = app.add_subcommand("version", "Print the version");
 
   templet::ApplyInfluxOptions influx;
@@ -158,6 +173,7 @@ int main(int argc, char** argv) {
     return templet::run_run_command(plan);
   }
   if (st->parsed()) return templet::run_status_command(status);
+  if (dp->parsed()) return templet::run_deps_command(deps);
   if (ar->parsed()) return templet::run_apply_redash(apply_redash);
   if (ai->parsed()) return templet::run_apply_influxdb(influx);
   if (ver->parsed()) {
