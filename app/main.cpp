@@ -4,6 +4,7 @@
 
 #include "app/apply_command.hpp"
 #include "app/apply_influxdb_command.hpp"
+#include "app/check_command.hpp"
 #include "app/cli_suggest.hpp"
 #include "app/deps_command.hpp"
 #include "app/preview.hpp"
@@ -140,6 +141,17 @@ int main(int argc, char** argv) {
       ->type_name("FILE");
   dp->add_flag("--json", deps.json, "Print JSON (default: a list per template)");
 
+  templet::CheckCommandOptions check;
+  auto* ck = app.add_subcommand(
+      "check", "Ask Vault and Consul whether the tokens may read everything the templates read");
+  ck->add_option("-c,--config", check.config_paths, "Config file or directory (repeatable)")
+      ->type_name("FILE")
+      ->required();
+  ck->add_option("--values", check.values_path,
+                 "Values file whose answers let the render reach with/if branches (default: "
+                 "none)")
+      ->type_name("FILE");
+
   auto* ver = app.add_subcommand("version", "Print the version");
 
   templet::ApplyInfluxOptions influx;
@@ -174,6 +186,7 @@ int main(int argc, char** argv) {
   }
   if (st->parsed()) return templet::run_status_command(status);
   if (dp->parsed()) return templet::run_deps_command(deps);
+  if (ck->parsed()) return templet::run_check_command(check);
   if (ar->parsed()) return templet::run_apply_redash(apply_redash);
   if (ai->parsed()) return templet::run_apply_influxdb(influx);
   if (ver->parsed()) {
