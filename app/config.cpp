@@ -210,7 +210,7 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
     if (apply.has("redash")) {
       Block r = apply.sub("redash");
       r.check_keys({"url", "api_key_env", "api_key_file", "list_key", "mode", "command",
-                    "create_missing", "prune", "test_after_apply", "ready_timeout",
+                    "create_missing", "prune", "test_after_apply", "verify", "ready_timeout",
                     "request_timeout"});
       RedashApplyConfig rc;
       r.str("url", rc.url);
@@ -224,6 +224,12 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
       r.boolean("create_missing", rc.create_missing);
       r.boolean("prune", rc.prune);
       r.boolean("test_after_apply", rc.test_after_apply);
+      // Issue 20's name for it: what verifies a changed datasource.
+      std::optional<std::string> verify;
+      r.str("verify", verify);
+      if (verify && *verify != "test_on_change" && *verify != "off")
+        r.fail(r.get("verify"), "apply.redash.verify must be \"test_on_change\" or \"off\"");
+      if (verify) rc.test_after_apply = *verify == "test_on_change";
       r.duration("ready_timeout", rc.ready_timeout);
       r.duration("request_timeout", rc.request_timeout);
       t.redash = rc;

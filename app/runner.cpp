@@ -443,6 +443,8 @@ class Loop {
                     bool unprompted, const std::vector<std::string>& secrets) {
     ApplyVerdict verdict = ApplyVerdict::Ok;
     bool changed_server = false;
+    std::optional<bool> verified;
+    if (result.verified > 0) verified = result.verify_failures == 0;
     for (const auto& e : result.entries) {
       if (e.outcome == ApplyOutcome::Failed) verdict = ApplyVerdict::Failed;
       if (e.outcome == ApplyOutcome::Refused && verdict == ApplyVerdict::Ok)
@@ -464,7 +466,7 @@ class Loop {
       }
     }
     opt_.status->applied(plan.hook + " " + plan.target, dest, verdict, error,
-                         changed_server && unprompted);
+                         changed_server && unprompted, verified);
   }
 
   static bool applied(const ApplyEntry& e) {

@@ -177,7 +177,8 @@ void StatusBoard::holds(const std::string& dest, const std::map<std::string, std
 }
 
 void StatusBoard::applied(const std::string& target, const std::string& dest, ApplyVerdict verdict,
-                          const std::string& masked_error, bool drift) {
+                          const std::string& masked_error, bool drift,
+                          std::optional<bool> verified) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& t = targets_[target];
   t.destination = dest;
@@ -186,6 +187,10 @@ void StatusBoard::applied(const std::string& target, const std::string& dest, Ap
   t.last_error = masked_error;
   ++t.totals[t.result];
   if (drift) ++t.drift;
+  if (verified) {
+    t.last_verification = verified;
+    if (!*verified) ++t.verify_failures;
+  }
   bump();
 }
 
@@ -244,13 +249,16 @@ nlohmann::json StatusBoard::status_json(SystemTime now) const {
   }
   j["targets"] = nlohmann::json::array();
   for (const auto& [name, t] : targets_)
-    j["targets"].push_back({{"target", name},
-                            {"destination", t.destination},
-                            {"last_apply", time_or_null(t.last_apply)},
-                            {"result", t.result},
-                            {"last_error", text_or_null(t.last_error)},
-                            {"last_verification", nullptr},
-                            {"leader", nullptr}});
+    j["targets"].push_back(
+        {{"target", name},
+         {"destination", t.destination},
+         {"last_apply", time_or_null(t.last_apply)},
+         {"result", t.result},
+         {"last_error", text_or_null(t.last_error)},
+         {"last_verification", t.last_verification
+                                   ? nlohmann::json(*t.last_verification ? "ok" : "failed")
+                                   : nlohmann::json(nullptr)},
+         {"leader", nullptr}});
   return j;
 }
 
@@ -314,7 +322,8 @@ std::string StatusBoard::metrics_text(SystemTime) const {
            "Applies that changed a server although the file had not changed.");
   for (const auto& [name, t] : targets_)
     x.sample("templet_apply_drift_total", {{"target", name}}, static_cast<double>(t.drift));
-  x.family("templet_verify_failures_total", "counter", "Verifications of a target that failed.");
+  x.family("templet_verify_failures_total", "counter",
+           "Applies of a target whose verification (connection test) failed.");
   for (const auto& [name, t] : targets_)
     x.sample("templet_verify_failures_total", {{"target", name}},
              static_cast<double>(t.verify_failures));

@@ -50,8 +50,10 @@ class StatusBoard {
   void holds(const std::string& dest, const std::map<std::string, std::string>& leases);
   // One apply of a target ("redash http://…"). `drift`: the server needed changes although the
   // file did not change (someone edited it there).
+  // `verified`: the verification after the apply (Redash's connection test), when one ran.
   void applied(const std::string& target, const std::string& dest, ApplyVerdict verdict,
-               const std::string& masked_error, bool drift);
+               const std::string& masked_error, bool drift,
+               std::optional<bool> verified = std::nullopt);
 
   // `templet status --json` (see README "Status"), at `now`.
   nlohmann::json status_json(SystemTime now) const;
@@ -79,6 +81,7 @@ class StatusBoard {
     std::optional<SystemTime> last_apply;
     std::string result;
     std::string last_error;
+    std::optional<bool> last_verification;
     std::map<std::string, std::uint64_t> totals;  // result -> count
     std::uint64_t drift = 0, verify_failures = 0;
   };

@@ -107,7 +107,8 @@ TEST_CASE("status board: each metric's value in a scenario", "[status]") {
         "not changed.\n"
         "# TYPE templet_apply_drift_total counter\n"
         "templet_apply_drift_total{target=\"redash http://r\"} 1\n"
-        "# HELP templet_verify_failures_total Verifications of a target that failed.\n"
+        "# HELP templet_verify_failures_total Applies of a target whose verification (connection "
+        "test) failed.\n"
         "# TYPE templet_verify_failures_total counter\n"
         "templet_verify_failures_total{target=\"redash http://r\"} 0\n"
         "# HELP templet_leader 1 when this node applies the target.\n"
@@ -214,7 +215,7 @@ namespace {
 
 class FailingHook : public ApplyHook {
  public:
-  explicit FailingHook(bool fail) : fail_(fail) {}
+  explicit FailingHook(bool fail, bool verify = false) : fail_(fail), verify_(verify) {}
   Plan plan(const std::string&, const std::string& file) override {
     Plan p;
     p.hook = "redash";
@@ -227,11 +228,16 @@ class FailingHook : public ApplyHook {
     ApplyResult r;
     r.entries.push_back({"pg", fail_ ? ApplyOutcome::Failed : ApplyOutcome::Updated,
                          fail_ ? "POST /api/data_sources/1: status 500: boom" : ""});
+    // As the Redash hook reports its connection test: a failed test fails the entry.
+    if (verify_) {
+      r.verified = 1;
+      r.verify_failures = fail_ ? 1 : 0;
+    }
     return r;
   }
 
  private:
-  bool fail_;
+  bool fail_, verify_;
 };
 
 }  // namespace
@@ -273,4 +279,41 @@ TEST_CASE("status board: the run loop reports a failing apply to status and metr
         std::string::npos);
   CHECK(m.find("templet_apply_total{target=\"redash http://redash\",result=\"ok\"} 1\n") !=
         std::string::npos);
+}
+
+TEST_CASE("status board: a failed verification counts and shows as the last one", "[status]") {
+  TempDir dir;
+  Config c = parse_config(
+      "templates:\n  - contents: x\n    destination: " + (dir.path / "ds.yaml").string() +
+          "\n    apply: {redash: {url: http://redash, verify: test_on_change}}\n",
+      "t.yaml");
+  std::map<std::string, std::string> env;
+  finalize_config(c, &env);
+  REQUIRE(c.templates[0].redash->test_after_apply == true);
+  StatusBoard board;
+  std::vector<std::string> seen;
+  for (bool fail : {true, false}) {
+    StaticFeed feed(std::make_shared<EmptyDataSource>());
+    RunOptions o;
+    o.once = true;
+    o.status = &board;
+    o.make_hooks = [fail](const TemplateConfig&) {
+      std::vector<std::unique_ptr<ApplyHook>> hooks;
+      hooks.push_back(std::make_unique<FailingHook>(fail, true));
+      return hooks;
+    };
+    run_templates(c, feed, o);
+    auto j = board.status_json(std::chrono::system_clock::now());
+    seen.push_back(j["targets"][0]["last_verification"]);
+  }
+  CHECK(seen == std::vector<std::string>{"failed", "ok"});
+  CHECK(board.metrics_text(std::chrono::system_clock::now())
+            .find("templet_verify_failures_total{target=\"redash http://redash\"} 1\n") !=
+        std::string::npos);
+  CHECK_THROWS_WITH(
+      parse_config("templates:\n  - contents: x\n    destination: /x\n    apply: "
+                   "{redash: {url: http://r, verify: always}}\n",
+                   "t.yaml"),
+      Catch::Contains("t.yaml:4") &&
+          Catch::Contains("apply.redash.verify must be \"test_on_change\" or \"off\""));
 }
