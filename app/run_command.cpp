@@ -173,14 +173,21 @@ int run_run_command(const RunCommandOptions& o) {
   std::unique_ptr<StatusSocket> status_socket;
   std::unique_ptr<MetricsExporter> metrics;
   if (!o.once && !o.dry_run) {
+    // Without its socket the daemon still does its job (`templet status` then says it is not
+    // running): a state_dir it cannot create, as for a user running a values file, is no reason
+    // to refuse to start. A metrics listener that cannot listen is a configuration error.
     try {
       ensure_private_dir(*config.state_dir, false);
       status_socket = std::make_unique<StatusSocket>(
           status_socket_path(*config.state_dir),
           [&board] { return board.status_json(std::chrono::system_clock::now()).dump() + "\n"; });
+    } catch (const std::exception& e) {
+      spdlog::warn("templet status will not reach this daemon: {}", e.what());
+    }
+    try {
       metrics = std::make_unique<MetricsExporter>(config.metrics, board);
     } catch (const std::exception& e) {
-      std::cerr << "templet: " << e.what() << "\n";
+      std::cerr << "templet: metrics: " << e.what() << "\n";
       return 2;
     }
   }

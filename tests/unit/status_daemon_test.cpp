@@ -176,3 +176,16 @@ TEST_CASE("status daemon: WATCHDOG=1 pings and STATUS= come from the loop", "[st
   CHECK(t.wait(10s) == 0);
   ::close(fd);
 }
+
+TEST_CASE("status daemon: a metrics listener that cannot listen is a configuration error",
+          "[status][daemon]") {
+  VaultAndConsul s;
+  SKIP_WITHOUT_EMULATORS(s);
+  TempDir d;
+  std::string taken = "127.0.0.1:" + std::to_string(s.consul.port);  // the emulator has it
+  std::string cfg = (d.path / "templet.yaml").string();
+  spit(cfg, config_yaml(d.path, {{"x", d.path / "x"}}, "metrics: {listen: \"" + taken + "\"}\n"));
+  TempletProcess t({"run", "-c", cfg}, s.env(), d.path);
+  CHECK(t.wait(10s) == 2);
+  CHECK(t.stderr_text() == "templet: metrics: listen " + taken + ": Address already in use\n");
+}
