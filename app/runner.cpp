@@ -398,6 +398,8 @@ class Loop {
       hook->set_rendered_secrets(secrets);
       Plan plan = hook->plan(output, dest);
       std::string plan_text = mask_secrets(format_plan(plan), secrets);
+      if (opt_.status && !opt_.dry_run)
+        opt_.status->planned(plan.hook + " " + plan.target, summarize(plan, secrets));
       if (opt_.dry_run) {
         out << plan_text;
         // As `templet apply ... --plan` does: a plan that would refuse an entry fails the run.
@@ -434,6 +436,18 @@ class Loop {
     while (failures.ends_with('\n')) failures.pop_back();
     fail(s, failures, TemplateFailure::Apply);
     retry_later(s);
+  }
+
+  // "1 create, 2 unchanged", or why no plan could be made.
+  static std::string summarize(const Plan& plan, const std::vector<std::string>& secrets) {
+    if (!plan.error.empty()) return "no plan: " + mask_secrets(plan.error, secrets);
+    static const char* names[] = {"create", "update", "unchanged", "delete", "refused"};
+    int counts[5] = {};
+    for (const auto& e : plan.entries) ++counts[static_cast<int>(e.action)];
+    std::string out;
+    for (int i = 0; i < 5; ++i)
+      if (counts[i]) out += (out.empty() ? "" : ", ") + std::to_string(counts[i]) + " " + names[i];
+    return out.empty() ? "nothing to do" : out;
   }
 
   // A target's verdict for status and metrics: failed when anything failed, else refused when an

@@ -176,6 +176,12 @@ void StatusBoard::holds(const std::string& dest, const std::map<std::string, std
   bump();
 }
 
+void StatusBoard::planned(const std::string& target, const std::string& summary) {
+  std::lock_guard<std::mutex> lock(mu_);
+  targets_[target].last_plan = summary;
+  bump();
+}
+
 void StatusBoard::applied(const std::string& target, const std::string& dest, ApplyVerdict verdict,
                           const std::string& masked_error, bool drift,
                           std::optional<bool> verified) {
@@ -252,6 +258,7 @@ nlohmann::json StatusBoard::status_json(SystemTime now) const {
     j["targets"].push_back(
         {{"target", name},
          {"destination", t.destination},
+         {"last_plan", text_or_null(t.last_plan)},
          {"last_apply", time_or_null(t.last_apply)},
          {"result", t.result},
          {"last_error", text_or_null(t.last_error)},

@@ -50,6 +50,8 @@ class StatusBoard {
   void holds(const std::string& dest, const std::map<std::string, std::string>& leases);
   // One apply of a target ("redash http://…"). `drift`: the server needed changes although the
   // file did not change (someone edited it there).
+  // The plan made before an apply, summed up ("1 update, 3 unchanged").
+  void planned(const std::string& target, const std::string& summary);
   // `verified`: the verification after the apply (Redash's connection test), when one ran.
   void applied(const std::string& target, const std::string& dest, ApplyVerdict verdict,
                const std::string& masked_error, bool drift,
@@ -82,6 +84,7 @@ class StatusBoard {
     std::string result;
     std::string last_error;
     std::optional<bool> last_verification;
+    std::string last_plan;
     std::map<std::string, std::uint64_t> totals;  // result -> count
     std::uint64_t drift = 0, verify_failures = 0;
   };

@@ -149,6 +149,7 @@ TEST_CASE("status board: the JSON document, lease ids masked", "[status]") {
        "expires_in_s": 12.0, "lease": "OLD", "renewable": true, "superseded": true,
        "token_expires_in_s": null}],
     "targets": [{"destination": "/etc/a.conf", "last_apply": "T", "last_error": "ds: refused",
+                 "last_plan": null,
                  "last_verification": null, "leader": null, "result": "refused",
                  "target": "redash http://r"}],
     "templates": [{"destination": "/etc/a.conf", "last_error": "bad", "last_render": null,
@@ -268,6 +269,7 @@ TEST_CASE("status board: the run loop reports a failing apply to status and metr
     CHECK(run_templates(c, feed, o) == (fail ? 1 : 0));
     auto j = board.status_json(std::chrono::system_clock::now());
     CHECK(j["targets"][0]["target"] == "redash http://redash");
+    CHECK(j["targets"][0]["last_plan"] == "1 update");
     CHECK(j["targets"][0]["result"] == (fail ? "failed" : "ok"));
     CHECK(j["targets"][0]["last_error"] ==
           (fail ? nlohmann::json("failed \"pg\": POST /api/data_sources/1: status 500: boom")
