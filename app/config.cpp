@@ -236,8 +236,8 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
     }
     if (apply.has("influxdb")) {
       Block i = apply.sub("influxdb");
-      i.check_keys(
-          {"url", "org", "org_id", "token_env", "token_file", "status", "prune", "ready_timeout"});
+      i.check_keys({"url", "org", "org_id", "token_env", "token_file", "status", "prune",
+                    "ready_timeout", "verify"});
       InfluxApplyConfig ic;
       i.str("url", ic.url);
       i.str("org", ic.org);
@@ -249,6 +249,9 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
         i.fail(i.get("status"), "apply.influxdb.status must be \"active\" or \"inactive\"");
       i.boolean("prune", ic.prune);
       i.duration("ready_timeout", ic.ready_timeout);
+      i.str("verify", ic.verify);
+      if (ic.verify && *ic.verify != "run_on_change" && *ic.verify != "off")
+        i.fail(i.get("verify"), "apply.influxdb.verify must be \"run_on_change\" or \"off\"");
       t.influxdb = ic;
     }
   }

@@ -411,6 +411,7 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
     ApplyEntry e;
     e.name = op.name;
     HttpRequest req;
+    std::string task_id;  // of a task created or updated
     try {
       switch (op.action) {
         case PlanAction::Unchanged:
@@ -431,7 +432,8 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
           HttpResponse resp = send(req);
           if (resp.status == 201 || resp.status == 200) {
             e.outcome = ApplyOutcome::Created;
-            e.message = "task " + json::parse(resp.body).value("id", std::string("?"));
+            task_id = json::parse(resp.body).value("id", std::string("?"));
+            e.message = "task " + task_id;
           } else {
             e.outcome = ApplyOutcome::Failed;
             e.message = describe_failure(req, resp);
@@ -448,6 +450,7 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
           HttpResponse resp = send(req);
           if (resp.status == 200) {
             e.outcome = ApplyOutcome::Updated;
+            task_id = op.task_id;
             e.message = "task " + op.task_id;
           } else {
             e.outcome = ApplyOutcome::Failed;
@@ -472,6 +475,7 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
           break;
         }
       }
+      if (settings_.run_on_change && !task_id.empty()) force_run(task_id, e, result);
     } catch (const HttpTransportError& ex) {
       e.outcome = ApplyOutcome::Failed;
       e.message =
@@ -485,6 +489,34 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
   return result;
 }
 
+// verify: run_on_change. The run's status is what InfluxDB said when it queued it (a run goes on
+// asynchronously); its last log line, when it has one yet, says more.
+void InfluxHook::force_run(const std::string& task_id, ApplyEntry& e, ApplyResult& result) {
+  ++result.verified;
+  HttpRequest req;
+  req.method = "POST";
+  req.url = api("/api/v2/tasks/" + url_escape(task_id) + "/runs");
+  req.body = "{}";
+  HttpResponse resp = send(req);
+  if (resp.status != 201 && resp.status != 200) {
+    ++result.verify_failures;
+    e.outcome = ApplyOutcome::Failed;
+    e.message += ", but forcing a run failed: " + describe_failure(req, resp);
+    return;
+  }
+  json run = json::parse(resp.body);
+  std::string run_id = run.value("id", std::string("?"));
+  e.message += "; forced run " + run_id + ": " + run.value("status", std::string("?"));
+  HttpRequest logs;
+  logs.method = "GET";
+  logs.url = api("/api/v2/tasks/" + url_escape(task_id) + "/runs/" + url_escape(run_id) + "/logs");
+  HttpResponse lr = send(logs);
+  if (lr.status != 200) return;
+  json events = json::parse(lr.body).value("events", json::array());
+  if (events.is_array() && !events.empty() && events.back().is_object())
+    e.message += ", log: " + events.back().value("message", std::string());
+}
+
 std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,
                                               const std::string& destination,
                                               std::shared_ptr<HttpClient> http) {
@@ -494,6 +526,7 @@ std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,
   s.org_id = config.org_id.value_or("");
   s.status = config.status.value_or("active");
   s.prune = config.prune.value_or(false);
+  s.run_on_change = config.verify.value_or("off") == "run_on_change";
   if (config.ready_timeout) s.ready_timeout = *config.ready_timeout;
   s.destination = destination;
   if (config.token_file && !config.token_file->empty()) {

@@ -32,6 +32,9 @@ struct InfluxHookSettings {
   std::string token_error;  // why there is no token, e.g. "INFLUXDB_TOKEN is not set"
   std::string status = "active";  // wanted status of every task
   bool prune = false;
+  // After a task is created or updated, force a run (POST /api/v2/tasks/{id}/runs) and report
+  // its status and last log line; failing to force it fails the entry (verify: run_on_change).
+  bool run_on_change = false;
   std::chrono::milliseconds ready_timeout{std::chrono::minutes(2)};
   std::chrono::milliseconds first_backoff{250};  // not-ready retries: doubling, at most 5s
   std::string destination;  // the rendered file's path: the ownership marker names it
@@ -67,6 +70,7 @@ class InfluxHook : public ApplyHook {
   HttpResponse send(HttpRequest req);
   std::string api(const std::string& path_and_query) const;
   std::string describe_failure(const HttpRequest& req, const HttpResponse& resp) const;
+  void force_run(const std::string& task_id, ApplyEntry& e, ApplyResult& result);
 
   InfluxHookSettings settings_;
   std::shared_ptr<HttpClient> http_;

@@ -20,6 +20,7 @@ struct InfluxApplyConfig {
   std::optional<std::string> status;
   std::optional<bool> prune;
   std::optional<Duration> ready_timeout;
+  std::optional<std::string> verify;  // "run_on_change" or "off" (default)
 };
 
 }  // namespace templet
