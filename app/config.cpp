@@ -316,7 +316,7 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
   b.check_keys({"source", "contents", "destination", "perms", "backup", "create_dest_dirs",
                 "error_on_missing_key", "allow_no_value", "left_delimiter", "right_delimiter",
                 "function_denylist", "function_blacklist", "sandbox_path", "wait", "command",
-                "command_timeout", "run_on_start", "apply"});
+                "command_timeout", "check", "run_on_start", "apply"});
   b.str("source", t.source);
   b.str("contents", t.contents);
   b.str("destination", t.destination);
@@ -335,6 +335,7 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
   if (b.has("wait")) parse_wait(b.sub("wait"), t.wait);
   b.command("command", t.command);
   b.duration("command_timeout", t.command_timeout);
+  b.command("check", t.check);
   b.boolean("run_on_start", t.run_on_start);
   if (b.has("apply")) {
     Block apply = b.sub("apply");
@@ -342,7 +343,7 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
     if (apply.has("redash")) {
       Block r = apply.sub("redash");
       r.check_keys({"url", "api_key_env", "api_key_file", "list_key", "mode", "command",
-                    "create_missing", "prune", "test_after_apply", "ready_timeout",
+                    "create_missing", "prune", "test_after_apply", "verify", "ready_timeout",
                     "request_timeout", "manage_py", "forwarded_proto"});
       RedashApplyConfig rc;
       r.str("url", rc.url);
@@ -369,6 +370,12 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
       r.boolean("create_missing", rc.create_missing);
       r.boolean("prune", rc.prune);
       r.boolean("test_after_apply", rc.test_after_apply);
+      // Issue 20's name for it: what verifies a changed datasource.
+      std::optional<std::string> verify;
+      r.str("verify", verify);
+      if (verify && *verify != "test_on_change" && *verify != "off")
+        r.fail(r.get("verify"), "apply.redash.verify must be \"test_on_change\" or \"off\"");
+      if (verify) rc.test_after_apply = *verify == "test_on_change";
       r.duration("ready_timeout", rc.ready_timeout);
       r.duration("request_timeout", rc.request_timeout);
       t.redash = rc;
@@ -376,7 +383,7 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
     if (apply.has("influxdb")) {
       Block i = apply.sub("influxdb");
       i.check_keys({"url", "org", "org_id", "token_env", "token_file", "status", "prune",
-                    "ready_timeout", "secrets", "buckets", "dbrp"});
+                    "ready_timeout", "secrets", "buckets", "dbrp", "verify"});
       InfluxApplyConfig ic;
       i.str("url", ic.url);
       i.str("org", ic.org);
@@ -391,6 +398,9 @@ TemplateConfig parse_template(const Block& b, const std::string& origin) {
       parse_influx_secrets(i, ic);
       parse_influx_buckets(i, ic);
       parse_influx_dbrp(i, ic);
+      i.str("verify", ic.verify);
+      if (ic.verify && *ic.verify != "run_on_change" && *ic.verify != "off")
+        i.fail(i.get("verify"), "apply.influxdb.verify must be \"run_on_change\" or \"off\"");
       t.influxdb = ic;
     }
   }
@@ -451,7 +461,7 @@ Config parse_config(const std::string& yaml, const std::string& file) {
   if (root.IsNull()) return c;
   Block top(root, file, "config");
   top.check_keys({"vault", "consul", "influxdb", "wait", "retry", "block_query_wait", "state_dir",
-                  "log_level", "templates", "template"});
+                  "log_level", "metrics", "templates", "template"});
   if (top.has("influxdb")) {
     Block i = top.sub("influxdb");
     i.check_keys({"url", "org", "org_id", "token_env", "token_file", "poll_interval"});
@@ -513,6 +523,14 @@ Config parse_config(const std::string& yaml, const std::string& file) {
     top.fail(top.get("block_query_wait"), "block_query_wait must be between 1ms and 10m");
   top.str("state_dir", c.state_dir);
   top.str("log_level", c.log_level);
+  if (top.has("metrics")) {
+    Block m = top.sub("metrics");
+    m.check_keys({"textfile", "listen"});
+    m.str("textfile", c.metrics.textfile);
+    m.str("listen", c.metrics.listen);
+    if (c.metrics.listen && c.metrics.listen->find(':') == std::string::npos)
+      m.fail(m.get("listen"), "metrics.listen must be HOST:PORT, such as 127.0.0.1:9410");
+  }
   for (const char* key : {"templates", "template"}) {
     YAML::Node list = root[key];
     if (!list || list.IsNull()) continue;
@@ -558,6 +576,8 @@ void merge_config(Config& a, const Config& b) {
   over(a.block_query_wait, b.block_query_wait);
   over(a.state_dir, b.state_dir);
   over(a.log_level, b.log_level);
+  over(a.metrics.textfile, b.metrics.textfile);
+  over(a.metrics.listen, b.metrics.listen);
   a.templates.insert(a.templates.end(), b.templates.begin(), b.templates.end());
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "app/metrics_config.hpp"
 #include "functions/live/live_config.hpp"
 #include "hooks/influxdb_config.hpp"
 #include "hooks/redash_config.hpp"
@@ -49,6 +50,9 @@ struct TemplateConfig {
   WaitConfig wait;
   std::vector<std::string> command;  // argv; a YAML string becomes {"/bin/sh", "-c", s}
   std::optional<Duration> command_timeout;
+  // Vets the staged file before it replaces the destination (its path is the last argument and
+  // $TEMPLET_STAGED); a non-zero exit keeps the old file. Bounded by command_timeout.
+  std::vector<std::string> check;
   std::optional<bool> run_on_start;
   std::optional<RedashApplyConfig> redash;
   std::optional<InfluxApplyConfig> influxdb;
@@ -66,6 +70,7 @@ struct Config {
   std::optional<Duration> block_query_wait;  // Consul blocking queries
   std::optional<std::string> state_dir;
   std::optional<std::string> log_level;
+  MetricsConfig metrics;
   std::vector<TemplateConfig> templates;
 };
 

@@ -4,11 +4,14 @@
 
 #include "app/apply_command.hpp"
 #include "app/apply_influxdb_command.hpp"
+#include "app/check_command.hpp"
 #include "app/cli_suggest.hpp"
+#include "app/deps_command.hpp"
 #include "app/preview.hpp"
 #include "app/redash_import_command.hpp"
 #include "app/refresh_request.hpp"
 #include "app/run_command.hpp"
+#include "app/status_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"templet: render configuration from Vault and Consul and push it where it is used"};
@@ -144,6 +147,43 @@ int main(int argc, char** argv) {
                  "The daemon's state_dir (default: from the config, else /var/lib/templet)")
       ->type_name("DIR");
 
+  templet::StatusCommandOptions status;
+  auto* st = app.add_subcommand(
+      "status", "Ask the running daemon how it is: dependencies, leases, templates, targets");
+  st->add_option("-c,--config", status.config_paths,
+                 "Config file or directory whose state_dir the daemon uses (repeatable)")
+      ->type_name("FILE");
+  st->add_option("--state-dir", status.state_dir,
+                 "The daemon's state_dir (wins over -c; default: the config's, else "
+                 "/var/lib/templet)")
+      ->type_name("DIR");
+  st->add_flag("--json", status.json, "Print the status document as JSON (default: a table)");
+
+  templet::DepsCommandOptions deps;
+  auto* dp = app.add_subcommand(
+      "deps",
+      "List the Vault paths, Consul keys and services, files and env vars each template "
+      "reads (rendered against a recording data source)");
+  dp->add_option("-c,--config", deps.config_paths, "Config file or directory (repeatable)")
+      ->type_name("FILE")
+      ->required();
+  dp->add_option("--values", deps.values_path,
+                 "Values file whose answers let the render reach with/if branches (default: "
+                 "none)")
+      ->type_name("FILE");
+  dp->add_flag("--json", deps.json, "Print JSON (default: a list per template)");
+
+  templet::CheckCommandOptions check;
+  auto* ck = app.add_subcommand(
+      "check", "Ask Vault and Consul whether the tokens may read everything the templates read");
+  ck->add_option("-c,--config", check.config_paths, "Config file or directory (repeatable)")
+      ->type_name("FILE")
+      ->required();
+  ck->add_option("--values", check.values_path,
+                 "Values file whose answers let the render reach with/if branches (default: "
+                 "none)")
+      ->type_name("FILE");
+
   auto* ver = app.add_subcommand("version", "Print the version");
 
   templet::ApplyInfluxOptions influx;
@@ -183,6 +223,9 @@ int main(int argc, char** argv) {
     if (plan.timeout.empty()) plan.timeout = "2m";
     return templet::run_run_command(plan);
   }
+  if (st->parsed()) return templet::run_status_command(status);
+  if (dp->parsed()) return templet::run_deps_command(deps);
+  if (ck->parsed()) return templet::run_check_command(check);
   if (ar->parsed()) return templet::run_apply_redash(apply_redash);
   if (ri->parsed()) return templet::run_redash_import(redash_import);
   if (ai->parsed()) return templet::run_apply_influxdb(influx);

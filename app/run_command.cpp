@@ -14,10 +14,13 @@
 #include <thread>
 
 #include "app/live_feed.hpp"
+#include "app/metrics_exporter.hpp"
 #include "app/process_exit.hpp"
 #include "app/refresh_request.hpp"
 #include "app/runner.hpp"
 #include "app/sd_notify.hpp"
+#include "app/status_board.hpp"
+#include "app/status_socket.hpp"
 #include "functions/values_file.hpp"
 #include "hooks/influxdb.hpp"
 #include "hooks/redash.hpp"
@@ -147,6 +150,10 @@ int run_run_command(const RunCommandOptions& o) {
   ro.make_hooks = [&config](const TemplateConfig& t) { return make_apply_hooks(t, config); };
 
   std::unique_ptr<DataFeed> feed;
+  // The daemon's health (status socket, metrics, systemd STATUS=); its live part is read from
+  // the live data source, which outlives every reader below.
+  StatusBoard board;
+  ro.status = &board;
   if (!o.values_path.empty()) {
     try {
       auto values = std::make_shared<ValuesFile>(ValuesFile::load(o.values_path));
@@ -161,11 +168,38 @@ int run_run_command(const RunCommandOptions& o) {
     if (std::string w = open_state_dir_warning(*config.state_dir); !w.empty())
       spdlog::warn("{}", w);
     try {
-      feed = std::make_unique<LiveFeed>(live::LiveDataSource::from_config(
-          {config.vault, config.consul, config.retry, config.block_query_wait, config.state_dir,
-           config.influxdb}));
+      auto source = live::LiveDataSource::from_config({config.vault, config.consul, config.retry,
+                                                       config.block_query_wait, config.state_dir,
+                                                       config.influxdb});
+      board.set_live([src = source.get()] {
+        return LiveView{src->dependency_states(), src->lease_states()};
+      });
+      feed = std::make_unique<LiveFeed>(std::move(source));
     } catch (const std::exception& e) {
       std::cerr << "templet: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  SdHeartbeat heartbeat;
+  ro.heartbeat = [&] { heartbeat.tick(board.summary()); };
+  std::unique_ptr<StatusSocket> status_socket;
+  std::unique_ptr<MetricsExporter> metrics;
+  if (!o.once && !o.dry_run) {
+    // Without its socket the daemon still does its job (`templet status` then says it is not
+    // running): a state_dir it cannot create, as for a user running a values file, is no reason
+    // to refuse to start. A metrics listener that cannot listen is a configuration error.
+    try {
+      ensure_private_dir(*config.state_dir, false);
+      status_socket = std::make_unique<StatusSocket>(
+          status_socket_path(*config.state_dir),
+          [&board] { return board.status_json(std::chrono::system_clock::now()).dump() + "\n"; });
+    } catch (const std::exception& e) {
+      spdlog::warn("templet status will not reach this daemon: {}", e.what());
+    }
+    try {
+      metrics = std::make_unique<MetricsExporter>(config.metrics, board);
+    } catch (const std::exception& e) {
+      std::cerr << "templet: metrics: " << e.what() << "\n";
       return 2;
     }
   }
@@ -187,6 +221,9 @@ int run_run_command(const RunCommandOptions& o) {
     g_refresh = nullptr;
   }
   if (daemon) remove_pid_file(*config.state_dir);
+  metrics.reset();
+  status_socket.reset();
+  board.set_live(nullptr);
   feed->stop();
   feed.reset();
   // A watcher thread let go inside a request may wake up while static destructors run.

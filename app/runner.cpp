@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "app/sd_notify.hpp"
+#include "app/status_board.hpp"
 #include "functions/live/retry.hpp"
 #include "functions/render.hpp"
 #include "hooks/command.hpp"
@@ -115,6 +116,7 @@ class Loop {
         announced_ready = true;
         sd_notify_send("READY=1\nSTATUS=all templates rendered");
       }
+      if (opt_.heartbeat) opt_.heartbeat();
       if (opt_.once && all_done) break;
 
       auto now = Clock::now();
@@ -199,6 +201,14 @@ class Loop {
       }
       if (!s.parse_error.empty()) spdlog::error("{}", s.parse_error);
       slots_.push_back(std::move(s));
+    }
+    if (opt_.status) {
+      std::vector<std::pair<std::string, std::string>> names;
+      for (const auto& s : slots_) names.emplace_back(s.cfg.display_name(), *s.cfg.destination);
+      opt_.status->set_templates(names);
+      for (auto& s : slots_)
+        if (!s.parse_error.empty())
+          opt_.status->failed(*s.cfg.destination, TemplateFailure::Render, s.parse_error);
     }
   }
 
@@ -303,6 +313,7 @@ class Loop {
       }
       s.command_failed = false;
       holdings.push_back(Holding{s.deps, s.on_disk, s.cfg.destination.value_or("")});
+      if (opt_.status) opt_.status->holds(*s.cfg.destination, s.on_disk.value_or(AnswerVersions{}));
     }
     feed_.holdings(holdings);
   }
@@ -330,7 +341,7 @@ class Loop {
         hook_values[key] = h.output;
       }
     } catch (const ExecError& e) {
-      fail(s, mask_secrets(e.what(), sorted_secrets(s.secrets)));
+      fail(s, mask_secrets(e.what(), sorted_secrets(s.secrets)), TemplateFailure::Render);
       return false;
     }
     std::set<std::string> deps;
@@ -348,9 +359,12 @@ class Loop {
       if (!value.empty()) s.secrets.insert(value);
     s.hook_values = std::move(hook_values);
     const std::string& dest = *s.cfg.destination;
+    if (opt_.status && !opt_.dry_run) opt_.status->rendered(dest);
     if (!*s.cfg.allow_no_value && r.output.find("<no value>") != std::string::npos) {
-      fail(s, s.cfg.display_name() + ": rendered output for " + dest +
-                  " contains \"<no value>\"; not written (set allow_no_value: true to allow it)");
+      fail(s,
+           s.cfg.display_name() + ": rendered output for " + dest +
+               " contains \"<no value>\"; not written (set allow_no_value: true to allow it)",
+           TemplateFailure::Render);
       return false;
     }
     WriteRequest req;
@@ -362,12 +376,19 @@ class Loop {
     req.backup = *s.cfg.backup;
     req.create_dest_dirs = *s.cfg.create_dest_dirs;
     req.dry_run = opt_.dry_run;
+    if (!s.cfg.check.empty())
+      req.check = [&](const std::string& staged) { return run_check(s, staged); };
     WriteResult w;
     try {
       w = write_file(req);
+    } catch (const CheckError& e) {
+      // As a failed write: the old file stays, and so does the lease it was written with.
+      fail(s, s.cfg.display_name() + ": " + e.what(), TemplateFailure::Check);
+      retry_later(s);
+      return false;
     } catch (const WriteError& e) {
       // The destination keeps its last contents; a full disk or a read-only mount is retried.
-      fail(s, s.cfg.display_name() + ": " + e.what());
+      fail(s, s.cfg.display_name() + ": " + e.what(), TemplateFailure::Write);
       retry_later(s);
       return false;
     }
@@ -381,6 +402,7 @@ class Loop {
       out.flush();
     } else if (changed) {
       spdlog::info("{}: wrote {}\n{}", s.cfg.display_name(), dest, diff);
+      if (opt_.status) opt_.status->written(dest);
     }
     s.written = true;
     if (!opt_.dry_run) s.written_secrets = r.secrets;
@@ -389,14 +411,34 @@ class Loop {
     bool run_hooks = changed || (s.first_pass && *s.cfg.run_on_start);
     // Apply hooks also run on the first pass, so a freshly started server is brought in line.
     if (changed || s.first_pass || s.apply_pending || s.hook_values != s.applied_hook_values)
-      run_apply_hooks(s, r.output);
+      run_apply_hooks(s, r.output, changed);
     s.first_pass = false;
     // A dry run writes nothing: the files hold what they held.
     if (!opt_.dry_run) s.written_now = feed_.versions(r.used);
     return run_hooks;
   }
 
-  void run_apply_hooks(Slot& s, const std::string& output) {
+  // The template's `check` on the staged file; the reason it refused, or nullopt.
+  std::optional<std::string> run_check(const Slot& s, const std::string& staged) {
+    auto argv = s.cfg.check;
+    argv.push_back(staged);
+    // A check must be waited for: command_timeout 0 (do not wait) means the default here.
+    auto timeout = *s.cfg.command_timeout;
+    if (timeout.count() == 0) timeout = std::chrono::seconds(30);
+    auto res = run_command(argv, timeout, {{"TEMPLET_STAGED", staged}});
+    std::string what = "check " + describe_command(s.cfg.check) + " refused the new contents of " +
+                       *s.cfg.destination + ": ";
+    std::string out = mask_secrets(res.output, sorted_secrets(s.secrets));
+    while (out.ends_with('\n')) out.pop_back();
+    if (!res.started) return what + "could not start: " + res.error;
+    if (res.timed_out)
+      return what + "timed out after " + format_duration(timeout) + "; output: " + out;
+    if (res.exit_code != 0)
+      return what + "exited with status " + std::to_string(res.exit_code) + "; output: " + out;
+    return std::nullopt;
+  }
+
+  void run_apply_hooks(Slot& s, const std::string& output, bool file_changed) {
     if (!s.cfg.redash && !s.cfg.influxdb) return;
     const std::string& dest = *s.cfg.destination;
     auto secrets = sorted_secrets(s.secrets);
@@ -412,10 +454,14 @@ class Loop {
       if (!s.hook_tmpls.empty()) hook->set_rendered_values(s.hook_values);
       Plan plan = hook->plan(output, dest);
       std::string plan_text = mask_secrets(format_plan(plan), secrets);
+      if (opt_.status && !opt_.dry_run)
+        opt_.status->planned(plan.hook + " " + plan.target, summarize(plan, secrets));
       if (opt_.dry_run) {
         out << plan_text;
         // As `templet apply ... --plan` does: a plan that would refuse an entry fails the run.
-        if (!plan.ok()) fail(s, plan.hook + " plan for " + dest + " would not apply cleanly");
+        if (!plan.ok())
+          fail(s, plan.hook + " plan for " + dest + " would not apply cleanly",
+               TemplateFailure::Apply);
         continue;
       }
       spdlog::info("{}", plan_text);
@@ -432,6 +478,9 @@ class Loop {
       if (!result.ok())
         failures += plan.hook + " apply for " + dest + " failed:\n" +
                     mask_secrets(format_result(failed), secrets);
+      if (opt_.status)
+        report_apply(plan, result, dest, !file_changed && !s.first_pass && !s.apply_pending,
+                     secrets);
     }
     if (opt_.dry_run) return;
     s.apply_pending = !failures.empty();
@@ -442,8 +491,53 @@ class Loop {
     }
     // The file stays written; the apply is tried again after a backoff and on the next change.
     while (failures.ends_with('\n')) failures.pop_back();
-    fail(s, failures);
+    fail(s, failures, TemplateFailure::Apply);
     retry_later(s);
+  }
+
+  // "1 create, 2 unchanged", or why no plan could be made.
+  static std::string summarize(const Plan& plan, const std::vector<std::string>& secrets) {
+    if (!plan.error.empty()) return "no plan: " + mask_secrets(plan.error, secrets);
+    static const char* names[] = {"create", "update", "unchanged", "delete", "refused"};
+    int counts[5] = {};
+    for (const auto& e : plan.entries) ++counts[static_cast<int>(e.action)];
+    std::string out;
+    for (int i = 0; i < 5; ++i)
+      if (counts[i]) out += (out.empty() ? "" : ", ") + std::to_string(counts[i]) + " " + names[i];
+    return out.empty() ? "nothing to do" : out;
+  }
+
+  // A target's verdict for status and metrics: failed when anything failed, else refused when an
+  // entry was refused. Changes an `unprompted` apply (the file unchanged, not the first pass, not
+  // a retry) had to make are drift: someone changed the server behind templet's back.
+  void report_apply(const Plan& plan, const ApplyResult& result, const std::string& dest,
+                    bool unprompted, const std::vector<std::string>& secrets) {
+    ApplyVerdict verdict = ApplyVerdict::Ok;
+    bool changed_server = false;
+    std::optional<bool> verified;
+    if (result.verified > 0) verified = result.verify_failures == 0;
+    for (const auto& e : result.entries) {
+      if (e.outcome == ApplyOutcome::Failed) verdict = ApplyVerdict::Failed;
+      if (e.outcome == ApplyOutcome::Refused && verdict == ApplyVerdict::Ok)
+        verdict = ApplyVerdict::Refused;
+      if (e.outcome == ApplyOutcome::Created || e.outcome == ApplyOutcome::Updated ||
+          e.outcome == ApplyOutcome::Deleted)
+        changed_server = true;
+    }
+    if (!result.error.empty()) verdict = ApplyVerdict::Failed;
+    ApplyResult failed = result;
+    std::erase_if(failed.entries, [](const ApplyEntry& e) { return applied(e); });
+    std::string error;
+    if (!result.ok()) {
+      // One line per failed entry, without the indentation of the log's format.
+      std::istringstream lines(mask_secrets(format_result(failed), secrets));
+      for (std::string l; std::getline(lines, l);) {
+        l.erase(0, l.find_first_not_of(' '));
+        if (!l.empty()) error += (error.empty() ? "" : "\n") + l;
+      }
+    }
+    opt_.status->applied(plan.hook + " " + plan.target, dest, verdict, error,
+                         changed_server && unprompted, verified);
   }
 
   static bool applied(const ApplyEntry& e) {
@@ -465,6 +559,7 @@ class Loop {
   }
 
   void succeeded(Slot& s) {
+    if (opt_.status && !opt_.dry_run) opt_.status->succeeded(*s.cfg.destination);
     if (!s.last_error.empty())
       spdlog::info("{}: {}: recovered from the failure above", s.cfg.display_name(),
                    *s.cfg.destination);
@@ -472,7 +567,8 @@ class Loop {
     s.retries = 0;
   }
 
-  void fail(Slot& s, const std::string& message) {
+  void fail(Slot& s, const std::string& message, TemplateFailure kind) {
+    if (opt_.status && !opt_.dry_run) opt_.status->failed(*s.cfg.destination, kind, message);
     s.failed = true;
     if (message != s.last_error) spdlog::error("{}", message);
     s.last_error = message;
@@ -494,13 +590,17 @@ class Loop {
       std::string what = describe_command(argv);
       std::string out = mask_secrets(res.output, sorted_secrets(s->secrets));
       if (!res.started) {
-        fail(*s, "command " + what + " could not start: " + res.error);
+        fail(*s, "command " + what + " could not start: " + res.error, TemplateFailure::Command);
       } else if (res.timed_out) {
-        fail(*s, "command " + what + " timed out after " +
-                     format_duration(*s->cfg.command_timeout) + "; output: " + out);
+        fail(*s,
+             "command " + what + " timed out after " + format_duration(*s->cfg.command_timeout) +
+                 "; output: " + out,
+             TemplateFailure::Command);
       } else if (res.exit_code != 0) {
-        fail(*s, "command " + what + " exited with status " + std::to_string(res.exit_code) +
-                     "; output: " + out);
+        fail(*s,
+             "command " + what + " exited with status " + std::to_string(res.exit_code) +
+                 "; output: " + out,
+             TemplateFailure::Command);
       } else {
         spdlog::info("command {} succeeded", what);
       }

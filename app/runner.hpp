@@ -25,6 +25,8 @@
 
 namespace templet {
 
+class StatusBoard;
+
 // Identity -> the version of its answer (for a Vault lease: the lease id), for the answers that
 // have versions.
 using AnswerVersions = std::map<std::string, std::string>;
@@ -92,6 +94,10 @@ struct RunOptions {
   std::function<std::vector<std::unique_ptr<ApplyHook>>(const TemplateConfig&)> make_hooks;
   // Data comes from a values file: no server is contacted, so apply hooks are skipped.
   bool offline = false;
+  // Told about every render, write, check, command and apply (status, metrics); may be null.
+  StatusBoard* status = nullptr;
+  // Called on every turn of the loop, between passes (systemd's watchdog and STATUS=).
+  std::function<void()> heartbeat;
 };
 
 // Runs until done (--once), stopped, or a fatal error. Returns the exit status of the contract:

@@ -28,4 +28,28 @@ bool sd_notify_send(const std::string& state) {
   return sent == static_cast<ssize_t>(state.size());
 }
 
+SdHeartbeat::SdHeartbeat() {
+  const char* usec = std::getenv("WATCHDOG_USEC");
+  const char* pid = std::getenv("WATCHDOG_PID");
+  if (usec == nullptr) return;
+  if (pid != nullptr && std::strtoll(pid, nullptr, 10) != static_cast<long long>(::getpid()))
+    return;
+  long long us = std::strtoll(usec, nullptr, 10);
+  if (us > 0) watchdog_ = std::chrono::microseconds(us);
+}
+
+void SdHeartbeat::tick(const std::string& status) {
+  std::string msg;
+  auto now = std::chrono::steady_clock::now();
+  if (watchdog_ && now - last_ping_ >= *watchdog_ / 4) {
+    msg = "WATCHDOG=1";
+    last_ping_ = now;
+  }
+  if (!status.empty() && status != last_status_) {
+    msg += (msg.empty() ? "" : "\n") + std::string("STATUS=") + status;
+    last_status_ = status;
+  }
+  if (!msg.empty()) sd_notify_send(msg);
+}
+
 }  // namespace templet

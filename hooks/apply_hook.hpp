@@ -47,6 +47,8 @@ struct ApplyEntry {
 struct ApplyResult {
   std::vector<ApplyEntry> entries;
   std::string error;  // nothing could be applied (e.g. plan failed)
+  // Entries verified after their change (Redash's connection test), and how many of those failed.
+  int verified = 0, verify_failures = 0;
   bool ok() const {
     if (!error.empty()) return false;
     for (const auto& e : entries)

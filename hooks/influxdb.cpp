@@ -280,7 +280,7 @@ void InfluxHook::plan_tasks(const std::string& rendered, const std::string& file
   }
 }
 
-ApplyEntry InfluxHook::apply_task(const InfluxOp& op) {
+ApplyEntry InfluxHook::apply_task(const InfluxOp& op, std::string& task_id) {
   ApplyEntry e;
   e.name = op.name;
   const std::string marker = influx_ownership_description(settings_.destination);
@@ -312,9 +312,11 @@ ApplyEntry InfluxHook::apply_task(const InfluxOp& op) {
   HttpResponse resp = api_.send(req);
   if (op.action == PlanAction::Create && (resp.status == 201 || resp.status == 200)) {
     e.outcome = ApplyOutcome::Created;
-    e.message = "task " + json::parse(resp.body).value("id", std::string("?"));
+    task_id = json::parse(resp.body).value("id", std::string("?"));
+    e.message = "task " + task_id;
   } else if (op.action == PlanAction::Update && resp.status == 200) {
     e.outcome = ApplyOutcome::Updated;
+    task_id = op.task_id;
     e.message = "task " + op.task_id;
   } else if (op.action == PlanAction::Delete && (resp.status == 204 || resp.status == 200)) {
     e.outcome = ApplyOutcome::Deleted;
@@ -358,13 +360,15 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
   std::map<std::string, std::string> created_buckets;
   for (const auto& op : ops_) {
     ApplyEntry e;
+    std::string task_id;  // of a task created or updated
     try {
       if (op.kind == InfluxOp::Kind::Task) {
-        e = apply_task(op);
+        e = apply_task(op, task_id);
       } else {
         e = apply_influx_org_op(api_, org_id_, op, settings_.destination, state, created_buckets);
         state_changed = true;
       }
+      if (settings_.run_on_change && !task_id.empty()) force_run(task_id, e, result);
     } catch (const HttpTransportError& ex) {
       e.name = op.name;
       e.outcome = ApplyOutcome::Failed;
@@ -386,6 +390,31 @@ ApplyResult InfluxHook::apply(const Plan& plan) {
   return result;
 }
 
+// verify: run_on_change. The run's status is what InfluxDB said when it queued it (a run goes on
+// asynchronously); its last log line, when it has one yet, says more.
+void InfluxHook::force_run(const std::string& task_id, ApplyEntry& e, ApplyResult& result) {
+  ++result.verified;
+  HttpRequest req =
+      api_.request("POST", "/api/v2/tasks/" + url_escape(task_id) + "/runs", json::object());
+  HttpResponse resp = api_.send(req);
+  if (resp.status != 201 && resp.status != 200) {
+    ++result.verify_failures;
+    e.outcome = ApplyOutcome::Failed;
+    e.message += ", but forcing a run failed: " + api_.describe_failure(req, resp);
+    return;
+  }
+  json run = json::parse(resp.body);
+  std::string run_id = run.value("id", std::string("?"));
+  e.message += "; forced run " + run_id + ": " + run.value("status", std::string("?"));
+  HttpRequest logs = api_.request(
+      "GET", "/api/v2/tasks/" + url_escape(task_id) + "/runs/" + url_escape(run_id) + "/logs");
+  HttpResponse lr = api_.send(logs);
+  if (lr.status != 200) return;
+  json events = json::parse(lr.body).value("events", json::array());
+  if (events.is_array() && !events.empty() && events.back().is_object())
+    e.message += ", log: " + events.back().value("message", std::string());
+}
+
 std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,
                                               const std::string& destination,
                                               const std::string& state_dir,
@@ -397,6 +426,7 @@ std::unique_ptr<ApplyHook> make_influxdb_hook(const InfluxApplyConfig& config,
   s.status = config.status.value_or("active");
   s.status_explicit = config.status.has_value();
   s.prune = config.prune.value_or(false);
+  s.run_on_change = config.verify.value_or("off") == "run_on_change";
   if (config.ready_timeout) s.ready_timeout = *config.ready_timeout;
   s.destination = destination;
   s.state_dir = state_dir;

@@ -43,6 +43,9 @@ struct InfluxHookSettings {
   std::string status = "active";  // status of created tasks; of every task when explicit
   bool status_explicit = false;   // the config named it: existing tasks are set to it too
   bool prune = false;
+  // After a task is created or updated, force a run (POST /api/v2/tasks/{id}/runs) and report
+  // its status and last log line; failing to force it fails the entry (verify: run_on_change).
+  bool run_on_change = false;
   std::chrono::milliseconds ready_timeout{std::chrono::minutes(2)};
   std::chrono::milliseconds first_backoff{250};  // not-ready retries: doubling, at most 5s
   std::string destination;  // the rendered file's path: the ownership marker names it
@@ -80,7 +83,9 @@ class InfluxHook : public ApplyHook {
 
  private:
   void plan_tasks(const std::string& rendered, const std::string& file, Plan& plan);
-  ApplyEntry apply_task(const InfluxOp& op);
+  // Applies a task op; `task_id` is set to the task created or updated.
+  ApplyEntry apply_task(const InfluxOp& op, std::string& task_id);
+  void force_run(const std::string& task_id, ApplyEntry& e, ApplyResult& result);
 
   InfluxHookSettings settings_;
   InfluxApi api_;

@@ -39,6 +39,7 @@ struct InfluxApplyConfig {
   std::optional<std::map<std::string, std::string>> secrets;
   std::optional<std::vector<InfluxBucketSpec>> buckets;
   std::optional<InfluxDbrpSpec> dbrp;
+  std::optional<std::string> verify;  // "run_on_change" or "off" (default)
 };
 
 }  // namespace templet

@@ -467,6 +467,8 @@ ApplyResult RedashHook::apply(const Plan& plan) {
       }
       if (changed && settings_.test_after_apply) {
         RedashTestResult t = backend_->test(*changed);
+        ++result.verified;
+        if (!t.ok) ++result.verify_failures;
         if (t.ok) {
           ae.message += "; connection test ok";
         } else {

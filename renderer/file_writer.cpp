@@ -252,12 +252,10 @@ void rewrite_in_place(const FileSystemOps& ops, const std::string& dest, std::st
   if (fd.close() != 0) fail("close", dest, errno);
 }
 
-// Replaces `dest` by a file holding `contents`, atomically. `in_place_fallback` carries what
-// rewriting in place needs when `dest` turns out to be a mount point.
-void replace_file(const FileSystemOps& ops, const std::string& dest, std::string_view contents,
-                  mode_t mode, std::optional<Owner> owner, bool in_place_fallback,
-                  std::string_view old_contents, std::optional<mode_t> perms) {
-  TempFile tmp(ops, dest);
+// Writes `contents` to a temporary file next to `dest` with its final owner and mode, durably:
+// it is then only a rename away from replacing `dest`.
+void stage(const FileSystemOps& ops, TempFile& tmp, const std::string& dest,
+           std::string_view contents, mode_t mode, std::optional<Owner> owner) {
   write_all(ops, tmp.fd(), contents, dest);
   // Owner before mode: changing the owner clears set-user-ID and set-group-ID bits.
   if (owner && ops.fchown(tmp.fd(), owner->uid, owner->gid) != 0 && errno != EPERM) {
@@ -266,6 +264,13 @@ void replace_file(const FileSystemOps& ops, const std::string& dest, std::string
   if (ops.fchmod(tmp.fd(), mode) != 0) fail("chmod", dest, errno);
   if (ops.fsync(tmp.fd()) != 0) fail("fsync", dest, errno);
   if (tmp.close() != 0) fail("close", dest, errno);
+}
+
+// Renames the staged `tmp` over `dest`. `in_place_fallback` carries what rewriting in place
+// needs when `dest` turns out to be a mount point.
+void commit(const FileSystemOps& ops, TempFile& tmp, const std::string& dest,
+            std::string_view contents, bool in_place_fallback, std::string_view old_contents,
+            std::optional<mode_t> perms) {
   if (ops.rename(tmp.path().c_str(), dest.c_str()) != 0) {
     int err = errno;
     if (!in_place_fallback || (err != EBUSY && err != EXDEV)) fail("rename", dest, err);
@@ -274,6 +279,14 @@ void replace_file(const FileSystemOps& ops, const std::string& dest, std::string
   }
   tmp.committed();
   fsync_dir(ops, split_path(dest).first);
+}
+
+// Replaces `dest` by a file holding `contents`, atomically.
+void replace_file(const FileSystemOps& ops, const std::string& dest, std::string_view contents,
+                  mode_t mode, std::optional<Owner> owner) {
+  TempFile tmp(ops, dest);
+  stage(ops, tmp, dest, contents, mode, owner);
+  commit(ops, tmp, dest, contents, false, {}, {});
 }
 
 }  // namespace
@@ -345,12 +358,17 @@ WriteResult write_file(const WriteRequest& request) {
   if (request.create_dest_dirs) make_dirs(ops, split_path(dest).first);
   std::optional<Owner> owner;
   if (ex.exists) owner = Owner{ex.st.st_uid, ex.st.st_gid};
-  if (request.backup && ex.exists) {
-    replace_file(ops, dest + ".bak", result.old_contents, old_mode, owner, false, {}, {});
-  }
   const mode_t mode = request.perms.value_or(ex.exists ? old_mode : 0644);
-  replace_file(ops, dest, request.contents, mode, owner, ex.exists, result.old_contents,
-               request.perms);
+  TempFile tmp(ops, dest);
+  stage(ops, tmp, dest, request.contents, mode, owner);
+  // Checked before the backup is taken: refused contents leave both files as they were.
+  if (request.check) {
+    if (auto error = request.check(tmp.path())) throw CheckError(*error);
+  }
+  if (request.backup && ex.exists) {
+    replace_file(ops, dest + ".bak", result.old_contents, old_mode, owner);
+  }
+  commit(ops, tmp, dest, request.contents, ex.exists, result.old_contents, request.perms);
   result.changed = true;
   return result;
 }

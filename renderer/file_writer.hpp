@@ -22,6 +22,10 @@
 //    bind-mounted into a container) that cannot be replaced; it is then rewritten in place:
 //    written over from the start, truncated to the new length, fsync'ed. That path is not atomic
 //    (a reader can see a mix while it runs); if the write fails the old contents are put back.
+//  - `check`, when given, is called with the path of the staged temporary file (complete, with
+//    its final mode and owner) before it replaces the destination or the backup is taken. If it
+//    returns an error the temporary is removed, destination and backup stay as they were, and
+//    CheckError (a WriteError) carries the message (confd's check_cmd).
 //  - Errors are WriteError("<operation> <path>: <strerror> (<errno name>)"), naming the
 //    destination's path (never the temporary's random name), e.g.
 //    "write /etc/app/app.conf: No space left on device (ENOSPC)".
@@ -29,6 +33,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -60,8 +65,10 @@ struct WriteRequest {
   std::string_view contents;
   std::optional<mode_t> perms;  // permission bits (07777); nullopt keeps the existing or 0644
   bool backup = false;
-  bool create_dest_dirs = true;        // create missing parent directories (0755, less umask)
-  bool dry_run = false;                // write nothing; report what would happen
+  bool create_dest_dirs = true;  // create missing parent directories (0755, less umask)
+  bool dry_run = false;          // write nothing; report what would happen
+  // Vets the staged file (its path) before it is put in place; returns the error, or nullopt.
+  std::function<std::optional<std::string>(const std::string& staged)> check;
   const FileSystemOps* ops = nullptr;  // nullptr: system_file_ops()
 };
 
@@ -80,6 +87,12 @@ class WriteError : public std::runtime_error {
 
  private:
   int errno_;
+};
+
+// The staged contents were refused by the request's `check`; nothing was replaced.
+class CheckError : public WriteError {
+ public:
+  explicit CheckError(const std::string& message) : WriteError(message, 0) {}
 };
 
 WriteResult write_file(const WriteRequest& request);

@@ -353,6 +353,57 @@ std::size_t LiveDataSource::watching() const {
   return core_->slots.size();
 }
 
+std::vector<LiveDataSource::DependencyState> LiveDataSource::dependency_states() const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  std::vector<DependencyState> out;
+  for (const auto& [id, slot] : core_->slots) {
+    DependencyState d;
+    d.identity = id;
+    auto it = core_->data->find(id);
+    if (it != core_->data->end()) {
+      d.answered = it->second.response.has_value();
+      d.error = it->second.error;
+      d.gave_up = it->second.gave_up;
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<LiveDataSource::LeaseState> LiveDataSource::lease_states() const {
+  std::vector<std::shared_ptr<Slot>> slots;
+  {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    for (const auto& [id, slot] : core_->slots) slots.push_back(slot);
+  }
+  std::vector<LeaseState> out;
+  for (const auto& slot : slots) {
+    if (!slot->watcher) continue;
+    const std::string& id = slot->watcher->dependency().id;
+    if (auto rec = slot->watcher->lease(); rec && !rec->lease_id.empty()) {
+      LeaseState l;
+      l.identity = id;
+      l.lease_id = rec->lease_id;
+      l.expires_at = rec->expires_at;
+      l.renewable = rec->renewable;
+      out.push_back(std::move(l));
+    }
+    for (auto& [lease_id, expires] : slot->watcher->superseded_leases()) {
+      LeaseState l;
+      l.identity = id;
+      l.lease_id = lease_id;
+      l.expires_at = expires;
+      l.superseded = true;
+      out.push_back(std::move(l));
+    }
+  }
+  return out;
+}
+
+TimePoint LiveDataSource::now() const {
+  return core_->ctx.clock->now();
+}
+
 std::uint64_t LiveDataSource::generation() const {
   std::lock_guard<std::mutex> lock(core_->mu);
   return core_->gen;

@@ -78,6 +78,27 @@ class LiveDataSource : public DataSource {
   // Identities whose fetching gave up, with the message.
   std::map<std::string, std::string> given_up() const;
 
+  // What status and metrics show, read without disturbing the watchers. Secrets stay inside:
+  // lease ids are for the caller to mask, errors are the ones logged.
+  struct DependencyState {
+    std::string identity;
+    bool answered = false;  // an answer is held (possibly stale while `error` is set)
+    std::string error;      // the last failure, cleared by the next answer
+    bool gave_up = false;
+  };
+  struct LeaseState {
+    std::string identity;
+    std::string lease_id;
+    TimePoint expires_at{};
+    bool renewable = false;
+    bool superseded = false;  // replaced, kept until no file holds it (revoke_superseded)
+    // When the token that owns the lease dies; nullopt while not tracked.
+    std::optional<TimePoint> token_expires_at;
+  };
+  std::vector<DependencyState> dependency_states() const;
+  std::vector<LeaseState> lease_states() const;
+  TimePoint now() const;  // the watchers' clock
+
   // Stops every watcher. A Consul or file watcher inside a request is let go at once (with
   // WatchContext::let_go_of_reads); one inside a Vault call is waited for up to 2 s, then let go.
   // A thread let go exits on its own when its request returns. Idempotent.

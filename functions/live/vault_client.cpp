@@ -353,6 +353,31 @@ Response VaultClient::list(const Dependency& d) {
   fail(a);
 }
 
+std::string VaultClient::api_path(const Dependency& d) {
+  Mount m = mount_for(d.target, true);
+  if (!m.kv2) return d.target;
+  return d.type == DepType::VaultList ? shim_kv2_list_path(d.target, m.path, settings_.namespace_)
+                                      : shim_kv2_path(d.target, m.path, settings_.namespace_);
+}
+
+std::map<std::string, std::vector<std::string>> VaultClient::capabilities_self(
+    const std::vector<std::string>& paths) {
+  Answer a = send("PUT", "sys/capabilities-self", {}, nlohmann::json{{"paths", paths}}.dump());
+  if (a.status != 200) fail(a);
+  auto j = nlohmann::json::parse(a.body, nullptr, false);
+  std::map<std::string, std::vector<std::string>> out;
+  const nlohmann::json* data =
+      j.is_object() && j.contains("data") && j["data"].is_object() ? &j["data"] : nullptr;
+  for (const auto& p : paths) {
+    auto& caps = out[p];
+    if (data && data->contains(p) && (*data)[p].is_array())
+      for (const auto& c : (*data)[p])
+        if (c.is_string()) caps.push_back(c.get<std::string>());
+    if (caps.empty()) caps.push_back("deny");
+  }
+  return out;
+}
+
 RenewResult VaultClient::renew_lease(const std::string& lease_id, long long increment_seconds) {
   nlohmann::json body = {{"lease_id", lease_id}, {"increment", increment_seconds}};
   Answer a = send("PUT", "sys/leases/renew", {}, body.dump());

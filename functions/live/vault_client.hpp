@@ -121,6 +121,14 @@ class VaultClient {
 
   const VaultSettings& settings() const { return settings_; }
 
+  // The API path a dependency is asked at (KV v2 shimmed: secret/x -> secret/data/x, and
+  // secret/metadata/x for a list), as `templet check` asks about it.
+  std::string api_path(const Dependency& d);
+  // POST sys/capabilities-self: the token's capabilities on each path ("deny" when none,
+  // "root" for a root token). Throws VaultError.
+  std::map<std::string, std::vector<std::string>> capabilities_self(
+      const std::vector<std::string>& paths);
+
  private:
   struct Answer {
     long status;

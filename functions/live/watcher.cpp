@@ -63,6 +63,13 @@ std::optional<LeaseRecord> Watcher::lease() const {
   return lease_;
 }
 
+std::vector<std::pair<std::string, TimePoint>> Watcher::superseded_leases() const {
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  std::vector<std::pair<std::string, TimePoint>> out;
+  for (const auto& s : superseded_) out.emplace_back(s.lease_id, s.expires_at);
+  return out;
+}
+
 TimePoint Watcher::step() {
   TimePoint now = ctx_.clock->now();
   bool woken = urgent_.exchange(false);

@@ -86,6 +86,8 @@ class Watcher {
   TimePoint first_due() const { return first_due_; }
   const Dependency& dependency() const { return dep_; }
   std::optional<LeaseRecord> lease() const;
+  // Replaced leases still kept (revoke_superseded): id and expiry, oldest first.
+  std::vector<std::pair<std::string, TimePoint>> superseded_leases() const;
   int failures() const { return failures_; }
   std::uint64_t consul_index() const { return index_; }
 

@@ -739,6 +739,30 @@ class VaultTests(EmuCase):
         r = self.call("GET", "/v1/secret/data/app", headers=ROOT)
         self.assertEqual((r.status, r.json()), (503, {"errors": ["Vault is sealed"]}))
 
+    def test_v2b_capabilities_self(self):
+        self.emu.control("seed", {"policies": {"app": {"secret/data/app/*": ["read", "list"],
+                                                       "database/creds/ro": ["read"],
+                                                       "secret/data/app/hidden": ["deny"]}},
+                                  "tokens": [{"id": "app-token", "policies": ["app"],
+                                              "ttl": 60}]})
+        app = {"X-Vault-Token": "app-token"}
+        paths = ["secret/data/app/x", "database/creds/ro", "database/creds/rw",
+                 "secret/data/app/hidden"]
+        r = self.call("POST", "/v1/sys/capabilities-self", {"paths": paths}, app).json()
+        want = {"secret/data/app/x": ["list", "read"], "database/creds/ro": ["read"],
+                "database/creds/rw": ["deny"], "secret/data/app/hidden": ["deny"]}
+        self.assertEqual(r["data"], want)
+        self.assertEqual({k: r[k] for k in paths}, want)  # sys/ copies data to the top level
+        self.assertNotIn("capabilities", r["data"])
+        one = self.call("PUT", "/v1/sys/capabilities-self", {"path": ["database/creds/ro"]},
+                        app).json()
+        self.assertEqual(one["data"]["capabilities"], ["read"])
+        root = self.call("POST", "/v1/sys/capabilities-self", {"paths": ["any/where"]},
+                         ROOT).json()
+        self.assertEqual(root["data"], {"any/where": ["root"], "capabilities": ["root"]})
+        r = self.call("POST", "/v1/sys/capabilities-self", {}, app)
+        self.assertEqual((r.status, r.json()), (400, {"errors": ["paths must be supplied"]}))
+
     def test_v3_mount_detection(self):
         self.emu.control("seed", {"kv_mounts": {"secret/legacy": {"version": 1}}})
         d = self.call("GET", "/v1/sys/internal/ui/mounts/secret/foo/bar", headers=ROOT).json()

@@ -477,6 +477,8 @@ class VaultEmulator(LifecycleMixin, Emulator):
                 raise err(403, self._preflight_msg(path[len("sys/internal/ui/mounts/"):]))
             raise err(403, PERMISSION_DENIED)
 
+        if path == "sys/capabilities-self" and op == "PUT":
+            return self._capabilities_self(req, tok)
         if path.startswith("sys/internal/ui/mounts"):
             return self._ui_mounts(tok, path[len("sys/internal/ui/mounts"):].lstrip("/"))
         if path.startswith("auth/token/"):
@@ -1026,6 +1028,28 @@ class VaultEmulator(LifecycleMixin, Emulator):
                 self.lock.acquire()
 
     # ------------------------------------------------------------------ tokens
+    # ---------------------------------------------- sys/capabilities-self (templet check)
+    # vault/logical_system.go handleCapabilities and vault/capabilities.go Core.Capabilities:
+    # the calling token's capabilities on each of "paths" (or the deprecated "path"), sorted;
+    # ["root"] for a root token and ["deny"] where no policy grants anything. With exactly one
+    # path the list is also under "capabilities" (kept for backwards compatibility). No paths:
+    # 400 "paths must be supplied". The default policy lets every token call it, so no policy
+    # check here.
+    def _capabilities_self(self, req, tok):
+        body = req.json() if req.body.strip() else {}
+        paths = body.get("paths") or body.get("path") or []
+        if isinstance(paths, str):
+            paths = [p for p in paths.split(",") if p]
+        if not paths:
+            raise err(400, "paths must be supplied")
+        data = {}
+        for p in paths:
+            caps = self._caps(tok, p.strip("/"))
+            data[p] = ["root"] if "root" in caps else (sorted(caps) or ["deny"])
+        if len(paths) == 1:
+            data["capabilities"] = data[paths[0]]
+        return self.ok(data=data, mount_type="system", sys_inject=True)
+
     def _auth_block(self, t, lease_duration=None, metadata=None):
         now = self.now()
         if lease_duration is None:

@@ -20,4 +20,7 @@ if [[ -n "$out" ]]; then
   echo "systemd-analyze verify printed warnings"
   exit 1
 fi
+# The daemon's watchdog: without it a wedged loop would never be restarted.
+grep -qx 'WatchdogSec=[0-9]*min' "$src/packaging/systemd/templet.service" \
+  || { echo "templet.service has no WatchdogSec="; exit 1; }
 echo "both units verify cleanly"

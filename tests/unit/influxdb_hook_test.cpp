@@ -567,3 +567,33 @@ TEST_CASE("templet apply influxdb FILE", "[influxdb][cli]") {
   Run usage = sh("env -u INFLUXDB_URL " + bin + " apply influxdb " + file);
   CHECK(usage.code == 2);
 }
+
+TEST_CASE("influxdb hook: verify run_on_change forces a run of each changed task", "[influxdb]") {
+  NEED_EMULATOR(emu);
+  auto ids = seed(emu, json::array({{{"flux", flux("cpu", "old")}}, {{"flux", flux("same")}}}));
+  auto s = settings(emu);
+  s.run_on_change = true;
+  InfluxHook h(s, make_http_client());
+  ApplyResult r = h.apply(h.plan(flux("cpu", "new") + "---\n" + flux("same"), kDest));
+  json runs = emu.control("GET", "state")["runs"];
+  REQUIRE(runs[ids[0]].size() == 1);
+  CHECK_FALSE(runs.contains(ids[1]));  // unchanged: not run
+  std::string run_id = runs[ids[0]][0]["id"];
+  CHECK(format_result(r) == "  updated \"cpu\": task " + ids[0] + "; forced run " + run_id +
+                                ": scheduled\n  unchanged \"same\"\n");
+  CHECK(r.verified == 1);
+  CHECK(r.verify_failures == 0);
+
+  // A run InfluxDB refuses to force fails the entry: the apply is retried, the lease kept.
+  emu.control("POST", "fault",
+              {{"path_regex", "/runs$"},
+               {"method", "POST"},
+               {"status", 500},
+               {"body", R"({"code":"internal error","message":"scheduler down"})"}});
+  r = h.apply(h.plan(flux("cpu", "newer") + "---\n" + flux("same"), kDest));
+  CHECK_FALSE(r.ok());
+  CHECK(r.verified == 1);
+  CHECK(r.verify_failures == 1);
+  CHECK(format_result(r).find("  failed \"cpu\": task " + ids[0] +
+                              ", but forcing a run failed: ") == 0);
+}

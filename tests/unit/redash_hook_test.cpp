@@ -401,6 +401,8 @@ TEST_CASE("redash: prune deletes only what templet created, and connection tests
         "  created \"A\": id 2; connection test ok\n"
         "  failed \"B\": created id 3, but the connection test failed: auth failed for "
         "********\n");
+  CHECK(r.verified == 2);  // counted for status and templet_verify_failures_total
+  CHECK(r.verify_failures == 1);
 
   // "A" is no longer rendered: deleted. "Keep" was never created by templet: kept.
   Plan p = hook->plan("- {name: B, type: pg, options: {dbname: b, password: Pw-B-2}}\n", "f");
