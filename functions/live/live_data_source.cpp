@@ -386,6 +386,8 @@ std::vector<LiveDataSource::LeaseState> LiveDataSource::lease_states() const {
       l.lease_id = rec->lease_id;
       l.expires_at = rec->expires_at;
       l.renewable = rec->renewable;
+      if (rec->token_expires_at.time_since_epoch().count() != 0)
+        l.token_expires_at = rec->token_expires_at;
       out.push_back(std::move(l));
     }
     for (auto& [lease_id, expires] : slot->watcher->superseded_leases()) {

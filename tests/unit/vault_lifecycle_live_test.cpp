@@ -396,3 +396,28 @@ TEST_CASE(
   CHECK(login(first) != 0);  // dropped with its token
   d.stop();
 }
+
+TEST_CASE("vault lifecycle: templet status shows when the token that owns each lease dies",
+          "[vault_lifecycle][status]") {
+  EmulatorProcess vault("vault", R"({"database_mounts": {"database": {"roles": {"app":
+      {"default_ttl": 600, "max_ttl": 1200}}}},
+      "policies": {"app": {"database/creds/app": ["read"]}}, )" +
+                                     approle_seed(3600, 7200, R"(["app"])") + "}");
+  if (vault.port == 0) return;
+  Daemon d;
+  d.start(vault, kUserTemplate, "");
+  REQUIRE(eventually([&] { return fs::exists(d.dest()); }, 10s));
+  REQUIRE(eventually([&] { return fs::exists(d.dir.path / "state" / "status.sock"); }, 5s));
+  ShellRun js = run_shell(std::string(TEMPLET_BINARY) + " status --json --state-dir " +
+                          (d.dir.path / "state").string());
+  INFO(js.out << js.err);
+  REQUIRE(js.status == 0);
+  auto j = nlohmann::json::parse(js.out);
+  REQUIRE(j["leases"].size() == 1);
+  // The AppRole login's lease_duration (3600 s) is the token's life, not the lease's (600 s).
+  double token_left = j["leases"][0]["token_expires_in_s"].get<double>();
+  CHECK(token_left > 3580);
+  CHECK(token_left <= 3600);
+  CHECK(j["leases"][0]["expires_in_s"].get<double>() <= 600);
+  d.stop();
+}
