@@ -136,6 +136,7 @@ int run_run_command(const RunCommandOptions& o) {
   ro.make_hooks = [&config](const TemplateConfig& t) { return make_apply_hooks(t, config); };
 
   std::unique_ptr<DataFeed> feed;
+  std::unique_ptr<live::Fleet> fleet;
   if (!o.values_path.empty()) {
     try {
       auto values = std::make_shared<ValuesFile>(ValuesFile::load(o.values_path));
@@ -150,18 +151,29 @@ int run_run_command(const RunCommandOptions& o) {
     if (std::string w = open_state_dir_warning(*config.state_dir); !w.empty())
       spdlog::warn("{}", w);
     try {
-      feed = std::make_unique<LiveFeed>(live::LiveDataSource::from_config(
-          {config.vault, config.consul, config.retry, config.block_query_wait, config.state_dir}));
+      auto source = live::LiveDataSource::from_config(
+          {config.vault, config.consul, config.retry, config.block_query_wait, config.state_dir});
+      // The fleet's locks share the watchers' Consul client and connections.
+      if (config.fleet.mode == "leader" && !o.dry_run) {
+        fleet = std::make_unique<live::Fleet>(
+            live::FleetSettings::from(config.fleet, config.block_query_wait),
+            source->consul_client());
+        ro.fleet = fleet.get();
+      }
+      feed = std::make_unique<LiveFeed>(std::move(source));
     } catch (const std::exception& e) {
       std::cerr << "templet: " << e.what() << "\n";
       return 2;
     }
   }
   int status = run_templates(config, *feed, ro);
+  // Locks first: a clean stop hands each target to another node at once.
+  if (fleet) fleet->stop();
   feed->stop();
   feed.reset();
   // A watcher thread let go inside a request may wake up while static destructors run.
-  if (live::LiveDataSource::threads_let_go()) exit_without_destructors(status);
+  if (live::LiveDataSource::threads_let_go() || live::Fleet::threads_let_go())
+    exit_without_destructors(status);
   return status;
 }
 

@@ -21,6 +21,7 @@
 #include "app/config.hpp"
 #include "functions/data_source.hpp"
 #include "functions/dependency.hpp"
+#include "functions/live/consul_lock.hpp"
 #include "hooks/apply_hook.hpp"
 
 namespace templet {
@@ -86,6 +87,8 @@ struct RunOptions {
   std::function<std::vector<std::unique_ptr<ApplyHook>>(const TemplateConfig&)> make_hooks;
   // Data comes from a values file: no server is contacted, so apply hooks are skipped.
   bool offline = false;
+  // Who applies each target across machines (fleet.mode leader); null: this node applies all.
+  live::Fleet* fleet = nullptr;
 };
 
 // Runs until done (--once), stopped, or a fatal error. Returns the exit status of the contract:

@@ -54,6 +54,13 @@ struct ApplyResult {
   }
 };
 
+// What plan() compares the server with for the secrets the server masks.
+enum class PlanBasis {
+  Remembered,  // the digests of what this node sent (the default)
+  Server,      // nothing remembered: every masked secret counts as unknown and is sent again
+               // (a node taking over from another, whose digests describe someone else's apply)
+};
+
 class ApplyHook {
  public:
   virtual ~ApplyHook() = default;
@@ -66,6 +73,8 @@ class ApplyHook {
   // as a secret, whatever the server's schema says, so a plan never shows the value it replaces
   // (a rotated-away Vault username, say), which no masking of the new file would catch.
   virtual void set_rendered_secrets(const std::vector<std::string>& secrets) { (void)secrets; }
+  // For the next plan(); hooks that remember nothing ignore it.
+  virtual void set_plan_basis(PlanBasis basis) { (void)basis; }
 };
 
 // Human-readable plan and result, one line per entry, as `templet plan`/`apply` print them.

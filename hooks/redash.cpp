@@ -209,6 +209,11 @@ Plan RedashHook::plan(const std::string& rendered, const std::string& file) {
     }
     backend_->set_secrets(secrets_);
     RedashState st = load_redash_state(state_path_);
+    // Taking over from another node: what this node once sent says nothing of what the server
+    // holds now, so every masked secret is unknown (and sent again).
+    if (basis_ == PlanBasis::Server)
+      for (auto& [id, rec] : st.datasources) rec.secrets_known = false;
+    basis_ = PlanBasis::Remembered;
     for (size_t i = 0; i < entries.size(); ++i) {
       Prepared prep;
       prep.entry = entries[i];

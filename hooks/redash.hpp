@@ -40,6 +40,7 @@ class RedashHook : public ApplyHook {
   Plan plan(const std::string& rendered, const std::string& file) override;
   ApplyResult apply(const Plan& plan) override;
   void set_rendered_secrets(const std::vector<std::string>& secrets) override;
+  void set_plan_basis(PlanBasis basis) override { basis_ = basis; }
 
  private:
   struct Prepared {
@@ -60,6 +61,7 @@ class RedashHook : public ApplyHook {
   std::string prepared_file_;
   std::vector<std::string> secrets_;
   std::vector<std::string> rendered_secrets_;
+  PlanBasis basis_ = PlanBasis::Remembered;  // for the next plan() only
 };
 
 // The hook for a template's apply.redash (already finalized: url, defaults). The API key comes

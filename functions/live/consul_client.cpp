@@ -163,7 +163,22 @@ ConsulAnswer ConsulClient::query(const Dependency& d, std::uint64_t index) {
   req.timeout = request_timeout(index);
   std::string t = token();
   if (!t.empty()) req.headers.emplace_back("X-Consul-Token", t);
-  HttpResponse resp = send(req);
+  return answer(send(req));
+}
+
+ConsulAnswer ConsulClient::call(const std::string& method, const std::string& target,
+                                const std::string& body, Ms timeout) {
+  HttpRequest req;
+  req.method = method;
+  req.url = settings_.address + target;
+  req.body = body;
+  req.timeout = timeout;
+  std::string t = token();
+  if (!t.empty()) req.headers.emplace_back("X-Consul-Token", t);
+  return answer(send(req));
+}
+
+ConsulAnswer ConsulClient::answer(HttpResponse resp) {
   std::uint64_t got = 1;
   if (const std::string* h = resp.header("x-consul-index")) {
     try {

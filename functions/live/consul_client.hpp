@@ -58,12 +58,19 @@ class ConsulClient {
   }
   const ConsulSettings& settings() const { return settings_; }
 
+  // Any other request (sessions, locks): `target` is the path and query, `body` sent as is.
+  // Throws ConsulError as queries do; a 404 is an answer.
+  ConsulAnswer call(const std::string& method, const std::string& target, const std::string& body,
+                    Ms timeout);
+  // The agent's node name (GET /v1/agent/self, asked once).
+  std::string local_node();
+
  private:
   // Sends; a transport failure or a status other than 200 and 404 throws ConsulError naming the
   // server, the request without its query string, and the status with Consul's message.
   HttpResponse send(const HttpRequest& req);
   std::string token() const;
-  std::string local_node();
+  ConsulAnswer answer(HttpResponse resp);
 
   ConsulSettings settings_;
   std::shared_ptr<HttpPool> http_;
