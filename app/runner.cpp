@@ -378,6 +378,8 @@ class Loop {
             spdlog::info("leader: took {} from {}", targets[i].describe(), *decision->took_from);
         }
       }
+      if (s.reconcile && !(decision && (decision->took_from || s.takeover)))
+        hook->set_plan_basis(PlanBasis::Verify);
       Plan plan = hook->plan(output, dest);
       std::string plan_text = mask_secrets(format_plan(plan), secrets);
       if (opt_.dry_run) {

@@ -59,6 +59,8 @@ enum class PlanBasis {
   Remembered,  // the digests of what this node sent (the default)
   Server,      // nothing remembered: every masked secret counts as unknown and is sent again
                // (a node taking over from another, whose digests describe someone else's apply)
+  Verify,      // the digests, and where they say "unchanged", a check that the server's copy
+               // works (Redash: the connection test), for drift behind templet's back
 };
 
 class ApplyHook {

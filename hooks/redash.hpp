@@ -62,6 +62,7 @@ class RedashHook : public ApplyHook {
   std::vector<std::string> secrets_;
   std::vector<std::string> rendered_secrets_;
   PlanBasis basis_ = PlanBasis::Remembered;  // for the next plan() only
+  bool verify_secrets_ = false;              // this plan tests what the digests call unchanged
 };
 
 // The hook for a template's apply.redash (already finalized: url, defaults). The API key comes

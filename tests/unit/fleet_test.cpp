@@ -37,8 +37,10 @@ const char* kConsulSeed = R"({"session_ttl_min": "1s", "kv": {"app/host": "db.in
   "register_services": [{"Node": "web-1", "Service": "web"}, {"Node": "web-2", "Service": "web"},
                         {"Node": "web-3", "Service": "web"}]})";
 
+// No database behind the datasource: its connection test passes unless a test says otherwise.
 const char* kRedashSeed = R"({"api_keys": {"key-web-1": {"admin": true},
-  "key-web-2": {"admin": true}, "key-web-3": {"admin": true}}})";
+  "key-web-2": {"admin": true}, "key-web-3": {"admin": true}},
+  "test_results": {"App QA": {"ok": true}}})";
 
 struct FleetSet {
   VaultAndConsul s{"", kConsulSeed};
@@ -83,6 +85,7 @@ struct FleetSet {
       if (r["method"] == "GET" || r["path"].get<std::string>().rfind("/api/data_sources", 0) != 0)
         continue;
       if (r["path"].get<std::string>().find("/test") != std::string::npos) continue;
+      if (r["query"].contains("api_key")) continue;  // the test's own edits, as an admin
       std::string auth = r["headers"].value("authorization", "");
       auto k = auth.find("key-");
       out.push_back(k == std::string::npos ? "?" : auth.substr(k + 4));
@@ -330,4 +333,63 @@ TEST_CASE("fleet: Consul unreachable for 30 s: nobody applies without a live ses
   for (const auto& r : log)
     if (!r["fault"].is_null()) ++failed;
   CHECK(failed < 3 * 60);
+}
+
+TEST_CASE("fleet: reconcile puts a datasource edited behind templet's back right, once logged",
+          "[fleet][reconcile][emulator][cli]") {
+  FleetSet f;
+  if (!f.available()) {
+    WARN("emulators or binary not available; skipped");
+    return;
+  }
+  f.extra = "reconcile_interval: 1s\n";
+  f.start("web-1");
+  REQUIRE(eventually([&] { return f.datasource().is_object() && !f.writers().empty(); }, 15s));
+  json ds = f.datasource();
+  const json good = ds["options"];
+  auto edit = [&](const std::string& host, const std::string& password) {
+    json body = {{"name", "App QA"},
+                 {"type", "pg"},
+                 {"options",
+                  {{"host", host},
+                   {"port", 5432},
+                   {"dbname", "app"},
+                   {"user", good["user"]},
+                   {"password", password}}}};
+    return call(f.redash, "POST",
+                "/api/data_sources/" + std::to_string(ds["id"].get<int>()) +
+                    "?api_key=admin-api-key",
+                body.dump())
+        .status;
+  };
+  // A host edited in the UI: back within one interval, the drift logged once.
+  REQUIRE(edit("evil.internal", "--------") == 200);
+  REQUIRE(eventually([&] { return f.datasource()["options"] == good; }, 5s));
+  std::this_thread::sleep_for(2500ms);  // more reconcile passes: nothing more to say or write
+  std::string log = f.log("web-1");
+  const std::string host_drift =
+      "drift: datasource \"App QA\" options.host changed on the server\n";
+  INFO(log);
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (auto at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count(host_drift) == 1);
+  size_t writes = f.writers().size();
+  CHECK(writes == 2);
+
+  // A password changed in the UI is masked by Redash: the connection test finds it.
+  call(
+      f.redash, "POST", "/_emulator/seed",
+      R"({"test_results": {"App QA": {"ok": false, "message": "password authentication failed"}}})");
+  REQUIRE(edit("db.internal", "Changed-In-Ui-9") == 200);
+  REQUIRE(eventually([&] { return f.writers().size() == writes + 1; }, 5s));
+  CHECK(f.datasource()["options"] == good);
+  // Fixed: the test passes again, and nothing more is sent.
+  call(f.redash, "POST", "/_emulator/seed", R"({"test_results": {"App QA": {"ok": true}}})");
+  std::this_thread::sleep_for(2500ms);
+  log = f.log("web-1");
+  CHECK(count("drift: datasource \"App QA\" options.password changed on the server\n") == 1);
+  CHECK(f.writers().size() == writes + 1);
 }
