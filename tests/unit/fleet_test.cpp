@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "functions/live/consul_lock.hpp"
 #include "tests/unit/test_support.hpp"
 
 using namespace templet::testing;
@@ -392,4 +393,16 @@ TEST_CASE("fleet: reconcile puts a datasource edited behind templet's back right
   log = f.log("web-1");
   CHECK(count("drift: datasource \"App QA\" options.password changed on the server\n") == 1);
   CHECK(f.writers().size() == writes + 1);
+}
+
+TEST_CASE("fleet: a lock key is the kind and a hash of the target (Consul refuses colons)",
+          "[fleet]") {
+  using templet::live::fleet_lock_id;
+  using templet::live::FleetTarget;
+  CHECK(fleet_lock_id(FleetTarget{"redash", "http://redash.internal:5000", ""}) ==
+        "redash-36b2c2ff8f91");
+  CHECK(fleet_lock_id(FleetTarget{"influxdb", "http://influx.internal:8086", "ops"}) ==
+        "influxdb-e15801eccce6");
+  CHECK(FleetTarget{"influxdb", "http://influx.internal:8086", "ops"}.describe() ==
+        "influxdb http://influx.internal:8086 (org ops)");
 }
