@@ -406,3 +406,49 @@ TEST_CASE("fleet: a lock key is the kind and a hash of the target (Consul refuse
   CHECK(FleetTarget{"influxdb", "http://influx.internal:8086", "ops"}.describe() ==
         "influxdb http://influx.internal:8086 (org ops)");
 }
+
+TEST_CASE("fleet: reconcile creates an InfluxDB task deleted by hand again",
+          "[fleet][reconcile][emulator][cli]") {
+  VaultAndConsul s;
+  EmulatorProcess influx("influxdb");
+  if (!s.available() || influx.port == 0 || !fs::exists(TEMPLET_BINARY)) {
+    WARN("emulators or binary not available; skipped");
+    return;
+  }
+  TempDir d;
+  spit(d.path / "cpu.flux.tmpl",
+       "option task = {name: \"cpu\", every: 1h}\n\nfrom(bucket: \"{{ keyOrDefault \"app/host\" "
+       "\"x\" }}\")\n    |> range(start: -task.every)\n");
+  spit(d.path / "templet.yaml", "state_dir: " + (d.path / "state").string() +
+                                    "\nreconcile_interval: 1s\ntemplates:\n  - source: " +
+                                    (d.path / "cpu.flux.tmpl").string() +
+                                    "\n    destination: " + (d.path / "cpu.flux").string() +
+                                    "\n    apply:\n      influxdb: {url: " + influx.url() +
+                                    ", org: myorg, token_env: TEMPLET_TEST_INFLUX_TOKEN}\n");
+  auto env = s.env();
+  env["TEMPLET_TEST_INFLUX_TOKEN"] = "admin-token";
+  TempletProcess t({"run", "-c", (d.path / "templet.yaml").string()}, env, d.path);
+  auto task_ids = [&] {
+    std::vector<std::string> ids;
+    json state = call_json(influx, "GET", "/_emulator/state");
+    for (const auto& task : state["tasks"])
+      if (task["name"] == "cpu") ids.push_back(task["id"]);
+    return ids;
+  };
+  REQUIRE(eventually([&] { return task_ids().size() == 1; }, 15s));
+  std::string first = task_ids()[0];
+  templet::HttpRequest del;
+  del.method = "DELETE";
+  del.url = influx.url() + "/api/v2/tasks/" + first;
+  del.headers.emplace_back("Authorization", "Token admin-token");
+  REQUIRE(templet::make_http_client()->send(del).status == 204);
+  REQUIRE(eventually([&] { return task_ids().size() == 1 && task_ids()[0] != first; }, 5s));
+  std::this_thread::sleep_for(1500ms);
+  std::string log = t.stderr_text();
+  INFO(log);
+  const std::string line = "drift: task \"cpu\" is missing on the server\n";
+  auto at = log.find(line);
+  CHECK(at != std::string::npos);
+  CHECK(log.find(line, at + 1) == std::string::npos);
+  CHECK(task_ids().size() == 1);
+}
