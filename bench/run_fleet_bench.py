@@ -19,6 +19,7 @@ Benchmarks (NAME):
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -241,9 +242,12 @@ def main():
     p.add_argument("--idle-seconds", type=int, default=60)
     args = p.parse_args()
     work = tempfile.mkdtemp(prefix="templet-fleet-bench-")
-    for name in args.only.split(","):
-        {"takeover": bench_takeover, "idle": bench_idle, "writes": bench_writes}[name](
-            args, tempfile.mkdtemp(dir=work))
+    try:
+        for name in args.only.split(","):
+            {"takeover": bench_takeover, "idle": bench_idle, "writes": bench_writes}[name](
+                args, tempfile.mkdtemp(dir=work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
