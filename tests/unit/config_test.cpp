@@ -219,7 +219,8 @@ TEST_CASE("finalize rejects incomplete templates and hooks", "[config]") {
         "f.yaml:2: apply.redash needs a url (or REDASH_URL)");
 }
 
-TEST_CASE("fleet: defaults to single; leader settings parse, merge and are checked", "[config]") {
+TEST_CASE("fleet: defaults to single, and leader settings parse, merge and are checked",
+          "[config]") {
   Config c = parse_config("templates: [{source: a, destination: b}]", "d.yaml");
   std::map<std::string, std::string> env;
   finalize_config(c, &env);

@@ -144,7 +144,7 @@ std::string redash_target(const FleetSet& f) {
 
 }  // namespace
 
-TEST_CASE("fleet: of three nodes started at once exactly one applies; the others follow",
+TEST_CASE("fleet: of three nodes started at once exactly one applies and the others follow",
           "[fleet][emulator][cli]") {
   FleetSet f;
   if (!f.available()) {
@@ -366,7 +366,7 @@ TEST_CASE("fleet: reconcile puts a datasource edited behind templet's back right
   // A host edited in the UI: back within one interval, the drift logged once.
   REQUIRE(edit("evil.internal", "--------") == 200);
   REQUIRE(eventually([&] { return f.datasource()["options"] == good; }, 5s));
-  std::this_thread::sleep_for(2500ms);  // more reconcile passes: nothing more to say or write
+  std::this_thread::sleep_for(1500ms);  // more reconcile passes: nothing more to say or write
   std::string log = f.log("web-1");
   const std::string host_drift =
       "drift: datasource \"App QA\" options.host changed on the server\n";
@@ -389,7 +389,7 @@ TEST_CASE("fleet: reconcile puts a datasource edited behind templet's back right
   CHECK(f.datasource()["options"] == good);
   // Fixed: the test passes again, and nothing more is sent.
   call(f.redash, "POST", "/_emulator/seed", R"({"test_results": {"App QA": {"ok": true}}})");
-  std::this_thread::sleep_for(2500ms);
+  std::this_thread::sleep_for(1500ms);
   log = f.log("web-1");
   CHECK(count("drift: datasource \"App QA\" options.password changed on the server\n") == 1);
   CHECK(f.writers().size() == writes + 1);
