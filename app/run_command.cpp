@@ -154,7 +154,8 @@ int run_run_command(const RunCommandOptions& o) {
       auto source = live::LiveDataSource::from_config(
           {config.vault, config.consul, config.retry, config.block_query_wait, config.state_dir});
       // The fleet's locks share the watchers' Consul client and connections.
-      if (config.fleet.mode == "leader" && !o.dry_run) {
+      // In a dry run (`templet plan`) the fleet only says who applies each target.
+      if (config.fleet.mode == "leader") {
         fleet = std::make_unique<live::Fleet>(
             live::FleetSettings::from(config.fleet, config.block_query_wait),
             source->consul_client());

@@ -384,6 +384,8 @@ class Loop {
       std::string plan_text = mask_secrets(format_plan(plan), secrets);
       if (opt_.dry_run) {
         out << plan_text;
+        if (opt_.fleet && opt_.fleet->leader_mode() && i < targets.size())
+          out << "  " << fleet_holder_line(targets[i]) << "\n";
         // As `templet apply ... --plan` does: a plan that would refuse an entry fails the run.
         if (!plan.ok()) fail(s, plan.hook + " plan for " + dest + " would not apply cleanly");
         continue;
@@ -433,6 +435,17 @@ class Loop {
       out.push_back({"influxdb", cfg.influxdb->url.value_or(""),
                      cfg.influxdb->org ? *cfg.influxdb->org : cfg.influxdb->org_id.value_or("")});
     return out;
+  }
+
+  // For `templet plan` in a fleet: who applies the target, read from Consul without locking.
+  std::string fleet_holder_line(const live::FleetTarget& t) {
+    try {
+      std::string holder = opt_.fleet->current_holder(t);
+      return "applied by " +
+             (holder.empty() ? std::string("no node yet (the lock is free)") : "node " + holder);
+    } catch (const std::exception& e) {
+      return std::string("applied by: unknown (") + e.what() + ")";
+    }
   }
 
   // Locks this node gained since the last pass: their templates apply at once, from the server.

@@ -441,6 +441,20 @@ std::vector<FleetLockStatus> Fleet::status() const {
   return out;
 }
 
+std::string Fleet::current_holder(const FleetTarget& t) {
+  std::string key = settings_.lock_prefix + "/" + fleet_lock_id(t);
+  Ms to = consul_->settings().timeout;
+  auto a = consul_->call("GET", "/v1/kv/" + escape_key(key), "", to);
+  json j = json::parse(a.response.body, nullptr, false);
+  if (a.response.status != 200 || !j.is_array() || j.empty() || !j[0].is_object() ||
+      !j[0].contains("Session") || !j[0]["Session"].is_string())
+    return "";
+  auto info = consul_->call(
+      "GET", "/v1/session/info/" + url_escape(j[0]["Session"].get<std::string>()), "", to);
+  json i = json::parse(info.response.body, nullptr, false);
+  return i.is_array() && !i.empty() && i[0].is_object() ? i[0].value("Node", "") : "";
+}
+
 void Fleet::stop() {
   std::map<std::string, std::shared_ptr<Lock>> locks;
   {

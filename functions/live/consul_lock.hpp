@@ -83,6 +83,9 @@ class Fleet {
   // loop applies them at once, ignoring its own digests.
   std::vector<std::string> take_gained();
   std::vector<FleetLockStatus> status() const;
+  // Who holds a target's lock now, read once without taking part (`templet plan`): the node
+  // name, "" when nobody does. Throws ConsulError.
+  std::string current_holder(const FleetTarget& t);
   // Releases held locks and destroys their sessions (clean stop).
   void stop();
 

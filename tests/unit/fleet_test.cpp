@@ -193,6 +193,17 @@ TEST_CASE("fleet: of three nodes started at once exactly one applies and the oth
   CHECK(sessions[0]["Behavior"] == "release");
   CHECK(sessions[0]["LockDelay"] == 1000000000);
   CHECK(f.holder_lease_user() != "");
+  // `templet plan` on any node says who applies, without taking part.
+  auto env = f.s.env();
+  env["TEMPLET_TEST_REDASH_KEY"] = "key-web-3";
+  TempletProcess plan({"plan", "-c", (f.d.path / "web-3" / "templet.yaml").string()}, env,
+                      f.d.path);
+  REQUIRE(plan.wait(20s) == 0);
+  INFO(plan.stdout_text());
+  CHECK(plan.stdout_text().find("redash plan for " + (f.d.path / "web-3" / "ds.yaml").string() +
+                                " -> " + f.redash.url() + "\n") != std::string::npos);
+  CHECK(plan.stdout_text().find("  applied by node " + leader + "\n") != std::string::npos);
+  CHECK(call_json(f.s.consul, "GET", "/v1/session/list").size() == 1);
 }
 
 TEST_CASE("fleet: a SIGKILLed leader is replaced with the new leader's own credentials",
