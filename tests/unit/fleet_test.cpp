@@ -244,6 +244,7 @@ TEST_CASE("fleet: a SIGKILLed leader is replaced with the new leader's own crede
   auto w = f.writers();
   check_one_writer_at_a_time(w);
   CHECK(w.back() == next);
+  CHECK(f.holder_lease_user() == f.datasource()["options"].value("user", ""));  // a live lease
 }
 
 TEST_CASE("fleet: a session destroyed by an operator moves the lock without two appliers",
