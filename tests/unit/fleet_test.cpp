@@ -43,14 +43,26 @@ const char* kRedashSeed = R"({"api_keys": {"key-web-1": {"admin": true},
   "key-web-2": {"admin": true}, "key-web-3": {"admin": true}},
   "test_results": {"App QA": {"ok": true}}})";
 
+const char* kInfluxSeed = R"({"tokens": [{"token": "tok-web-1"}, {"token": "tok-web-2"},
+                                          {"token": "tok-web-3"}]})";
+
+const char* kFlux = R"(option task = {name: "cpu", every: 1h}
+
+from(bucket: "{{ keyOrDefault "app/host" "x" }}")
+    |> range(start: -task.every)
+)";
+
 struct FleetSet {
   VaultAndConsul s{"", kConsulSeed};
   EmulatorProcess redash{"redash", kRedashSeed};
+  EmulatorProcess influx{"influxdb", kInfluxSeed};
   TempDir d;
   std::map<std::string, std::unique_ptr<TempletProcess>> nodes;
   std::string extra;  // more top-level YAML
 
-  bool available() const { return s.available() && redash.port != 0 && fs::exists(TEMPLET_BINARY); }
+  bool available() const {
+    return s.available() && redash.port != 0 && influx.port != 0 && fs::exists(TEMPLET_BINARY);
+  }
 
   std::string config(const std::string& node) const {
     fs::path dir = d.path / node;
@@ -63,16 +75,25 @@ struct FleetSet {
            "  - source: " +
            (d.path / "ds.tmpl").string() + "\n    destination: " + (dir / "ds.yaml").string() +
            "\n    apply:\n      redash: {url: " + redash.url() +
-           ", api_key_env: TEMPLET_TEST_REDASH_KEY, ready_timeout: 10s}\n";
+           ", api_key_env: TEMPLET_TEST_REDASH_KEY, ready_timeout: 10s}\n"
+           "  - source: " +
+           (d.path / "cpu.flux.tmpl").string() +
+           "\n    destination: " + (dir / "cpu.flux").string() +
+           "\n    apply:\n      influxdb: {url: " + influx.url() +
+           ", org: myorg, token_env: TEMPLET_TEST_INFLUX_TOKEN}\n";
   }
 
   void start(const std::string& node) {
     // Written once: another node may be reading it.
-    if (!fs::exists(d.path / "ds.tmpl")) spit(d.path / "ds.tmpl", kTemplate);
+    if (!fs::exists(d.path / "ds.tmpl")) {
+      spit(d.path / "ds.tmpl", kTemplate);
+      spit(d.path / "cpu.flux.tmpl", kFlux);
+    }
     fs::create_directories(d.path / node);
     spit(d.path / node / "templet.yaml", config(node));
     auto env = s.env();
     env["TEMPLET_TEST_REDASH_KEY"] = "key-" + node;
+    env["TEMPLET_TEST_INFLUX_TOKEN"] = "tok-" + node;
     nodes[node] = std::make_unique<TempletProcess>(
         std::vector<std::string>{"run", "-c", (d.path / node / "templet.yaml").string()}, env,
         d.path);
@@ -94,6 +115,20 @@ struct FleetSet {
     return out;
   }
 
+  // Writes to InfluxDB's tasks, in order, as the node whose token sent each.
+  std::vector<std::string> influx_writers() const {
+    std::vector<std::string> out;
+    json log = call_json(influx, "GET", "/_emulator/requests");
+    for (const auto& r : log) {
+      if (r["method"] == "GET" || r["path"].get<std::string>().rfind("/api/v2/tasks", 0) != 0)
+        continue;
+      std::string auth = r["headers"].value("authorization", "");
+      auto k = auth.find("tok-");
+      out.push_back(k == std::string::npos ? "?" : auth.substr(k + 4));
+    }
+    return out;
+  }
+
   json datasource() const {
     json state = call_json(redash, "GET", "/_emulator/state");  // alive through the loop
     for (const auto& ds : state["data_sources"])
@@ -110,8 +145,8 @@ struct FleetSet {
     return it == leases.end() ? "" : it->first;
   }
 
-  std::string lock_holder_node() const {
-    auto r = call(s.consul, "GET", "/v1/kv/templet/leader/?recurse");
+  std::string lock_holder_node(const std::string& kind = "redash") const {
+    auto r = call(s.consul, "GET", "/v1/kv/templet/leader/" + kind + "-?recurse");
     if (r.status != 200) return "";
     json j = json::parse(r.body);
     if (!j.is_array() || j.empty() || !j[0].contains("Session")) return "";
@@ -173,6 +208,11 @@ TEST_CASE("fleet: of three nodes started at once exactly one applies and the oth
   REQUIRE(!w.empty());
   CHECK(std::set<std::string>(w.begin(), w.end()) == std::set<std::string>{leader});
   CHECK(w.size() == 1);  // one create, nothing more: the fleet writes once per rotation
+  // InfluxDB's task has a lock of its own, and one writer too.
+  std::string influx_leader = f.lock_holder_node("influxdb");
+  REQUIRE(!influx_leader.empty());
+  auto iw = f.influx_writers();
+  CHECK(iw == std::vector<std::string>{influx_leader});
   for (const char* n : {"web-1", "web-2", "web-3"}) {
     std::string log = f.log(n);
     INFO(n << ":\n" << log);
@@ -187,8 +227,10 @@ TEST_CASE("fleet: of three nodes started at once exactly one applies and the oth
   }
   // Followers wait in a blocking query and hold no session.
   json sessions = call_json(f.s.consul, "GET", "/v1/session/list");
-  REQUIRE(sessions.size() == 1);
-  CHECK(sessions[0]["Node"] == leader);
+  REQUIRE(sessions.size() == 2);  // one per lock, even when one node holds both
+  std::set<std::string> session_nodes;
+  for (const auto& x : sessions) session_nodes.insert(x["Node"].get<std::string>());
+  CHECK(session_nodes == std::set<std::string>{leader, influx_leader});
   CHECK(sessions[0]["TTL"] == "1s");
   CHECK(sessions[0]["Behavior"] == "release");
   CHECK(sessions[0]["LockDelay"] == 1000000000);
@@ -196,6 +238,7 @@ TEST_CASE("fleet: of three nodes started at once exactly one applies and the oth
   // `templet plan` on any node says who applies, without taking part.
   auto env = f.s.env();
   env["TEMPLET_TEST_REDASH_KEY"] = "key-web-3";
+  env["TEMPLET_TEST_INFLUX_TOKEN"] = "tok-web-3";
   TempletProcess plan({"plan", "-c", (f.d.path / "web-3" / "templet.yaml").string()}, env,
                       f.d.path);
   REQUIRE(plan.wait(20s) == 0);
@@ -203,7 +246,7 @@ TEST_CASE("fleet: of three nodes started at once exactly one applies and the oth
   CHECK(plan.stdout_text().find("redash plan for " + (f.d.path / "web-3" / "ds.yaml").string() +
                                 " -> " + f.redash.url() + "\n") != std::string::npos);
   CHECK(plan.stdout_text().find("  applied by node " + leader + "\n") != std::string::npos);
-  CHECK(call_json(f.s.consul, "GET", "/v1/session/list").size() == 1);
+  CHECK(call_json(f.s.consul, "GET", "/v1/session/list").size() == 2);
 }
 
 TEST_CASE("fleet: a SIGKILLed leader is replaced with the new leader's own credentials",
@@ -262,9 +305,9 @@ TEST_CASE("fleet: a session destroyed by an operator moves the lock without two 
         return !leader.empty() && f.datasource().is_object();
       },
       15s));
-  json sessions = call_json(f.s.consul, "GET", "/v1/session/list");
-  REQUIRE(sessions.size() == 1);
-  call(f.s.consul, "PUT", "/v1/session/destroy/" + sessions[0]["ID"].get<std::string>());
+  json lock = call_json(f.s.consul, "GET", "/v1/kv/templet/leader/redash-?recurse");
+  REQUIRE(lock[0].contains("Session"));
+  call(f.s.consul, "PUT", "/v1/session/destroy/" + lock[0]["Session"].get<std::string>());
   // The old leader notices at once (its watch wakes, its renewal finds no session); after the
   // lock-delay (1s) one of the two takes it and applies its own credentials from the server.
   REQUIRE(eventually(
