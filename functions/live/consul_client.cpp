@@ -20,7 +20,16 @@ std::string trimmed(std::string_view s) {
   return std::string(helpers::trim_space(s));
 }
 
-std::string escape_key(const std::string& key) {
+std::string first_line(const std::string& body) {
+  std::string s = body.substr(0, body.find('\n'));
+  s = trimmed(s);
+  if (s.size() > 200) s = s.substr(0, 200) + "...";
+  return s;
+}
+
+}  // namespace
+
+std::string consul_key_path(const std::string& key) {
   std::string out;
   size_t start = 0;
   while (start <= key.size()) {
@@ -32,15 +41,6 @@ std::string escape_key(const std::string& key) {
   }
   return out;
 }
-
-std::string first_line(const std::string& body) {
-  std::string s = body.substr(0, body.find('\n'));
-  s = trimmed(s);
-  if (s.size() > 200) s = s.substr(0, 200) + "...";
-  return s;
-}
-
-}  // namespace
 
 ConsulSettings ConsulSettings::from(const ConsulConfig& c,
                                     std::optional<Duration> block_query_wait) {
@@ -99,10 +99,10 @@ std::string ConsulClient::request_target(const Dependency& d, std::uint64_t inde
   switch (d.type) {
     case DepType::KvGet:
     case DepType::KvBlock:
-      path = "/v1/kv/" + escape_key(d.target);
+      path = "/v1/kv/" + consul_key_path(d.target);
       break;
     case DepType::KvList:
-      path = "/v1/kv/" + escape_key(d.target);
+      path = "/v1/kv/" + consul_key_path(d.target);
       q.push_back("recurse");
       break;
     case DepType::HealthService:

@@ -43,6 +43,9 @@ struct ConsulAnswer {
   std::uint64_t index;  // X-Consul-Index, at least 1
 };
 
+// A KV key as a URL path: each segment escaped, the slashes kept ("a b/c" -> "a%20b/c").
+std::string consul_key_path(const std::string& key);
+
 class ConsulClient {
  public:
   ConsulClient(ConsulSettings settings, std::shared_ptr<HttpPool> http);

@@ -41,19 +41,6 @@ std::string ms(Ms d) {
   return std::to_string(d.count()) + "ms";
 }
 
-std::string escape_key(const std::string& key) {
-  std::string out;
-  size_t start = 0;
-  while (start <= key.size()) {
-    size_t slash = key.find('/', start);
-    if (slash == std::string::npos) slash = key.size();
-    if (start > 0) out += '/';
-    out += url_escape(key.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 FleetSettings FleetSettings::from(const FleetConfig& c, std::optional<Duration> block_query_wait) {
@@ -131,7 +118,7 @@ struct Fleet::Lock {
         std::lock_guard<std::mutex> lk(mu);
         if (stopping) return;
       }
-      std::string target = "/v1/kv/" + escape_key(key);
+      std::string target = "/v1/kv/" + consul_key_path(key);
       Ms to = timeout();
       if (index > 0) {
         target += "?index=" + std::to_string(index) + "&wait=" + ms(settings.block_wait);
@@ -254,8 +241,9 @@ struct Fleet::Lock {
           std::lock_guard<std::mutex> g(mu);
           session = sid;  // so the watch recognises it as ours
         }
-        auto r = consul->call("PUT", "/v1/kv/" + escape_key(key) + "?acquire=" + url_escape(sid),
-                              node, timeout());
+        auto r =
+            consul->call("PUT", "/v1/kv/" + consul_key_path(key) + "?acquire=" + url_escape(sid),
+                         node, timeout());
         got = r.response.body.find("true") != std::string::npos;
       } catch (const ConsulError& e) {
         err = e.what();
@@ -311,7 +299,7 @@ struct Fleet::Lock {
 
   bool key_is_held() {
     try {
-      auto a = consul->call("GET", "/v1/kv/" + escape_key(key), "", timeout());
+      auto a = consul->call("GET", "/v1/kv/" + consul_key_path(key), "", timeout());
       json j = json::parse(a.response.body, nullptr, false);
       return a.response.status == 200 && j.is_array() && !j.empty() && j[0].is_object() &&
              j[0].contains("Session");
@@ -332,7 +320,7 @@ struct Fleet::Lock {
   // only for the release (the key is free at once), which is what a clean stop wants.
   void release(const std::string& sid) {
     try {
-      consul->call("PUT", "/v1/kv/" + escape_key(key) + "?release=" + url_escape(sid),
+      consul->call("PUT", "/v1/kv/" + consul_key_path(key) + "?release=" + url_escape(sid),
                    kReleasedPrefix + node, timeout());
     } catch (const ConsulError&) {
     }
@@ -444,7 +432,7 @@ std::vector<FleetLockStatus> Fleet::status() const {
 std::string Fleet::current_holder(const FleetTarget& t) {
   std::string key = settings_.lock_prefix + "/" + fleet_lock_id(t);
   Ms to = consul_->settings().timeout;
-  auto a = consul_->call("GET", "/v1/kv/" + escape_key(key), "", to);
+  auto a = consul_->call("GET", "/v1/kv/" + consul_key_path(key), "", to);
   json j = json::parse(a.response.body, nullptr, false);
   if (a.response.status != 200 || !j.is_array() || j.empty() || !j[0].is_object() ||
       !j[0].contains("Session") || !j[0]["Session"].is_string())

@@ -219,7 +219,7 @@ TEST_CASE("fleet: of three nodes started at once exactly one applies and the oth
     if (n == leader) {
       CHECK(log.find("leader: " + redash_target(f) + " is applied by this node (" + leader + ")") !=
             std::string::npos);
-      CHECK(log.find("follower:") == std::string::npos);
+      CHECK(log.find("follower: " + redash_target(f)) == std::string::npos);
     } else {
       CHECK(log.find("follower: " + redash_target(f) + " is applied by node " + leader + "\n") !=
             std::string::npos);
