@@ -235,6 +235,22 @@ TEST_CASE("fleet: of three nodes started at once exactly one applies and the oth
   CHECK(sessions[0]["Behavior"] == "release");
   CHECK(sessions[0]["LockDelay"] == 1000000000);
   CHECK(f.holder_lease_user() != "");
+  // Idle: the leaders renew every TTL/2; the followers sit in their blocking queries, so no
+  // new request touches a lock key and nobody makes a session.
+  call(f.s.consul, "DELETE", "/_emulator/requests");
+  std::this_thread::sleep_for(2s);
+  json idle = call_json(f.s.consul, "GET", "/_emulator/requests");
+  size_t renewals = 0, others = 0;
+  for (const auto& r : idle) {
+    std::string path = r["path"];
+    if (path.rfind("/v1/session/renew/", 0) == 0)
+      ++renewals;
+    else if (path.rfind("/v1/session/", 0) == 0 || path.rfind("/v1/kv/templet/", 0) == 0)
+      ++others;
+  }
+  CHECK(renewals >= 2);   // both leaders renew (2 locks x 2 s / 0.5 s = 8 when unloaded)
+  CHECK(renewals <= 10);  // and never a loop
+  CHECK(others == 0);
   // `templet plan` on any node says who applies, without taking part.
   auto env = f.s.env();
   env["TEMPLET_TEST_REDASH_KEY"] = "key-web-3";
