@@ -310,6 +310,24 @@ void parse_influx_dbrp(const Block& i, InfluxApplyConfig& ic) {
   ic.dbrp = spec;
 }
 
+void parse_fleet(const Block& b, FleetConfig& f) {
+  b.check_keys({"mode", "lock_prefix", "session_ttl", "lock_delay", "node_name"});
+  b.str("mode", f.mode);
+  if (f.mode && *f.mode != "single" && *f.mode != "leader")
+    b.fail(b.get("mode"), "fleet.mode must be single or leader, not \"" + *f.mode + "\"");
+  b.str("lock_prefix", f.lock_prefix);
+  if (f.lock_prefix && (f.lock_prefix->empty() || f.lock_prefix->front() == '/'))
+    b.fail(b.get("lock_prefix"), "fleet.lock_prefix must be a Consul key without a leading /");
+  b.duration("session_ttl", f.session_ttl);
+  if (f.session_ttl && (f.session_ttl->count() <= 0 || *f.session_ttl > std::chrono::hours(24)))
+    b.fail(b.get("session_ttl"), "fleet.session_ttl must be between 1ms and 24h");
+  b.duration("lock_delay", f.lock_delay);
+  // Consul caps a lock-delay at 60s; a longer one would only hide the cap.
+  if (f.lock_delay && (f.lock_delay->count() < 0 || *f.lock_delay > std::chrono::seconds(60)))
+    b.fail(b.get("lock_delay"), "fleet.lock_delay must be between 0s and 60s");
+  b.str("node_name", f.node_name);
+}
+
 TemplateConfig parse_template(const Block& b, const std::string& origin) {
   TemplateConfig t;
   t.origin = origin;
@@ -461,7 +479,7 @@ Config parse_config(const std::string& yaml, const std::string& file) {
   if (root.IsNull()) return c;
   Block top(root, file, "config");
   top.check_keys({"vault", "consul", "influxdb", "wait", "retry", "block_query_wait", "state_dir",
-                  "log_level", "metrics", "templates", "template"});
+                  "log_level", "metrics", "fleet", "reconcile_interval", "templates", "template"});
   if (top.has("influxdb")) {
     Block i = top.sub("influxdb");
     i.check_keys({"url", "org", "org_id", "token_env", "token_file", "poll_interval"});
@@ -531,6 +549,10 @@ Config parse_config(const std::string& yaml, const std::string& file) {
     if (c.metrics.listen && c.metrics.listen->find(':') == std::string::npos)
       m.fail(m.get("listen"), "metrics.listen must be HOST:PORT, such as 127.0.0.1:9410");
   }
+  if (top.has("fleet")) parse_fleet(top.sub("fleet"), c.fleet);
+  top.duration("reconcile_interval", c.reconcile_interval);
+  if (c.reconcile_interval && c.reconcile_interval->count() < 0)
+    top.fail(top.get("reconcile_interval"), "reconcile_interval must not be negative");
   for (const char* key : {"templates", "template"}) {
     YAML::Node list = root[key];
     if (!list || list.IsNull()) continue;
@@ -578,6 +600,12 @@ void merge_config(Config& a, const Config& b) {
   over(a.log_level, b.log_level);
   over(a.metrics.textfile, b.metrics.textfile);
   over(a.metrics.listen, b.metrics.listen);
+  over(a.fleet.mode, b.fleet.mode);
+  over(a.fleet.lock_prefix, b.fleet.lock_prefix);
+  over(a.fleet.session_ttl, b.fleet.session_ttl);
+  over(a.fleet.lock_delay, b.fleet.lock_delay);
+  over(a.fleet.node_name, b.fleet.node_name);
+  over(a.reconcile_interval, b.reconcile_interval);
   a.templates.insert(a.templates.end(), b.templates.begin(), b.templates.end());
 }
 
@@ -656,6 +684,11 @@ void finalize_config(Config& c, const std::map<std::string, std::string>* env_in
   if (!c.retry.max_backoff) c.retry.max_backoff = std::chrono::minutes(1);
   if (!c.state_dir) c.state_dir = "/var/lib/templet";
   if (!c.log_level) c.log_level = "info";
+  if (!c.fleet.mode) c.fleet.mode = "single";
+  if (!c.fleet.lock_prefix) c.fleet.lock_prefix = "templet/leader";
+  if (!c.fleet.session_ttl) c.fleet.session_ttl = std::chrono::seconds(15);
+  if (!c.fleet.lock_delay) c.fleet.lock_delay = std::chrono::seconds(15);
+  if (!c.reconcile_interval) c.reconcile_interval = std::chrono::minutes(5);
 
   for (auto& t : c.templates) {
     if (!t.destination) throw ConfigError(t.origin + ": template has no destination");

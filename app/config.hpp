@@ -71,6 +71,9 @@ struct Config {
   std::optional<std::string> state_dir;
   std::optional<std::string> log_level;
   MetricsConfig metrics;
+  FleetConfig fleet;
+  // Re-plan every apply target against its server this often and put drift back (0: never).
+  std::optional<Duration> reconcile_interval;
   std::vector<TemplateConfig> templates;
 };
 

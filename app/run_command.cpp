@@ -154,6 +154,7 @@ int run_run_command(const RunCommandOptions& o) {
   // the live data source, which outlives every reader below.
   StatusBoard board;
   ro.status = &board;
+  std::unique_ptr<live::Fleet> fleet;
   if (!o.values_path.empty()) {
     try {
       auto values = std::make_shared<ValuesFile>(ValuesFile::load(o.values_path));
@@ -174,6 +175,14 @@ int run_run_command(const RunCommandOptions& o) {
       board.set_live([src = source.get()] {
         return LiveView{src->dependency_states(), src->lease_states()};
       });
+      // The fleet's locks share the watchers' Consul client and connections.
+      // In a dry run (`templet plan`) the fleet only says who applies each target.
+      if (config.fleet.mode == "leader") {
+        fleet = std::make_unique<live::Fleet>(
+            live::FleetSettings::from(config.fleet, config.block_query_wait),
+            source->consul_client());
+        ro.fleet = fleet.get();
+      }
       feed = std::make_unique<LiveFeed>(std::move(source));
     } catch (const std::exception& e) {
       std::cerr << "templet: " << e.what() << "\n";
@@ -216,6 +225,8 @@ int run_run_command(const RunCommandOptions& o) {
     g_refresh = [f, state_dir] { f->refresh(take_refresh_request(state_dir)); };
   }
   int status = run_templates(config, *feed, ro);
+  // Locks first: a clean stop hands each target to another node at once.
+  if (fleet) fleet->stop();
   {
     std::lock_guard<std::mutex> lock(g_refresh_mu);
     g_refresh = nullptr;
@@ -227,7 +238,8 @@ int run_run_command(const RunCommandOptions& o) {
   feed->stop();
   feed.reset();
   // A watcher thread let go inside a request may wake up while static destructors run.
-  if (live::LiveDataSource::threads_let_go()) exit_without_destructors(status);
+  if (live::LiveDataSource::threads_let_go() || live::Fleet::threads_let_go())
+    exit_without_destructors(status);
   return status;
 }
 

@@ -77,7 +77,10 @@ struct Slot {
   std::optional<Clock::time_point> due, deadline;
   bool first_pass = true;      // hooks run on the first complete pass after start
   bool apply_pending = false;  // the last apply failed: try again
-  int retries = 0;             // consecutive failed writes or applies (the retry backoff)
+  bool takeover = false;       // this node just gained a target's lock: apply from the server
+  bool reconcile = false;      // reconcile_interval passed: re-plan against the live server
+  std::set<std::string> drift_logged;  // drift lines already logged (each is logged once)
+  int retries = 0;                     // consecutive failed writes or applies (the retry backoff)
   // apply.influxdb.secrets parsed (key -> template), rendered with the file's data; their last
   // values and those the last good apply sent: a changed value alone runs the hooks again.
   std::map<std::string, std::unique_ptr<Template>> hook_tmpls;
@@ -109,6 +112,8 @@ class Loop {
       }
       if (opt_.reload_requested && opt_.reload_requested->exchange(false)) reload();
 
+      take_fleet_events();
+      mark_reconcile_due();
       run_pass();
 
       bool all_done = all_rendered();
@@ -129,6 +134,7 @@ class Loop {
         report_missing(false);
       }
 
+      // Wakes at least each second: a gained lock (take_fleet_events) is applied within one.
       auto deadline = now + std::chrono::seconds(1);
       for (const auto& s : slots_)
         if (s.due && *s.due < deadline) deadline = *s.due;
@@ -410,9 +416,12 @@ class Loop {
     if (!s.apply_pending) succeeded(s);
     bool run_hooks = changed || (s.first_pass && *s.cfg.run_on_start);
     // Apply hooks also run on the first pass, so a freshly started server is brought in line.
-    if (changed || s.first_pass || s.apply_pending || s.hook_values != s.applied_hook_values)
+    if (changed || s.first_pass || s.apply_pending || s.takeover || s.reconcile ||
+        s.hook_values != s.applied_hook_values)
       run_apply_hooks(s, r.output, changed);
     s.first_pass = false;
+    s.takeover = false;
+    s.reconcile = false;
     // A dry run writes nothing: the files hold what they held.
     if (!opt_.dry_run) s.written_now = feed_.versions(r.used);
     return run_hooks;
@@ -449,20 +458,49 @@ class Loop {
     }
     if (!opt_.make_hooks) return;
     std::string failures;
-    for (auto& hook : opt_.make_hooks(s.cfg)) {
+    auto targets = fleet_targets(s.cfg);
+    auto hooks = opt_.make_hooks(s.cfg);
+    for (size_t i = 0; i < hooks.size(); ++i) {
+      auto& hook = hooks[i];
       hook->set_rendered_secrets(secrets);
       if (!s.hook_tmpls.empty()) hook->set_rendered_values(s.hook_values);
+      // Who applies this target: asked before planning, so a new leader plans from the server.
+      std::optional<live::FleetDecision> decision;
+      if (opt_.fleet && opt_.fleet->leader_mode() && !opt_.dry_run && i < targets.size()) {
+        decision = opt_.fleet->decide(targets[i]);
+        // A follower does not reconcile: the applier does.
+        if (!decision->apply && s.reconcile) continue;
+        if (decision->apply && (decision->took_from || s.takeover)) {
+          hook->set_plan_basis(PlanBasis::Server);
+          if (decision->took_from && !decision->took_from->empty())
+            spdlog::info("leader: took {} from {}", targets[i].describe(), *decision->took_from);
+        }
+      }
+      if (s.reconcile && !(decision && (decision->took_from || s.takeover)))
+        hook->set_plan_basis(PlanBasis::Verify);
       Plan plan = hook->plan(output, dest);
       std::string plan_text = mask_secrets(format_plan(plan), secrets);
       if (opt_.status && !opt_.dry_run)
         opt_.status->planned(plan.hook + " " + plan.target, summarize(plan, secrets));
       if (opt_.dry_run) {
         out << plan_text;
+        if (opt_.fleet && opt_.fleet->leader_mode() && i < targets.size())
+          out << "  " << fleet_holder_line(targets[i]) << "\n";
         // As `templet apply ... --plan` does: a plan that would refuse an entry fails the run.
         if (!plan.ok())
           fail(s, plan.hook + " plan for " + dest + " would not apply cleanly",
                TemplateFailure::Apply);
         continue;
+      }
+      if (decision && !decision->apply) {
+        spdlog::info("{}", plan_text);
+        spdlog::info("follower: {} is applied by node {}", targets[i].describe(),
+                     decision->holder.empty() ? "(none yet)" : decision->holder);
+        continue;
+      }
+      if (s.reconcile) {
+        log_drift(s, plan);
+        if (!has_changes(plan)) continue;
       }
       spdlog::info("{}", plan_text);
       ApplyResult result = hook->apply(plan);
@@ -538,6 +576,88 @@ class Loop {
     }
     opt_.status->applied(plan.hook + " " + plan.target, dest, verdict, error,
                          changed_server && unprompted, verified);
+  }
+
+  // The fleet targets of a template's hooks, in make_hooks' order (Redash, then InfluxDB).
+  static std::vector<live::FleetTarget> fleet_targets(const TemplateConfig& cfg) {
+    std::vector<live::FleetTarget> out;
+    if (cfg.redash) out.push_back({"redash", cfg.redash->url.value_or(""), ""});
+    if (cfg.influxdb)
+      out.push_back({"influxdb", cfg.influxdb->url.value_or(""),
+                     cfg.influxdb->org ? *cfg.influxdb->org : cfg.influxdb->org_id.value_or("")});
+    return out;
+  }
+
+  // For `templet plan` in a fleet: who applies the target, read from Consul without locking.
+  std::string fleet_holder_line(const live::FleetTarget& t) {
+    try {
+      std::string holder = opt_.fleet->current_holder(t);
+      return "applied by " +
+             (holder.empty() ? std::string("no node yet (the lock is free)") : "node " + holder);
+    } catch (const std::exception& e) {
+      return std::string("applied by: unknown (") + e.what() + ")";
+    }
+  }
+
+  // Locks this node gained since the last pass: their templates apply at once, from the server.
+  void take_fleet_events() {
+    if (!opt_.fleet || opt_.dry_run) return;
+    for (const auto& target : opt_.fleet->take_gained())
+      for (auto& s : slots_)
+        for (const auto& t : fleet_targets(s.cfg))
+          if (t.describe() == target && s.written) {
+            s.takeover = true;
+            s.dirty = true;
+          }
+  }
+
+  void mark_reconcile_due() {
+    auto every = config_.reconcile_interval.value_or(Duration(0));
+    if (opt_.once || opt_.dry_run || opt_.offline || every.count() <= 0) return;
+    auto now = Clock::now();
+    if (!next_reconcile_) next_reconcile_ = now + every;
+    if (now < *next_reconcile_) return;
+    next_reconcile_ = now + every;
+    for (auto& s : slots_)
+      if ((s.cfg.redash || s.cfg.influxdb) && s.written && !s.apply_pending) {
+        s.reconcile = true;
+        s.dirty = true;
+      }
+  }
+
+  static bool has_changes(const Plan& plan) {
+    if (!plan.error.empty()) return true;
+    for (const auto& e : plan.entries)
+      if (e.action != PlanAction::Unchanged) return true;
+    return false;
+  }
+
+  // One line per drifted field, each logged once until the drift is gone.
+  void log_drift(Slot& s, const Plan& plan) {
+    const char* what = plan.hook == "influxdb" ? "task" : "datasource";
+    std::set<std::string> now;
+    for (const auto& e : plan.entries) {
+      std::vector<std::string> lines;
+      if (e.action == PlanAction::Create) {
+        lines.push_back(std::string("drift: ") + what + " \"" + e.name +
+                        "\" is missing on the server");
+      } else if (e.action == PlanAction::Update) {
+        for (const auto& d : e.details) {
+          std::string field = d.substr(0, d.find(':'));
+          if (plan.hook == "redash") field = "options." + field;
+          lines.push_back(std::string("drift: ") + what + " \"" + e.name + "\" " + field +
+                          " changed on the server");
+        }
+        if (e.details.empty())
+          lines.push_back(std::string("drift: ") + what + " \"" + e.name +
+                          "\" changed on the server");
+      }
+      for (auto& l : lines) {
+        if (!s.drift_logged.count(l)) spdlog::warn("{}", l);
+        now.insert(l);
+      }
+    }
+    s.drift_logged = std::move(now);
   }
 
   static bool applied(const ApplyEntry& e) {
@@ -636,6 +756,7 @@ class Loop {
   const RunOptions& opt_;
   std::vector<Slot> slots_;
   std::unordered_map<std::string, std::vector<Slot*>> readers_;
+  std::optional<Clock::time_point> next_reconcile_;
 };
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "app/config.hpp"
 #include "functions/data_source.hpp"
 #include "functions/dependency.hpp"
+#include "functions/live/consul_lock.hpp"
 #include "hooks/apply_hook.hpp"
 
 namespace templet {
@@ -98,6 +99,8 @@ struct RunOptions {
   StatusBoard* status = nullptr;
   // Called on every turn of the loop, between passes (systemd's watchdog and STATUS=).
   std::function<void()> heartbeat;
+  // Who applies each target across machines (fleet.mode leader); null: this node applies all.
+  live::Fleet* fleet = nullptr;
 };
 
 // Runs until done (--once), stopped, or a fatal error. Returns the exit status of the contract:

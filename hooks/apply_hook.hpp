@@ -57,6 +57,15 @@ struct ApplyResult {
   }
 };
 
+// What plan() compares the server with for the secrets the server masks.
+enum class PlanBasis {
+  Remembered,  // the digests of what this node sent (the default)
+  Server,      // nothing remembered: every masked secret counts as unknown and is sent again
+               // (a node taking over from another, whose digests describe someone else's apply)
+  Verify,      // the digests, and where they say "unchanged", a check that the server's copy
+               // works (Redash: the connection test), for drift behind templet's back
+};
+
 class ApplyHook {
  public:
   virtual ~ApplyHook() = default;
@@ -73,6 +82,8 @@ class ApplyHook {
   virtual void set_rendered_values(const std::map<std::string, std::string>& values) {
     (void)values;
   }
+  // For the next plan(); hooks that remember nothing ignore it.
+  virtual void set_plan_basis(PlanBasis basis) { (void)basis; }
 };
 
 // Human-readable plan and result, one line per entry, as `templet plan`/`apply` print them.

@@ -189,6 +189,20 @@ PlanEntry RedashHook::plan_entry(const RedashEntry& e, const std::vector<RemoteD
                                   : k + ": " + masked(stored[k].dump()) + " -> (absent)");
     }
   }
+  // Reconciling: Redash masks secrets, so one changed behind templet's back (a restored backup,
+  // an edit in the UI) looks unchanged; only the connection test tells, and a failing test
+  // sends the current secrets again.
+  if (pe.details.empty() && verify_secrets_) {
+    std::vector<std::string> masked_keys;
+    for (const auto& k : prep.secret_keys)
+      if (stored.contains(k) && stored[k] == kRedashSecretPlaceholder) masked_keys.push_back(k);
+    if (!masked_keys.empty()) {
+      RedashTestResult t = backend_->test(m);
+      if (!t.ok)
+        for (const auto& k : masked_keys)
+          pe.details.push_back(k + ": (secret) fails the connection test: " + masked(t.message));
+    }
+  }
   prep.options_changed = !pe.details.empty();
   plan_groups(e, &m, record, prep, pe);
   if (pe.action == PlanAction::Refused) return pe;
@@ -327,6 +341,12 @@ Plan RedashHook::plan(const std::string& rendered, const std::string& file) {
       need_groups = need_groups || !rec.groups_added.empty();
     groups_.reset();
     if (need_groups) groups_ = backend_->groups();
+    // Taking over from another node: what this node once sent says nothing of what the server
+    // holds now, so every masked secret is unknown (and sent again).
+    if (basis_ == PlanBasis::Server)
+      for (auto& [id, rec] : st.datasources) rec.secrets_known = false;
+    verify_secrets_ = basis_ == PlanBasis::Verify;
+    basis_ = PlanBasis::Remembered;
     for (size_t i = 0; i < entries.size(); ++i) {
       Prepared prep;
       prep.entry = entries[i];

@@ -45,6 +45,7 @@ class RedashHook : public ApplyHook {
   Plan plan(const std::string& rendered, const std::string& file) override;
   ApplyResult apply(const Plan& plan) override;
   void set_rendered_secrets(const std::vector<std::string>& secrets) override;
+  void set_plan_basis(PlanBasis basis) override { basis_ = basis; }
 
  private:
   struct Prepared {
@@ -76,6 +77,8 @@ class RedashHook : public ApplyHook {
   std::vector<std::string> rendered_secrets_;
   std::optional<std::vector<RemoteGroup>> groups_;  // Redash's groups, when any entry needs them
   bool groups_asked_ = false;
+  PlanBasis basis_ = PlanBasis::Remembered;  // for the next plan() only
+  bool verify_secrets_ = false;              // this plan tests what the digests call unchanged
 };
 
 // A name with case, whitespace and punctuation taken out: names equal under it are near matches.

@@ -20,7 +20,16 @@ std::string trimmed(std::string_view s) {
   return std::string(helpers::trim_space(s));
 }
 
-std::string escape_key(const std::string& key) {
+std::string first_line(const std::string& body) {
+  std::string s = body.substr(0, body.find('\n'));
+  s = trimmed(s);
+  if (s.size() > 200) s = s.substr(0, 200) + "...";
+  return s;
+}
+
+}  // namespace
+
+std::string consul_key_path(const std::string& key) {
   std::string out;
   size_t start = 0;
   while (start <= key.size()) {
@@ -32,15 +41,6 @@ std::string escape_key(const std::string& key) {
   }
   return out;
 }
-
-std::string first_line(const std::string& body) {
-  std::string s = body.substr(0, body.find('\n'));
-  s = trimmed(s);
-  if (s.size() > 200) s = s.substr(0, 200) + "...";
-  return s;
-}
-
-}  // namespace
 
 ConsulSettings ConsulSettings::from(const ConsulConfig& c,
                                     std::optional<Duration> block_query_wait) {
@@ -99,10 +99,10 @@ std::string ConsulClient::request_target(const Dependency& d, std::uint64_t inde
   switch (d.type) {
     case DepType::KvGet:
     case DepType::KvBlock:
-      path = "/v1/kv/" + escape_key(d.target);
+      path = "/v1/kv/" + consul_key_path(d.target);
       break;
     case DepType::KvList:
-      path = "/v1/kv/" + escape_key(d.target);
+      path = "/v1/kv/" + consul_key_path(d.target);
       q.push_back("recurse");
       break;
     case DepType::HealthService:
@@ -166,23 +166,14 @@ ConsulAnswer ConsulClient::query(const Dependency& d, std::uint64_t index) {
   req.timeout = request_timeout(index);
   std::string t = token();
   if (!t.empty()) req.headers.emplace_back("X-Consul-Token", t);
-  HttpResponse resp = send(req);
-  std::uint64_t got = 1;
-  if (const std::string* h = resp.header("x-consul-index")) {
-    try {
-      got = std::stoull(*h);
-    } catch (const std::exception&) {
-      got = 1;
-    }
-  }
-  if (got < 1) got = 1;  // the server never sends 0; treat anything below 1 as 1
+  ConsulAnswer a = answer(send(req));
   if (d.type == DepType::CatalogDatacenters) {
     // No index to block on: each answer is news to the watcher, which polls (consul-template
     // sleeps 15 s between fetches). With ignore_failing, keep the datacenters whose catalog
     // answers a consistent read, as consul-template asks each one for its services.
-    got = ++datacenters_polls_;
-    if (d.id != "catalog.datacenters" && resp.status == 200) {
-      nlohmann::json all = nlohmann::json::parse(resp.body, nullptr, false);
+    a.index = ++datacenters_polls_;
+    if (d.id != "catalog.datacenters" && a.response.status == 200) {
+      nlohmann::json all = nlohmann::json::parse(a.response.body, nullptr, false);
       nlohmann::json kept = nlohmann::json::array();
       if (all.is_array())
         for (const auto& dc : all) {
@@ -197,9 +188,34 @@ ConsulAnswer ConsulClient::query(const Dependency& d, std::uint64_t index) {
             // a failing datacenter is what ignore_failing leaves out
           }
         }
-      resp.body = kept.dump();
+      a.response.body = kept.dump();
     }
   }
+  return a;
+}
+
+ConsulAnswer ConsulClient::call(const std::string& method, const std::string& target,
+                                const std::string& body, Ms timeout) {
+  HttpRequest req;
+  req.method = method;
+  req.url = settings_.address + target;
+  req.body = body;
+  req.timeout = timeout;
+  std::string t = token();
+  if (!t.empty()) req.headers.emplace_back("X-Consul-Token", t);
+  return answer(send(req));
+}
+
+ConsulAnswer ConsulClient::answer(HttpResponse resp) {
+  std::uint64_t got = 1;
+  if (const std::string* h = resp.header("x-consul-index")) {
+    try {
+      got = std::stoull(*h);
+    } catch (const std::exception&) {
+      got = 1;
+    }
+  }
+  if (got < 1) got = 1;  // the server never sends 0; treat anything below 1 as 1
   return ConsulAnswer{Response{static_cast<int>(resp.status), std::move(resp.body)}, got};
 }
 

@@ -44,6 +44,9 @@ struct ConsulAnswer {
   std::uint64_t index;  // X-Consul-Index, at least 1
 };
 
+// A KV key as a URL path: each segment escaped, the slashes kept ("a b/c" -> "a%20b/c").
+std::string consul_key_path(const std::string& key);
+
 class ConsulClient {
  public:
   ConsulClient(ConsulSettings settings, std::shared_ptr<HttpPool> http);
@@ -59,6 +62,13 @@ class ConsulClient {
   }
   const ConsulSettings& settings() const { return settings_; }
 
+  // Any other request (sessions, locks): `target` is the path and query, `body` sent as is.
+  // Throws ConsulError as queries do; a 404 is an answer.
+  ConsulAnswer call(const std::string& method, const std::string& target, const std::string& body,
+                    Ms timeout);
+  // The agent's node name (GET /v1/agent/self, asked once).
+  std::string local_node();
+
  private:
   // Stands in for the index of catalog.datacenters, which Consul does not send.
   std::atomic<std::uint64_t> datacenters_polls_{0};
@@ -66,7 +76,7 @@ class ConsulClient {
   // server, the request without its query string, and the status with Consul's message.
   HttpResponse send(const HttpRequest& req);
   std::string token() const;
-  std::string local_node();
+  ConsulAnswer answer(HttpResponse resp);
 
   ConsulSettings settings_;
   std::shared_ptr<HttpPool> http_;

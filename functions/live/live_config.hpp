@@ -86,4 +86,13 @@ struct RetryConfig {
   std::optional<Duration> max_backoff;
 };
 
+// `fleet:` (functions/live/consul_lock.hpp): one applier per apply target across machines.
+struct FleetConfig {
+  std::optional<std::string> mode;  // "single" (every node applies) or "leader"
+  std::optional<std::string> lock_prefix;
+  std::optional<Duration> session_ttl;
+  std::optional<Duration> lock_delay;
+  std::optional<std::string> node_name;  // unset: the Consul agent's node name, else the hostname
+};
+
 }  // namespace templet

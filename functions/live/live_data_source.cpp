@@ -271,6 +271,10 @@ std::optional<Response> LiveDataSource::fetch(const Dependency& dep) const {
   return snapshot()->fetch(dep);
 }
 
+std::shared_ptr<ConsulClient> LiveDataSource::consul_client() const {
+  return core_->ctx.consul;
+}
+
 std::shared_ptr<const DataSource> LiveDataSource::snapshot() const {
   std::lock_guard<std::mutex> lock(core_->mu);
   return std::make_shared<Snapshot>(core_->data);

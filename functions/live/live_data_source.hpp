@@ -49,6 +49,8 @@ class LiveDataSource : public DataSource {
   std::optional<Response> fetch(const Dependency& dep) const override;
   // A frozen view: render one pass against it so every lookup sees the same data.
   std::shared_ptr<const DataSource> snapshot() const;
+  // The Consul client (and its connection pool) the watchers use, for the fleet's locks.
+  std::shared_ptr<ConsulClient> consul_client() const;
 
   // Starts watching each dependency not watched yet; one watcher per identity.
   void ensure_watching(const std::vector<Dependency>& deps);

@@ -56,7 +56,10 @@ class ConsulEmulator(Emulator):
         self.acl_default_policy = "deny"
         self.acl_tokens = {}
         self.anonymous_rules = {}
-        self.session_ttl_multiplier = 2.0
+        # Consul's server config `session_ttl_min` (10s by default); tests lower it, never the
+        # multiplier, so a silent session dies exactly 2 x TTL after its last renewal as on a real
+        # server (agent/consul/session_ttl.go: ttl * structs.SessionTTLMultiplier).
+        self.session_ttl_min = 10.0
         self._set_node({"Node": self.node_name, "Address": "127.0.0.1"})
         self._add_service({"Node": self.node_name, "ID": "consul", "Service": "consul",
                            "Port": 8300, "Tags": []})
@@ -128,8 +131,10 @@ class ConsulEmulator(Emulator):
             # Other datacenters the WAN pool knows; this emulator cannot reach them, so a query
             # with ?dc= one of them fails "No path to datacenter", as when all its servers fail.
             self.wan_datacenters = list(data["wan_datacenters"])
-        if "session_ttl_multiplier" in data:
-            self.session_ttl_multiplier = float(data["session_ttl_multiplier"])
+        if "session_ttl_min" in data:
+            self.session_ttl_min = parse_go_duration(data["session_ttl_min"])
+        for name in data.get("deregister_nodes") or []:
+            self._deregister_node(name)
         acl = data.get("acl")
         if acl is not None:
             self.acl_enabled = bool(acl.get("enabled", True))
@@ -183,6 +188,8 @@ class ConsulEmulator(Emulator):
                     c["Status"] = upd.get("Status", c["Status"])
                     c["Output"] = upd.get("Output", c["Output"])
                     c["ModifyIndex"] = idx
+                    if c["Status"] == "critical":
+                        self._invalidate_check_sessions(holder["Node"], cid)
         self.catalog_index = idx
 
     def _reset_index(self, n):
@@ -224,8 +231,10 @@ class ConsulEmulator(Emulator):
         threading.Thread(target=self._reaper, daemon=True).start()
 
     def _reaper(self):
+        # Consul arms one timer per session; a 20 ms sweep keeps the emulator within that of the
+        # 2 x TTL deadline.
         while not self.stopping:
-            time.sleep(0.2)
+            time.sleep(0.02)
             with self.lock:
                 now = self.now()
                 for sid, s in list(self.sessions.items()):
@@ -556,18 +565,22 @@ class ConsulEmulator(Emulator):
             self._kv_set(key, value, flags, e.get("Session") if e else None)
             return self._json(req, 200, True)
         if req.has("acquire"):
+            # agent/consul/kvs_endpoint.go rejects a lock inside its lock-delay before the state
+            # store (state/kvs.go kvsLockTxn) looks at the session or the holder.
             sid = req.arg("acquire")
+            if self.lock_delays.get(key, 0) > self.now():
+                return self._json(req, 200, False)
             s = self.sessions.get(sid)
             if s is None:
                 raise plain(500, "invalid session \"%s\"" % sid)
             if e is not None and e.get("Session") and e["Session"] != sid:
                 return self._json(req, 200, False)
-            if self.lock_delays.get(key, 0) > self.now():
-                return self._json(req, 200, False)
             self._kv_set(key, value, flags, sid, "acquire")
             return self._json(req, 200, True)
         if req.has("release"):
             sid = req.arg("release")
+            if not sid:
+                raise plain(500, "missing session")
             if e is None or e.get("Session") != sid:
                 return self._json(req, 200, False)
             self._kv_set(key, value, flags, None, "release")
@@ -600,6 +613,16 @@ class ConsulEmulator(Emulator):
         return self._json(req, 200, True)
 
     # ------------------------------------------------------------------ sessions
+    # Behaviour from hashicorp/consul: agent/session_endpoint.go (HTTP defaults, LockDelay fixup,
+    # "Checks" replacing serfHealth), agent/consul/session_endpoint.go (Behavior and TTL checks,
+    # renew), agent/consul/session_ttl.go (timer = TTL x 2, reset on renew),
+    # agent/consul/state/session.go (node/check validation; on destroy: release or delete the
+    # held keys and start their lock-delay, capped by structs.MaxLockDelay) and
+    # agent/consul/state/catalog.go (a critical check or a deregistered node destroys the
+    # sessions tied to it).
+    SESSION_TTL_MULTIPLIER = 2
+    MAX_LOCK_DELAY = 60.0
+
     def _session_obj(self, s):
         return {k: v for k, v in s.items() if not k.startswith("_")}
 
@@ -608,16 +631,121 @@ class ConsulEmulator(Emulator):
         if s is None:
             return
         self.sessions_index = self._next()
-        delay = s["LockDelay"] / 1e9
+        delay = min(s["LockDelay"] / 1e9, self.MAX_LOCK_DELAY)
+        now = self.now()
         for k, e in list(self.kv.items()):
             if e.get("Session") == sid:
                 if s["Behavior"] == "delete":
                     self._kv_delete(k)
                 else:
                     self._kv_set(k, e["Value"], e["Flags"], None, "release")
-                    if delay > 0:
-                        self.lock_delays[k] = self.now() + delay
+                if delay > 0:
+                    self.lock_delays[k] = now + delay
         self.cond.notify_all()
+
+    def _invalidate_check_sessions(self, node, check_id):
+        """A check went critical (or was removed): its sessions die (state/catalog.go)."""
+        for sid, s in list(self.sessions.items()):
+            if s["Node"] == node and check_id in (s["NodeChecks"] or []):
+                self._invalidate(sid)
+
+    def _deregister_node(self, name):
+        for sid, s in list(self.sessions.items()):
+            if s["Node"] == name:
+                self._invalidate(sid)
+        self.nodes.pop(name, None)
+        self.services = [s for s in self.services if s["Node"] != name]
+        self.catalog_index = self._next()
+        self.cond.notify_all()
+
+    @staticmethod
+    def _go_duration(sec):
+        """Go's Duration.String() for whole-millisecond values ("10s", "1.5s", "24h0m0s")."""
+        ms = int(round(sec * 1000))
+        if ms == 0:
+            return "0s"
+        h, rem = divmod(ms, 3600000)
+        m, rem = divmod(rem, 60000)
+        secs = ("%d.%03d" % divmod(rem, 1000)).rstrip("0").rstrip(".") + "s"
+        if h:
+            return "%dh%dm%s" % (h, m, secs)
+        if m:
+            return "%dm%s" % (m, secs)
+        if ms < 1000:
+            return "%gms" % ms
+        return secs
+
+    def _lock_delay_of(self, body):
+        # FixupLockDelay: any-case key; a string or number below 1000 (ns) means seconds.
+        key = next((k for k in body if k.lower() == "lockdelay"), None)
+        if key is None:
+            return 15.0
+        v = body[key]
+        if isinstance(v, str):
+            try:
+                sec = parse_go_duration(v)
+            except ValueError:
+                raise plain(400, "Request decode failed: time: invalid duration \"%s\"" % v)
+            return sec * 1e9 if sec * 1e9 < 1000 else sec
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v) if v < 1000 else v / 1e9
+        raise plain(400, "Request decode failed: invalid LockDelay")
+
+    def _session_create(self, req, ident):
+        try:
+            body = json.loads(req.body.decode("utf-8")) if req.body.strip() else {}
+        except ValueError as exc:
+            raise plain(400, "Request decode failed: %s" % exc)
+        if not isinstance(body, dict):
+            raise plain(400, "Request decode failed: not an object")
+        ld_s = self._lock_delay_of(body)
+        node = body.get("Node") or self.node_name
+        self._require(ident, "session", node, "write")
+        behavior = body.get("Behavior") or "release"
+        if behavior not in ("release", "delete"):
+            raise plain(500, "Invalid Behavior setting '%s'" % behavior)
+        ttl = body.get("TTL") or ""
+        ttl_s = 0.0
+        if ttl:
+            try:
+                ttl_s = parse_go_duration(ttl)
+            except ValueError:
+                raise plain(500, "Session TTL '%s' invalid: time: invalid duration \"%s\""
+                            % (ttl, ttl))
+            if ttl_s != 0 and (ttl_s < self.session_ttl_min or ttl_s > 86400):
+                # %d of a time.Duration: nanoseconds.
+                raise plain(500, "Invalid Session TTL '%d', must be between [%s=24h0m0s]"
+                            % (int(round(ttl_s * 1e9)), self._go_duration(self.session_ttl_min)))
+        if node not in self.nodes:
+            raise plain(500, "Missing node registration")
+        # "Checks" given (even empty) replaces the serfHealth default; NodeChecks adds to it.
+        has_checks = any(k.lower() == "checks" for k in body)
+        checks = [] if has_checks else ["serfHealth"]
+        if has_checks:
+            checks += list(body[next(k for k in body if k.lower() == "checks")] or [])
+        for c in body.get("NodeChecks") or []:
+            if c not in checks:
+                checks.append(c)
+        by_id = {c["CheckID"]: c for c in self.nodes[node]["_checks"]}
+        for c in checks:
+            if c not in by_id:
+                raise plain(500, "Missing check '%s' registration" % c)
+            if by_id[c]["Status"] == "critical":
+                raise plain(500, "Check '%s' is in critical state" % c)
+        idx = self._next()
+        sid = new_uuid()
+        self.sessions[sid] = {
+            "ID": sid, "Name": body.get("Name", ""), "Node": node,
+            "LockDelay": int(round(ld_s * 1e9)), "Behavior": behavior, "TTL": ttl,
+            "NodeChecks": checks, "ServiceChecks": body.get("ServiceChecks"),
+            "CreateIndex": idx, "ModifyIndex": idx,
+            "_ttl": ttl_s, "_expires": self._ttl_deadline(ttl_s)}
+        self.sessions_index = idx
+        self.cond.notify_all()
+        return self._json(req, 200, {"ID": sid})
+
+    def _ttl_deadline(self, ttl_s):
+        return self.now() + ttl_s * self.SESSION_TTL_MULTIPLIER if ttl_s else None
 
     def _session_endpoint(self, req, sub):
         ident = self._resolve(req)
@@ -625,62 +753,22 @@ class ConsulEmulator(Emulator):
         op, arg = parts[0], (parts[1] if len(parts) > 1 else "")
         if op == "create":
             self._method(req, ["PUT"])
-            try:
-                body = json.loads(req.body.decode("utf-8")) if req.body.strip() else {}
-            except ValueError as exc:
-                raise plain(400, "Request decode failed: %s" % exc)
-            node = body.get("Node") or self.node_name
-            self._require(ident, "session", node, "write")
-            if node not in self.nodes:
-                raise plain(500, "Missing node registration")
-            ld = body.get("LockDelay", "15s")
-            if isinstance(ld, (int, float)):
-                ld_s = float(ld) if ld < 1000 else ld / 1e9
-            else:
-                try:
-                    ld_s = parse_go_duration(ld)
-                except ValueError:
-                    raise plain(400, "Request decode failed: invalid LockDelay")
-            ttl = body.get("TTL") or ""
-            ttl_s = 0.0
-            if ttl:
-                try:
-                    ttl_s = parse_go_duration(ttl)
-                except ValueError:
-                    raise plain(400, "Request decode failed: invalid TTL")
-                if ttl_s != 0 and (ttl_s < 10 or ttl_s > 86400):
-                    raise plain(500, "Invalid Session TTL '%s', must be between [10s=24h0m0s]"
-                                % ttl)
-            behavior = body.get("Behavior") or "release"
-            if behavior not in ("release", "delete"):
-                raise plain(400, "Invalid Behavior setting '%s'" % behavior)
-            checks = body.get("NodeChecks", body.get("Checks"))
-            if checks is None:
-                checks = ["serfHealth"]
-            idx = self._next()
-            sid = new_uuid()
-            self.sessions[sid] = {
-                "ID": sid, "Name": body.get("Name", ""), "Node": node,
-                "LockDelay": int(ld_s * 1e9), "Behavior": behavior, "TTL": ttl,
-                "NodeChecks": list(checks), "ServiceChecks": body.get("ServiceChecks"),
-                "CreateIndex": idx, "ModifyIndex": idx,
-                "_ttl": ttl_s,
-                "_expires": (self.now() + ttl_s * self.session_ttl_multiplier) if ttl_s else None}
-            self.sessions_index = idx
-            self.cond.notify_all()
-            return self._json(req, 200, {"ID": sid})
+            return self._session_create(req, ident)
+        if op in ("renew", "destroy", "info", "node") and arg == "":
+            raise plain(400, "Missing node name" if op == "node" else "Missing session")
         if op == "renew":
             self._method(req, ["PUT"])
             s = self.sessions.get(arg)
             if s is None:
                 raise plain(404, "Session id '%s' not found" % arg)
             self._require(ident, "session", s["Node"], "write")
-            if s["_ttl"]:
-                s["_expires"] = self.now() + s["_ttl"] * self.session_ttl_multiplier
+            s["_expires"] = self._ttl_deadline(s["_ttl"])
             return self._json(req, 200, [self._session_obj(s)])
         if op == "destroy":
             self._method(req, ["PUT"])
             s = self.sessions.get(arg)
+            if s is None and self.acl_enabled:
+                raise plain(500, "Unknown session \"%s\"" % arg)
             if s is not None:
                 self._require(ident, "session", s["Node"], "write")
                 self._invalidate(arg)
@@ -847,16 +935,20 @@ class ConsulEmulator(Emulator):
                         x for x in self.nodes[node]["_checks"] if x["CheckID"] != c["CheckID"]
                     ] + [self._check(c, node, None, self._next())]
                     self.catalog_index = self.index
+                    if c.get("Status") == "critical":
+                        self._invalidate_check_sessions(node, c["CheckID"])
         else:
             sid = body.get("ServiceID")
             if sid:
                 self.services = [s for s in self.services
                                  if not (s["Node"] == node and s["ID"] == sid)]
             elif body.get("CheckID"):
-                pass
+                if node in self.nodes:
+                    self.nodes[node]["_checks"] = [x for x in self.nodes[node]["_checks"]
+                                                   if x["CheckID"] != body["CheckID"]]
+                    self._invalidate_check_sessions(node, body["CheckID"])
             else:
-                self.nodes.pop(node, None)
-                self.services = [s for s in self.services if s["Node"] != node]
+                self._deregister_node(node)
             self.catalog_index = self._next()
         self.cond.notify_all()
         return self._json(req, 200, True)

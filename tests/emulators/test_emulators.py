@@ -1204,7 +1204,7 @@ class ConsulTests(EmuCase):
         r = self.call("GET", "/v1/kv/?recurse&token=good")
         self.assertEqual([e["Key"] for e in r.json()], ["app/x"])
         self.assertEqual(r.headers.get("x-consul-results-filtered-by-acls"), "true")
-        self.emu.control("seed", {"acl": {"enabled": False}, "session_ttl_multiplier": 0.05})
+        self.emu.control("seed", {"acl": {"enabled": False}, "session_ttl_min": "200ms"})
         r = self.call("PUT", "/v1/session/renew/00000000-0000-0000-0000-000000000000")
         self.assertEqual(r.status, 404)
         self.assertTrue(r.text.startswith("Session id '"))
@@ -1213,9 +1213,12 @@ class ConsulTests(EmuCase):
         self.assertIsInstance(rn, list)
         self.assertEqual((rn[0]["ID"], rn[0]["TTL"]), (sid, "10s"))
         self.assertEqual(self.call("GET", "/v1/session/info/nope").json(), [])
-        self.assertEqual(self.call("PUT", "/v1/session/create", {"TTL": "5s"}).status, 500)
+        r = self.call("PUT", "/v1/session/create", {"TTL": "100ms"})
+        self.assertEqual((r.status, r.text),
+                         (500, "Invalid Session TTL '100000000', must be between [200ms=24h0m0s]"))
+        sid = self.call("PUT", "/v1/session/create", {"TTL": "300ms", "LockDelay": "0s"}).json()["ID"]
         self.put("held", b"v", "?acquire=" + sid)
-        time.sleep(0.8)  # 10s TTL x 0.05 multiplier: invalidated
+        time.sleep(0.8)  # 2 x 300ms after the last renewal: invalidated
         self.assertNotIn("Session", self.call("GET", "/v1/kv/held").json()[0])
 
     def test_catalog_datacenters_is_not_a_blocking_query(self):
@@ -1226,6 +1229,113 @@ class ConsulTests(EmuCase):
         self.assertEqual(self.call("GET", "/v1/catalog/datacenters").json(), ["dc1", "dc2", "dc3"])
         self.assertEqual(self.call("GET", "/v1/catalog/services?dc=dc1&consistent").status, 200)
         self.assertEqual(self.call("GET", "/v1/catalog/services?dc=dc2&consistent").status, 500)
+
+    def test_c6_session_ttl_is_two_ttls_after_the_last_renewal(self):
+        self.emu.control("seed", {"session_ttl_min": "1s"})
+        sid = self.call("PUT", "/v1/session/create", {"TTL": "1s", "LockDelay": "0s"}).json()["ID"]
+        self.assertEqual(self.put("l", b"", "?acquire=" + sid).json(), True)
+        time.sleep(1.5)  # past one TTL: still alive (Consul promises no expiry before 2 x TTL)
+        self.assertEqual(self.call("PUT", "/v1/session/renew/" + sid).status, 200)
+        renewed = time.monotonic()
+        info = "/v1/session/info/" + sid
+        while self.call("GET", info).json() != []:
+            time.sleep(0.01)
+            self.assertLess(time.monotonic() - renewed, 3)
+        self.assertAlmostEqual(time.monotonic() - renewed, 2.0, delta=0.15)
+        self.assertNotIn("Session", self.call("GET", "/v1/kv/l").json()[0])
+        r = self.call("PUT", "/v1/session/renew/" + sid)
+        self.assertEqual((r.status, r.text), (404, "Session id '%s' not found" % sid))
+
+    def test_c6_session_create_defaults_and_errors(self):
+        s = self.call("PUT", "/v1/session/create").json()["ID"]
+        info = self.call("GET", "/v1/session/info/" + s).json()[0]
+        self.assertEqual({k: info[k] for k in ("Node", "LockDelay", "Behavior", "TTL",
+                                                "NodeChecks")},
+                         {"Node": "emulator-node", "LockDelay": 15000000000,
+                          "Behavior": "release", "TTL": "", "NodeChecks": ["serfHealth"]})
+        # A small number (or duration string) for LockDelay means seconds.
+        for ld in (5, "5ns", 5000000000):
+            sid = self.call("PUT", "/v1/session/create", {"LockDelay": ld}).json()["ID"]
+            self.assertEqual(self.call("GET", "/v1/session/info/" + sid).json()[0]["LockDelay"],
+                             5000000000, ld)
+        sid = self.call("PUT", "/v1/session/create", {"Checks": []}).json()["ID"]
+        self.assertEqual(self.call("GET", "/v1/session/info/" + sid).json()[0]["NodeChecks"], [])
+        cases = [({"Behavior": "keep"}, "Invalid Behavior setting 'keep'"),
+                 ({"TTL": "x"}, "Session TTL 'x' invalid: time: invalid duration \"x\""),
+                 ({"TTL": "5s"}, "Invalid Session TTL '5000000000', must be between "
+                                 "[10s=24h0m0s]"),
+                 ({"Node": "ghost"}, "Missing node registration"),
+                 ({"NodeChecks": ["nope"]}, "Missing check 'nope' registration")]
+        for body, text in cases:
+            r = self.call("PUT", "/v1/session/create", body)
+            self.assertEqual((r.status, r.text), (500, text), body)
+        self.assertEqual(self.call("PUT", "/v1/session/renew/").text, "Missing session")
+        self.assertEqual(self.call("PUT", "/v1/session/destroy/").text, "Missing session")
+        self.assertEqual(self.call("GET", "/v1/session/node/").text, "Missing node name")
+        self.emu.control("seed", {"register_services": [{"Node": "web-2", "Service": "x"}]})
+        mine = self.call("PUT", "/v1/session/create", {"Node": "web-2"}).json()["ID"]
+        self.assertEqual([x["ID"] for x in self.call("GET", "/v1/session/node/web-2").json()],
+                         [mine])
+        lst = self.call("GET", "/v1/session/list")
+        self.assertEqual(len(lst.json()), 6)
+        idx = int(lst.headers["x-consul-index"])
+        threading.Timer(0.2, lambda: self.call("PUT", "/v1/session/destroy/" + mine)).start()
+        t0 = time.time()
+        r = self.call("GET", "/v1/session/list?index=%d&wait=5s" % idx)
+        self.assertLess(time.time() - t0, 2)
+        self.assertEqual(len(r.json()), 5)
+
+    def test_c6_lock_release_delete_and_lock_delay(self):
+        rel = self.call("PUT", "/v1/session/create", {"LockDelay": "1s"}).json()["ID"]
+        dele = self.call("PUT", "/v1/session/create",
+                         {"LockDelay": "0s", "Behavior": "delete"}).json()["ID"]
+        other = self.call("PUT", "/v1/session/create", {"LockDelay": "0s"}).json()["ID"]
+        self.assertEqual(self.put("a", b"1", "?acquire=" + rel).json(), True)
+        self.assertEqual(self.put("b", b"1", "?acquire=" + dele).json(), True)
+        # Release by a session that does not hold it: false; the holder: true, LockIndex kept.
+        self.assertEqual(self.put("a", b"x", "?release=" + other).json(), False)
+        self.assertEqual(self.put("a", b"2", "?release=" + rel).json(), True)
+        e = self.call("GET", "/v1/kv/a").json()[0]
+        self.assertEqual((e["LockIndex"], "Session" in e, base64.b64decode(e["Value"])),
+                         (1, False, b"2"))
+        self.assertEqual(self.put("a", b"3", "?acquire=" + other).json(), True)  # no delay
+        self.assertEqual(self.call("GET", "/v1/kv/a").json()[0]["LockIndex"], 2)
+        self.assertEqual(self.put("a", b"", "?release=" + other).json(), True)
+        self.assertEqual(self.put("a", b"", "?acquire=" + rel).json(), True)
+        # A blocking query on the lock key wakes when the holder's session dies.
+        idx = int(self.call("GET", "/v1/kv/a").headers["x-consul-index"])
+        threading.Timer(0.2, lambda: self.call("PUT", "/v1/session/destroy/" + rel)).start()
+        t0 = time.time()
+        r = self.call("GET", "/v1/kv/a?index=%d&wait=5s" % idx)
+        self.assertLess(time.time() - t0, 2)
+        self.assertNotIn("Session", r.json()[0])
+        # Lock-delay (1s) after invalidation: refused even to a live session, then granted.
+        self.assertEqual(self.put("a", b"", "?acquire=" + other).json(), False)
+        time.sleep(1.1)
+        self.assertEqual(self.put("a", b"", "?acquire=" + other).json(), True)
+        # Behavior delete removes the key.
+        self.call("PUT", "/v1/session/destroy/" + dele)
+        self.assertEqual(self.call("GET", "/v1/kv/b").status, 404)
+        r = self.put("a", b"", "?acquire=00000000-0000-0000-0000-000000000000")
+        self.assertEqual((r.status, r.text),
+                         (500, 'invalid session "00000000-0000-0000-0000-000000000000"'))
+
+    def test_c6_node_checks_invalidate_sessions(self):
+        self.emu.control("seed", {"register_services": [{"Node": "web-1", "Service": "x"}]})
+        sid = self.call("PUT", "/v1/session/create", {"Node": "web-1", "LockDelay": "0s"}
+                        ).json()["ID"]
+        self.put("lock", b"", "?acquire=" + sid)
+        self.emu.control("seed", {"set_checks": [{"Node": "web-1", "CheckID": "serfHealth",
+                                                  "Status": "critical"}]})
+        self.assertEqual(self.call("GET", "/v1/session/info/" + sid).json(), [])
+        self.assertNotIn("Session", self.call("GET", "/v1/kv/lock").json()[0])
+        r = self.call("PUT", "/v1/session/create", {"Node": "web-1"})
+        self.assertEqual((r.status, r.text), (500, "Check 'serfHealth' is in critical state"))
+        self.emu.control("seed", {"set_checks": [{"Node": "web-1", "CheckID": "serfHealth",
+                                                  "Status": "passing"}]})
+        sid = self.call("PUT", "/v1/session/create", {"Node": "web-1"}).json()["ID"]
+        self.emu.control("seed", {"deregister_nodes": ["web-1"]})
+        self.assertEqual(self.call("GET", "/v1/session/info/" + sid).json(), [])
 
     def test_catalog_and_health(self):
         self.emu.control("seed", {"services": [

@@ -428,3 +428,40 @@ TEST_CASE("the shipped machine-login examples parse", "[config]") {
     CHECK(*c.vault.address == "https://vault.example.com:8200");
   }
 }
+
+TEST_CASE("fleet: defaults to single, and leader settings parse, merge and are checked",
+          "[config]") {
+  Config c = parse_config("templates: [{source: a, destination: b}]", "d.yaml");
+  std::map<std::string, std::string> env;
+  finalize_config(c, &env);
+  CHECK(*c.fleet.mode == "single");
+  CHECK(*c.fleet.lock_prefix == "templet/leader");
+  CHECK(*c.fleet.session_ttl == 15000ms);
+  CHECK(*c.fleet.lock_delay == 15000ms);
+  CHECK(!c.fleet.node_name);
+  CHECK(*c.reconcile_interval == 300000ms);
+
+  Config l = parse_config(
+      "fleet: {mode: leader, lock_prefix: ops/templet, session_ttl: 10s, lock_delay: 5s,\n"
+      "        node_name: web-2}\nreconcile_interval: 0\n",
+      "f.yaml");
+  merge_config(c, l);
+  CHECK(*c.fleet.mode == "leader");
+  CHECK(*c.fleet.lock_prefix == "ops/templet");
+  CHECK(*c.fleet.session_ttl == 10000ms);
+  CHECK(*c.fleet.lock_delay == 5000ms);
+  CHECK(*c.fleet.node_name == "web-2");
+  CHECK(*c.reconcile_interval == 0ms);
+
+  CHECK_THROWS_WITH(parse_config("fleet: {mode: dedup}", "f.yaml"),
+                    "f.yaml:1: fleet.mode must be single or leader, not \"dedup\"");
+  CHECK_THROWS_WITH(parse_config("fleet:\n  lock_delay: 90s\n", "f.yaml"),
+                    "f.yaml:2: fleet.lock_delay must be between 0s and 60s");
+  CHECK_THROWS_WITH(parse_config("fleet: {lock_prefix: /templet}", "f.yaml"),
+                    "f.yaml:1: fleet.lock_prefix must be a Consul key without a leading /");
+  CHECK_THROWS_WITH(
+      parse_config("fleet: {session_tll: 10s}", "f.yaml"),
+      "f.yaml:1: unknown key \"session_tll\" in config.fleet (did you mean \"session_ttl\"?)");
+  CHECK_THROWS_WITH(parse_config("reconcile_interval: -1s", "f.yaml"),
+                    "f.yaml:1: reconcile_interval must not be negative");
+}
