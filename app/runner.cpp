@@ -480,8 +480,11 @@ class Loop {
         hook->set_plan_basis(PlanBasis::Verify);
       Plan plan = hook->plan(output, dest);
       std::string plan_text = mask_secrets(format_plan(plan), secrets);
-      if (opt_.status && !opt_.dry_run)
+      if (opt_.status && !opt_.dry_run) {
         opt_.status->planned(plan.hook + " " + plan.target, summarize(plan, secrets));
+        if (decision)
+          opt_.status->leader(plan.hook + " " + plan.target, decision->holder, decision->apply);
+      }
       if (opt_.dry_run) {
         out << plan_text;
         if (opt_.fleet && opt_.fleet->leader_mode() && i < targets.size())

@@ -265,8 +265,16 @@ nlohmann::json StatusBoard::status_json(SystemTime now) const {
          {"last_verification", t.last_verification
                                    ? nlohmann::json(*t.last_verification ? "ok" : "failed")
                                    : nlohmann::json(nullptr)},
-         {"leader", nullptr}});
+         {"leader", t.leader ? nlohmann::json(*t.leader) : nlohmann::json(nullptr)}});
   return j;
+}
+
+void StatusBoard::leader(const std::string& target, const std::string& holder, bool this_node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TargetState& t = targets_[target];
+  t.leader = holder;
+  t.applies = this_node;
+  bump();
 }
 
 std::string StatusBoard::metrics_text(SystemTime) const {
@@ -335,7 +343,8 @@ std::string StatusBoard::metrics_text(SystemTime) const {
     x.sample("templet_verify_failures_total", {{"target", name}},
              static_cast<double>(t.verify_failures));
   x.family("templet_leader", "gauge", "1 when this node applies the target.");
-  for (const auto& [name, t] : targets_) x.sample("templet_leader", {{"target", name}}, 1);
+  for (const auto& [name, t] : targets_)
+    x.sample("templet_leader", {{"target", name}}, t.applies ? 1 : 0);
   return std::move(x).text();
 }
 

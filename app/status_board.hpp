@@ -57,6 +57,10 @@ class StatusBoard {
                const std::string& masked_error, bool drift,
                std::optional<bool> verified = std::nullopt);
 
+  // Fleet mode: which node applies the target ("" while nobody holds its lock), and whether it
+  // is this one. Without a call the target is this node's alone (leader null, templet_leader 1).
+  void leader(const std::string& target, const std::string& holder, bool this_node);
+
   // `templet status --json` (see README "Status"), at `now`.
   nlohmann::json status_json(SystemTime now) const;
   // The Prometheus text exposition of the metrics (README "Metrics").
@@ -87,6 +91,8 @@ class StatusBoard {
     std::string last_plan;
     std::map<std::string, std::uint64_t> totals;  // result -> count
     std::uint64_t drift = 0, verify_failures = 0;
+    std::optional<std::string> leader;  // fleet mode only
+    bool applies = true;
   };
   LiveView live() const;
   bool healthy_locked(const LiveView& view) const;

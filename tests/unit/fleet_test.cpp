@@ -229,6 +229,18 @@ TEST_CASE("fleet: of three nodes started at once exactly one applies and the oth
             std::string::npos);
     }
   }
+  // Every node's status names the applier of the Redash target.
+  for (const char* n : {"web-1", "web-2", "web-3"}) {
+    ShellRun st = run_shell(std::string(TEMPLET_BINARY) + " status --json --state-dir " +
+                            (f.d.path / n / "state").string());
+    INFO(n << ": " << st.out << st.err);
+    json doc = json::parse(st.out, nullptr, false);
+    REQUIRE(doc.is_object());
+    std::string named;
+    for (const auto& t : doc["targets"])
+      if (t["target"] == redash_target(f) && t["leader"].is_string()) named = t["leader"];
+    CHECK(named == leader);
+  }
   // Followers wait in a blocking query and hold no session.
   json sessions = call_json(f.s.consul, "GET", "/v1/session/list");
   REQUIRE(sessions.size() == 2);  // one per lock, even when one node holds both

@@ -319,3 +319,19 @@ TEST_CASE("status board: a failed verification counts and shows as the last one"
       Catch::Contains("t.yaml:4") &&
           Catch::Contains("apply.redash.verify must be \"test_on_change\" or \"off\""));
 }
+
+TEST_CASE("status board: in a fleet, who applies each target", "[status][fleet]") {
+  StatusBoard b;
+  b.applied("redash http://r", "/etc/a.conf", ApplyVerdict::Ok, "", false);
+  b.applied("influxdb http://i (org o)", "/etc/t.flux", ApplyVerdict::Ok, "", false);
+  b.leader("redash http://r", "web-2", false);
+  b.leader("influxdb http://i (org o)", "web-1", true);
+  auto j = b.status_json(at(1800000000));
+  REQUIRE(j["targets"].size() == 2);
+  CHECK(j["targets"][0]["target"] == "influxdb http://i (org o)");
+  CHECK(j["targets"][0]["leader"] == "web-1");
+  CHECK(j["targets"][1]["leader"] == "web-2");
+  std::string m = b.metrics_text(at(1800000000));
+  CHECK(m.find("templet_leader{target=\"redash http://r\"} 0\n") != std::string::npos);
+  CHECK(m.find("templet_leader{target=\"influxdb http://i (org o)\"} 1\n") != std::string::npos);
+}
