@@ -38,26 +38,11 @@ std::shared_ptr<live::HttpPool> pool_for(const SslConfig& ssl) {
 }  // namespace
 
 int run_check_command(const CheckCommandOptions& o) {
-  Config config;
-  try {
-    config = load_config(o.config_paths);
-    finalize_config(config);
-  } catch (const ConfigError& e) {
-    std::cerr << "templet: " << e.what() << "\n";
-    return 2;
-  }
-  std::shared_ptr<const DataSource> data = std::make_shared<EmptyDataSource>();
-  std::function<std::optional<std::string>(std::string_view)> env;
-  if (!o.values_path.empty()) {
-    try {
-      auto values = std::make_shared<ValuesFile>(ValuesFile::load(o.values_path));
-      env = [values](std::string_view n) { return values->env(n); };
-      data = values;
-    } catch (const std::exception& e) {
-      std::cerr << "templet: " << e.what() << "\n";
-      return 2;
-    }
-  }
+  RecordingInputs in;
+  if (!load_recording_inputs(o.config_paths, o.values_path, in)) return 2;
+  const Config& config = in.config;
+  const DataSource* data = in.data.get();
+  const auto& env = in.env;
   // Each dependency once, in first-use order.
   std::vector<Dependency> deps;
   std::set<std::string> seen;

@@ -172,27 +172,34 @@ std::string format_deps(const std::vector<TemplateDeps>& all) {
   return out;
 }
 
-int run_deps_command(const DepsCommandOptions& o) {
-  Config config;
+bool load_recording_inputs(const std::vector<std::string>& config_paths,
+                           const std::string& values_path, RecordingInputs& out) {
   try {
-    config = load_config(o.config_paths);
-    finalize_config(config);
+    out.config = load_config(config_paths);
+    finalize_config(out.config);
   } catch (const ConfigError& e) {
     std::cerr << "templet: " << e.what() << "\n";
-    return 2;
+    return false;
   }
-  std::shared_ptr<const DataSource> data = std::make_shared<EmptyDataSource>();
-  std::function<std::optional<std::string>(std::string_view)> env;
-  if (!o.values_path.empty()) {
-    try {
-      auto values = std::make_shared<ValuesFile>(ValuesFile::load(o.values_path));
-      env = [values](std::string_view n) { return values->env(n); };
-      data = values;
-    } catch (const std::exception& e) {
-      std::cerr << "templet: " << e.what() << "\n";
-      return 2;
-    }
+  out.data = std::make_shared<EmptyDataSource>();
+  if (values_path.empty()) return true;
+  try {
+    auto values = std::make_shared<ValuesFile>(ValuesFile::load(values_path));
+    out.env = [values](std::string_view n) { return values->env(n); };
+    out.data = values;
+  } catch (const std::exception& e) {
+    std::cerr << "templet: " << e.what() << "\n";
+    return false;
   }
+  return true;
+}
+
+int run_deps_command(const DepsCommandOptions& o) {
+  RecordingInputs in;
+  if (!load_recording_inputs(o.config_paths, o.values_path, in)) return 2;
+  const Config& config = in.config;
+  const DataSource* data = in.data.get();
+  const auto& env = in.env;
   auto all = collect_deps(config, *data, env);
   if (o.json)
     std::cout << deps_json(all).dump(2) << "\n";

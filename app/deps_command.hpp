@@ -5,9 +5,13 @@
 // about the same list.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/config.hpp"
@@ -40,6 +44,17 @@ std::vector<TemplateDeps> collect_deps(
 //  "catalog"}, "files": [...], "env": [...]} -- the totals sorted and deduplicated.
 nlohmann::json deps_json(const std::vector<TemplateDeps>& all);
 std::string format_deps(const std::vector<TemplateDeps>& all);
+
+// What `deps` and `check` render with: the config's templates, and the values file's answers
+// and environment when one is given. Prints the error and returns false (exit 2) when either
+// cannot be read.
+struct RecordingInputs {
+  Config config;
+  std::shared_ptr<const DataSource> data;
+  std::function<std::optional<std::string>(std::string_view)> env;
+};
+bool load_recording_inputs(const std::vector<std::string>& config_paths,
+                           const std::string& values_path, RecordingInputs& out);
 
 int run_deps_command(const DepsCommandOptions& options);
 
