@@ -137,8 +137,9 @@ void plan_buckets(const InfluxOrgWanted& want, const InfluxState& state,
     add(plan, ops, std::move(e), std::move(op));
   }
   if (!want.prune) return;
-  for (const auto& [name, dest] : state.buckets) {
-    if (dest != want.destination || seen.count(name)) continue;
+  for (const auto& [bucket_name, dest] : state.buckets) {
+    if (dest != want.destination || seen.count(bucket_name)) continue;
+    const std::string& name = bucket_name;  // a lambda may not capture a structured binding (C++17)
     auto it = std::find_if(stored.begin(), stored.end(),
                            [&](const StoredBucket& b) { return b.name == name; });
     InfluxOp op;
