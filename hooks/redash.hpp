@@ -76,8 +76,8 @@ class RedashHook : public ApplyHook {
   std::vector<std::string> secrets_;
   std::vector<std::string> rendered_secrets_;
   std::optional<std::vector<RemoteGroup>> groups_;  // Redash's groups, when any entry needs them
-  PlanBasis basis_ = PlanBasis::Remembered;  // for the next plan() only
-  bool verify_secrets_ = false;              // this plan tests what the digests call unchanged
+  PlanBasis basis_ = PlanBasis::Remembered;         // for the next plan() only
+  bool verify_secrets_ = false;  // this plan tests what the digests call unchanged
 };
 
 // A name with case, whitespace and punctuation taken out: names equal under it are near matches.
