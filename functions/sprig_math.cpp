@@ -152,6 +152,25 @@ Value json(const Value& v, bool pretty, bool escape, bool must) {
   }
 }
 
+// Go's math.Max and math.Min: NaN wins, and +0 is larger than -0.
+double go_math_max(double v, double x) {
+  if (std::isnan(v) || std::isnan(x)) return NAN;
+  if (v == x && v == 0) return std::signbit(v) ? x : v;
+  return std::max(v, x);
+}
+double go_math_min(double v, double x) {
+  if (std::isnan(v) || std::isnan(x)) return NAN;
+  if (v == x && v == 0) return std::signbit(v) ? v : x;
+  return std::min(v, x);
+}
+
+// Sprig's maxf/minf: every argument as float64, folded left.
+double fold_float64(Args a, double (*pick)(double, double)) {
+  double v = to_float64(a[0]);
+  for (size_t i = 1; i < a.size(); ++i) v = pick(v, to_float64(a[i]));
+  return v;
+}
+
 }  // namespace
 
 void register_math(FunctionTable& t) {
@@ -192,30 +211,10 @@ void register_math(FunctionTable& t) {
       },
       true);
   define(
-      t, "sprig_maxf", {nullptr, nullptr},
-      [](Args a) {
-        double v = to_float64(a[0]);
-        for (size_t i = 1; i < a.size(); ++i) {
-          double x = to_float64(a[i]);
-          v = std::isnan(v) || std::isnan(x)
-                  ? NAN
-                  : (v == x && v == 0 ? (std::signbit(v) ? x : v) : std::max(v, x));
-        }
-        return F(v);
-      },
+      t, "sprig_maxf", {nullptr, nullptr}, [](Args a) { return F(fold_float64(a, go_math_max)); },
       true);
   define(
-      t, "sprig_minf", {nullptr, nullptr},
-      [](Args a) {
-        double v = to_float64(a[0]);
-        for (size_t i = 1; i < a.size(); ++i) {
-          double x = to_float64(a[i]);
-          v = std::isnan(v) || std::isnan(x)
-                  ? NAN
-                  : (v == x && v == 0 ? (std::signbit(v) ? v : x) : std::min(v, x));
-        }
-        return F(v);
-      },
+      t, "sprig_minf", {nullptr, nullptr}, [](Args a) { return F(fold_float64(a, go_math_min)); },
       true);
   define(t, "sprig_int", {nullptr}, [](Args a) { return Value::integer(to_int64(a[0])); });
   define(t, "sprig_int64", {nullptr}, [](Args a) { return I64(to_int64(a[0])); });
