@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "functions/data_source.hpp"
+#include "sys/json_number.hpp"
 
 namespace templet::dtypes {
 
@@ -27,18 +28,12 @@ std::string str(const json& j, const char* key) {
 
 int64_t num(const json& j, const char* key) {
   const json* f = field(j, key);
-  if (!f) return 0;
-  if (f->is_number_integer()) return f->get<int64_t>();
-  if (f->is_number()) return static_cast<int64_t>(f->get<double>());
-  return 0;
+  return f ? json_exact_int64(*f).value_or(0) : 0;
 }
 
 uint64_t unum(const json& j, const char* key) {
   const json* f = field(j, key);
-  if (!f || !f->is_number()) return 0;
-  if (f->is_number_unsigned()) return f->get<uint64_t>();
-  if (f->is_number_integer()) return static_cast<uint64_t>(f->get<int64_t>());
-  return static_cast<uint64_t>(f->get<double>());
+  return f ? json_exact_uint64(*f).value_or(0) : 0;
 }
 
 bool boolean(const json& j, const char* key) {

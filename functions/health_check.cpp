@@ -4,6 +4,7 @@
 
 #include "functions/data_types.hpp"
 #include "functions/data_types_internal.hpp"
+#include "sys/json_number.hpp"
 
 namespace templet::dtypes {
 
@@ -125,13 +126,13 @@ Value definition_value(const json& c) {
     const json* e = field(d, exact);
     const json* r = field(d, readable);
     if (e && e->is_number()) {
-      n = static_cast<int64_t>(e->get<double>());
+      n = json_exact_int64(*e).value_or(0);
     } else if (e && e->is_string()) {
       parse_go_duration(e->get<std::string>(), n);
     } else if (r && r->is_string()) {
       parse_go_duration(r->get<std::string>(), n);
     } else if (r && r->is_number()) {
-      n = static_cast<int64_t>(r->get<double>());
+      n = json_exact_int64(*r).value_or(0);
     }
     return n;
   };

@@ -2,6 +2,7 @@
 #include "hooks/redash_schema.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace templet {
@@ -50,8 +51,8 @@ bool type_ok(const json& v, const json& t) {
   if (s == "string") return v.is_string();
   if (s == "number") return v.is_number();
   if (s == "integer")
-    return v.is_number_integer() ||
-           (v.is_number_float() && v.get<double>() == static_cast<double>(v.get<int64_t>()));
+    return v.is_number_integer() || (v.is_number_float() && std::isfinite(v.get<double>()) &&
+                                     v.get<double>() == std::trunc(v.get<double>()));
   if (s == "boolean") return v.is_boolean();
   if (s == "array") return v.is_array();
   if (s == "object") return v.is_object();

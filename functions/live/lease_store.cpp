@@ -11,23 +11,35 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "functions/dependency.hpp"
 #include "functions/live/mask.hpp"
+#include "sys/json_number.hpp"
 #include "sys/private_files.hpp"
 
 namespace templet::live {
 
 namespace {
 
+// A record's integer field; a hand-edited or torn record may hold anything.
+long long exact(const nlohmann::json& v) {
+  if (auto n = json_exact_int64(v)) return *n;
+  throw std::runtime_error("not an integer");
+}
+
 long long to_ms(TimePoint t) {
   return std::chrono::duration_cast<Ms>(t.time_since_epoch()).count();
 }
 TimePoint from_ms(long long ms) {
-  return TimePoint(Ms(ms));
+  // The clock counts finer than milliseconds; a record's number past the clock's range is clamped
+  // rather than overflowed.
+  using Tick = TimePoint::duration;
+  const long long limit = std::chrono::duration_cast<Ms>(Tick::max()).count();
+  return TimePoint(Ms(std::clamp(ms, -limit, limit)));
 }
 
 }  // namespace
@@ -91,14 +103,15 @@ std::map<std::string, LeaseRecord> LeaseStore::load(TimePoint now) {
     try {
       r.identity = j.at("identity").get<std::string>();
       r.lease_id = j.at("lease_id").get<std::string>();
-      r.issued_at = from_ms(j.at("issued_at_ms").get<long long>());
-      r.expires_at = from_ms(j.at("expires_at_ms").get<long long>());
-      r.duration_s = j.at("duration_s").get<long long>();
+      r.issued_at = from_ms(exact(j.at("issued_at_ms")));
+      r.expires_at = from_ms(exact(j.at("expires_at_ms")));
+      r.duration_s = exact(j.at("duration_s"));
       r.renewable = j.at("renewable").get<bool>();
-      r.response.status = j.at("status").get<int>();
+      r.response.status = static_cast<int>(exact(j.at("status")));
       r.response.body = j.at("body").get<std::string>();
       r.token_accessor = j.value("token_accessor", "");
-      r.token_expires_at = from_ms(j.value("token_expires_at_ms", 0LL));
+      r.token_expires_at =
+          from_ms(j.contains("token_expires_at_ms") ? exact(j["token_expires_at_ms"]) : 0);
     } catch (const std::exception&) {
       spdlog::warn("lease store: dropping unreadable {}", path);
       ::unlink(path.c_str());

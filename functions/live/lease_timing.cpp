@@ -9,6 +9,7 @@
 #include <string>
 
 #include "functions/data_source.hpp"
+#include "sys/json_number.hpp"
 
 namespace templet::live {
 
@@ -37,7 +38,7 @@ std::string string_field(const nlohmann::json& j, const char* key) {
 }
 
 Ms seconds(double s) {
-  return Ms(static_cast<long long>(std::llround(s * 1000.0)));
+  return Ms(saturate_int64(std::round(s * 1000.0)));
 }
 
 }  // namespace
@@ -55,9 +56,9 @@ bool renewal_exhausted(Ms remaining, Ms grace) {
 }
 
 long long declared_lease_seconds(const nlohmann::json& secret) {
-  long long base = static_cast<long long>(number(secret, "lease_duration").value_or(0));
+  long long base = saturate_int64(number(secret, "lease_duration").value_or(0));
   if (secret.is_object() && secret.contains("auth") && secret["auth"].is_object()) {
-    long long a = static_cast<long long>(number(secret["auth"], "lease_duration").value_or(0));
+    long long a = saturate_int64(number(secret["auth"], "lease_duration").value_or(0));
     if (a > 0) base = a;
   }
   return base;

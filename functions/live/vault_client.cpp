@@ -19,6 +19,7 @@
 #include "functions/live/mask.hpp"
 #include "functions/live/token_sink.hpp"
 #include "net/address.hpp"
+#include "sys/json_number.hpp"
 
 namespace templet::live {
 
@@ -684,8 +685,7 @@ std::optional<long long> VaultClient::lease_ttl(const std::string& lease_id) {
   nlohmann::json j = nlohmann::json::parse(a.body, nullptr, false);
   if (!j.is_object() || !j.contains("data") || !j["data"].is_object()) return std::nullopt;
   const auto& ttl = j["data"]["ttl"];
-  if (!ttl.is_number()) return std::nullopt;
-  return ttl.get<long long>();
+  return json_exact_int64(ttl);
 }
 
 }  // namespace templet::live

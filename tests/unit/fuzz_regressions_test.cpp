@@ -7,11 +7,13 @@
 #include <string>
 
 #include "app/config.hpp"
+#include "functions/data_types.hpp"
 #include "functions/dependency.hpp"
 #include "functions/values_file.hpp"
 #include "renderer/exec.hpp"
 #include "renderer/parser.hpp"
 #include "renderer/template.hpp"
+#include "sys/json_number.hpp"
 
 using namespace templet;
 
@@ -171,4 +173,37 @@ TEST_CASE("fuzz: bytes yaml-cpp decodes to invalid UTF-8 do not escape as json e
   }
   // yaml-cpp reads line 18's "NodeAddress" key as "\x85odeAddress".
   CHECK(err == path + ":18:19: unknown service instance field \"\xef\xbf\xbdodeAddress\"");
+}
+
+TEST_CASE("fuzz: JSON floats too big for an integer field read as Go's zero", "[fuzz]") {
+  // Was undefined behaviour (UBSan: 1.55556e+108 is outside the range of unsigned long) in
+  // fuzz_api_bodies: a Consul KV answer whose ModifyIndex was a huge float. Go's encoding/json
+  // refuses to put a float, or a negative number into a uint64, and leaves the field zero.
+  const auto body = nlohmann::json::parse(
+      R"([{"Key":"app/a","CreateIndex":1.5e108,"ModifyIndex":-3,"LockIndex":2.0,"Flags":7.5,)"
+      R"("Value":null}])");
+  Template t("{{range .}}{{.CreateIndex}} {{.ModifyIndex}} {{.LockIndex}} {{.Flags}}{{end}}",
+             TemplateOptions{.name = "t"});
+  std::string out;
+  CallContext ctx;
+  t.execute(out, dtypes::key_pairs(body, "app"), ctx);
+  CHECK(out == "0 0 2 0");
+}
+
+TEST_CASE("fuzz: JSON numbers convert to integers only where they fit", "[fuzz]") {
+  using nlohmann::json;
+  CHECK(json_exact_int64(json(9223372036854775807LL)) == INT64_MAX);
+  CHECK(json_exact_int64(json(9223372036854775808ULL)) == std::nullopt);
+  CHECK(json_exact_int64(json::parse("9.2233720368547758e18")) == std::nullopt);  // 2^63
+  CHECK(json_exact_int64(json::parse("-9.2233720368547758e18")) == INT64_MIN);
+  CHECK(json_exact_int64(json::parse("3.0")) == 3);
+  CHECK(json_exact_int64(json::parse("3.5")) == std::nullopt);
+  CHECK(json_exact_int64(json("3")) == std::nullopt);
+  CHECK(json_exact_uint64(json(-1)) == std::nullopt);
+  CHECK(json_exact_uint64(json::parse("1.8446744073709552e19")) == std::nullopt);  // 2^64
+  CHECK(json_exact_uint64(json(18446744073709551615ULL)) == UINT64_MAX);
+  CHECK(saturate_int64(1e300) == INT64_MAX);
+  CHECK(saturate_int64(-1e300) == INT64_MIN);
+  CHECK(saturate_int64(std::nan("")) == 0);
+  CHECK(saturate_int64(-2.9) == -2);
 }
