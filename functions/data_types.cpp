@@ -4,9 +4,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include "functions/data_source.hpp"
-#include "sys/json_number.hpp"
+#include "sys/number_cast.hpp"
 
 namespace templet::dtypes {
 
@@ -249,7 +250,7 @@ int64_t int_of(const Value* v) {
   if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return i;
   double d = 0;
   std::from_chars(s.data(), s.data() + s.size(), d);
-  return static_cast<int64_t>(d);
+  return json_exact_int64(nlohmann::json(std::trunc(d))).value_or(0);
 }
 
 bool bool_of(const Value* v) {

@@ -4,7 +4,7 @@
 
 #include "functions/data_types.hpp"
 #include "functions/data_types_internal.hpp"
-#include "sys/json_number.hpp"
+#include "sys/number_cast.hpp"
 
 namespace templet::dtypes {
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "functions/sprig_internal.hpp"
+#include "sys/number_cast.hpp"
 
 namespace templet::helpers {
 
@@ -46,7 +47,7 @@ int64_t to_int64(const Value& v) {
     case Kind::Uint:
       return static_cast<int64_t>(v.as_uint());
     case Kind::Float:
-      return static_cast<int64_t>(v.as_float());
+      return go_int64_of_float(v.as_float());
     case Kind::Bool:
       return v.as_bool() ? 1 : 0;
     case Kind::String: {

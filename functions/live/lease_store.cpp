@@ -18,7 +18,7 @@
 
 #include "functions/dependency.hpp"
 #include "functions/live/mask.hpp"
-#include "sys/json_number.hpp"
+#include "sys/number_cast.hpp"
 #include "sys/private_files.hpp"
 
 namespace templet::live {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "functions/data_source.hpp"
-#include "sys/json_number.hpp"
+#include "sys/number_cast.hpp"
 
 namespace templet::live {
 

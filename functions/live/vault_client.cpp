@@ -19,7 +19,7 @@
 #include "functions/live/mask.hpp"
 #include "functions/live/token_sink.hpp"
 #include "net/address.hpp"
-#include "sys/json_number.hpp"
+#include "sys/number_cast.hpp"
 
 namespace templet::live {
 

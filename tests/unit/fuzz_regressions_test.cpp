@@ -13,7 +13,7 @@
 #include "renderer/exec.hpp"
 #include "renderer/parser.hpp"
 #include "renderer/template.hpp"
-#include "sys/json_number.hpp"
+#include "sys/number_cast.hpp"
 
 using namespace templet;
 

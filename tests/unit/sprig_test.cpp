@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -97,4 +99,13 @@ TEST_CASE("sprig_ago is the time since a Unix timestamp, to the second", "[sprig
   CHECK(call("sprig_ago", {Value::string("not a time")}).as_string() == "0s");
   std::string future = call("sprig_ago", {Value::integer(now + 3600)}).as_string();
   CHECK((future == "-1h0m0s" || future == "-59m59s"));
+}
+
+TEST_CASE("sprig_int64 of a float out of int64's range is Go's amd64 MinInt64", "[sprig]") {
+  // Go 1.19 on amd64: int64(1e300), int64(-1e300) and int64(NaN) are all -9223372036854775808;
+  // the C++ cast was undefined behaviour.
+  CHECK(call("sprig_int64", {Value::floating(1e300)}).as_int() == INT64_MIN);
+  CHECK(call("sprig_int64", {Value::floating(-1e300)}).as_int() == INT64_MIN);
+  CHECK(call("sprig_int64", {Value::floating(std::nan(""))}).as_int() == INT64_MIN);
+  CHECK(call("sprig_int64", {Value::floating(-2.9)}).as_int() == -2);
 }

@@ -1,4 +1,4 @@
-#include "sys/json_number.hpp"
+#include "sys/number_cast.hpp"
 
 #include <cmath>
 
@@ -42,6 +42,11 @@ int64_t saturate_int64(double d) {
   if (std::isnan(d)) return 0;
   if (d >= kTwo63) return INT64_MAX;
   if (d < -kTwo63) return INT64_MIN;
+  return static_cast<int64_t>(d);
+}
+
+int64_t go_int64_of_float(double d) {
+  if (!(d >= -kTwo63 && d < kTwo63)) return INT64_MIN;
   return static_cast<int64_t>(d);
 }
 
