@@ -1,7 +1,5 @@
 #include "app/status_socket.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -42,54 +40,37 @@ StatusSocket::StatusSocket(std::string path, std::function<std::string()> docume
     : path_(std::move(path)), document_(std::move(document)) {
   sockaddr_un addr;
   if (!make_address(path_, addr)) bind_failed(path_, "path too long for a unix socket");
-  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) bind_failed(path_, std::strerror(errno));
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) bind_failed(path_, std::strerror(errno));
   // A daemon that died left its socket behind; nobody answers on it any more.
   struct stat st;
   if (::lstat(path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path_.c_str());
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::chmod(path_.c_str(), 0600) != 0 || ::listen(fd_, 16) != 0 ||
-      ::pipe2(wake_, O_CLOEXEC) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::chmod(path_.c_str(), 0600) != 0 || ::listen(fd, 16) != 0) {
     std::string why = std::strerror(errno);
-    ::close(fd_);
+    ::close(fd);
     bind_failed(path_, why);
   }
-  thread_ = std::thread([this] { serve(); });
+  try {
+    loop_ = std::make_unique<AcceptLoop>(fd, [this](int c) { serve(c); });
+  } catch (const std::runtime_error& e) {
+    ::unlink(path_.c_str());
+    bind_failed(path_, e.what());
+  }
 }
 
 StatusSocket::~StatusSocket() {
-  char c = 0;
-  if (::write(wake_[1], &c, 1) < 0) {
-    // The pipe cannot be full or closed here; nothing else to do.
-  }
-  if (thread_.joinable()) thread_.join();
-  ::close(fd_);
-  ::close(wake_[0]);
-  ::close(wake_[1]);
+  loop_.reset();
   ::unlink(path_.c_str());
 }
 
-void StatusSocket::serve() {
-  for (;;) {
-    pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[1].revents) return;
-    if (!(fds[0].revents & POLLIN)) continue;
-    int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) continue;
-    // A client that does not read cannot hold the daemon's status thread for long.
-    set_timeout(c, SO_SNDTIMEO, 2);
-    std::string doc = document_();
-    size_t done = 0;
-    while (done < doc.size()) {
-      ssize_t n = ::send(c, doc.data() + done, doc.size() - done, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    ::close(c);
+void StatusSocket::serve(int client) {
+  std::string doc = document_();
+  size_t done = 0;
+  while (done < doc.size()) {
+    ssize_t n = ::send(client, doc.data() + done, doc.size() - done, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
   }
 }
 

@@ -1,13 +1,14 @@
 // The daemon's end of `templet status`: a unix socket in state_dir (mode 0600, so only its owner,
 // root on a server, may read it) that answers every connection with the status document and
-// closes it. A thread of its own; the run loop is never waited for.
+// closes it. A thread of its own (net/accept_loop); the run loop is never waited for.
 #pragma once
 
-#include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
-#include <thread>
+
+#include "net/accept_loop.hpp"
 
 namespace templet {
 
@@ -24,12 +25,10 @@ class StatusSocket {
   StatusSocket& operator=(const StatusSocket&) = delete;
 
  private:
-  void serve();
+  void serve(int client);
   std::string path_;
   std::function<std::string()> document_;
-  int fd_ = -1;
-  int wake_[2] = {-1, -1};
-  std::thread thread_;
+  std::unique_ptr<AcceptLoop> loop_;
 };
 
 // Reads the document from a daemon's socket; nullopt when none answers (errno says why).

@@ -1,6 +1,5 @@
 #include "net/tiny_http_server.hpp"
 
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -67,42 +66,14 @@ TinyHttpServer::TinyHttpServer(const std::string& listen,
   ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &len);
   port_ = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
                                       : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  if (::pipe2(wake_, O_CLOEXEC) != 0) {
-    ::close(fd_);
-    throw std::runtime_error("listen " + listen + ": " + std::strerror(errno));
+  try {
+    loop_ = std::make_unique<AcceptLoop>(fd_, [this](int c) { answer(c); });
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("listen " + listen + ": " + e.what());
   }
-  thread_ = std::thread([this] { serve(); });
 }
 
-TinyHttpServer::~TinyHttpServer() {
-  char c = 0;
-  if (::write(wake_[1], &c, 1) < 0) {
-    // Cannot fail on an empty pipe; the thread would then run until exit.
-  }
-  if (thread_.joinable()) thread_.join();
-  ::close(fd_);
-  ::close(wake_[0]);
-  ::close(wake_[1]);
-}
-
-void TinyHttpServer::serve() {
-  for (;;) {
-    pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[1].revents) return;
-    if (!(fds[0].revents & POLLIN)) continue;
-    int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) continue;
-    // A client that stops reading cannot hold the server past the deadline.
-    timeval tv{2, 0};
-    ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    answer(c);
-    ::close(c);
-  }
-}
+TinyHttpServer::~TinyHttpServer() = default;
 
 void TinyHttpServer::answer(int fd) {
   using Clock = std::chrono::steady_clock;

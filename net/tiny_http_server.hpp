@@ -4,8 +4,10 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
-#include <thread>
+
+#include "net/accept_loop.hpp"
 
 namespace templet {
 
@@ -27,13 +29,11 @@ class TinyHttpServer {
   int port() const { return port_; }  // the port bound
 
  private:
-  void serve();
   void answer(int fd);
   std::function<TinyHttpResponse(const std::string&)> handler_;
-  int fd_ = -1;
+  int fd_ = -1;  // owned by loop_ once it runs
   int port_ = 0;
-  int wake_[2] = {-1, -1};
-  std::thread thread_;
+  std::unique_ptr<AcceptLoop> loop_;
 };
 
 }  // namespace templet
