@@ -28,6 +28,8 @@ import threading
 import time
 
 from common import empty_response, json_response, rfc3339  # noqa: E402
+from vault_common import parse_duration_second, rand62  # noqa: E402
+from vault_database import PgRunner  # noqa: E402
 
 # vault/policy_store.go's defaultPolicy, as path -> capabilities (the paths this emulator has).
 DEFAULT_POLICY = {
@@ -180,7 +182,6 @@ class LifecycleMixin:
 
     # ------------------------------------------------------------------ static roles
     def _add_static_role(self, mount, name, rc):
-        from vault import parse_duration_second, rand62
         now = self.now()
         role = {"mount": mount, "name": name, "username": rc.get("username") or name,
                 "rotation_period": parse_duration_second(rc.get("rotation_period", 0)),
@@ -220,7 +221,6 @@ class LifecycleMixin:
         return self.ok(data=data, mount_type="database")
 
     def rotate_static(self, role):
-        from vault import rand62
         role["password"] = "A1a-" + rand62(16)
         now = self.now()
         role["last_rotation"] = now
@@ -231,7 +231,6 @@ class LifecycleMixin:
             self._static_set_password(role)
 
     def _static_set_password(self, role):
-        from vault import PgRunner
         sql = "ALTER ROLE \"%s\" WITH LOGIN PASSWORD '%s';" % (role["username"], role["password"])
         self.lock.release()
         try:
