@@ -23,7 +23,8 @@ PEM strings are trimmed of their final newline, as certutil's ToCertBundle gives
 
 Seed key `pki_mounts`: {"pki": {"common_name": "...", "default_ttl": "768h", "max_ttl": "...",
 "roles": {"web": {role fields as PUT pki/roles takes them}}}}. `/_emulator/state` has, per mount,
-`issued` (how many certificates were issued), the serials and the revoked serials.
+`issued` (how many certificates were issued), the serials, `certificates` (serial, common name
+and expiration of each) and the revoked serials.
 Needs python3-cryptography (Debian); without it the engine answers 500 and its tests skip.
 """
 
@@ -111,20 +112,23 @@ class PkiMount:
             .public_key(self.ca_key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(_dt(now - NOT_BEFORE_DURATION))
-            .not_valid_after(_dt(now + CA_TTL))
+            .not_valid_after(_dt(int(now) + CA_TTL))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
                                          False), critical=True)
             .add_extension(ski, critical=False)
             .sign(self.ca_key, hashes.SHA256()))
         self.ca_pem = _pem(self.ca_cert.public_bytes(serialization.Encoding.PEM))
+        self.ca_not_after = int(now) + CA_TTL
         self.roles = {}
         self.issued = 0
         self.serials = []
+        self.certificates = []  # {serial_number, common_name, expiration} per issue
         self.revoked = []
 
     def dump(self):
         return {"issued": self.issued, "serials": list(self.serials),
+                "certificates": list(self.certificates),
                 "revoked": list(self.revoked), "roles": self.roles, "ca": self.ca_pem}
 
 
@@ -268,8 +272,7 @@ class PkiMixin:
             ttl = max_ttl
         now = self.now()
         not_after = int(now) + int(ttl)
-        ca_after = int(e.ca_cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
-                       .timestamp())
+        ca_after = e.ca_not_after
         if not_after > ca_after:
             raise self.reply_error(400, "cannot satisfy request, as TTL would result in notAfter "
                                  "of %s that is beyond the expiration of the CA certificate "
@@ -334,6 +337,8 @@ class PkiMixin:
         self.secrets.record("pki_certificate", cert_pem)
         e.issued += 1
         e.serials.append(data["serial_number"])
+        e.certificates.append({"serial_number": data["serial_number"], "common_name": cn,
+                               "expiration": not_after})
         lease_id, lease_ttl = "", 0
         if role["generate_lease"]:
             lease_id = "%sissue/%s/%s" % (m["path"], rname, self.random_id(24))
