@@ -330,9 +330,15 @@ class PkiMixin:
                          "issuing_ca": e.ca_pem, "ca_chain": [e.ca_pem],
                          "private_key": key_pem})
         self.secrets.record("pki_private_key", key_pem)
-        # A key leaks as well through one of its lines (a diff shows lines).
+        # A key leaks as well through one of its lines (a diff shows lines), except a line that
+        # is public: RSA keys hold the modulus, EC keys end with the public point.
+        public = "".join(
+            _pem(key.public_key().public_bytes(
+                serialization.Encoding.PEM,
+                serialization.PublicFormat.SubjectPublicKeyInfo)).splitlines()[1:-1]) + \
+            "".join(cert_pem.splitlines()[1:-1])
         for line in key_pem.splitlines():
-            if not line.startswith("-----"):
+            if not line.startswith("-----") and line not in public:
                 self.secrets.record("pki_private_key", line)
         self.secrets.record("pki_certificate", cert_pem)
         e.issued += 1
