@@ -18,7 +18,7 @@ namespace {
 // The capability a dependency needs on its API path.
 std::set<std::string> needed(DepType t) {
   if (t == DepType::VaultList) return {"list"};
-  if (t == DepType::VaultWrite) return {"update", "create"};
+  if (t == DepType::VaultWrite || t == DepType::VaultPki) return {"update", "create"};
   return {"read"};
 }
 
@@ -59,7 +59,7 @@ int run_check_command(const CheckCommandOptions& o) {
   std::vector<Dependency> vault_deps;
   for (const auto& d : deps)
     if (d.type == DepType::VaultRead || d.type == DepType::VaultWrite ||
-        d.type == DepType::VaultList)
+        d.type == DepType::VaultList || d.type == DepType::VaultPki)
       vault_deps.push_back(d);
   if (!vault_deps.empty()) {
     if (!config.vault.address || config.vault.address->empty()) {

@@ -40,6 +40,8 @@ const char* kind_name(DepType t) {
       return "vault.write";
     case DepType::VaultList:
       return "vault.list";
+    case DepType::VaultPki:
+      return "vault.pki";
     case DepType::File:
       return "file";
     case DepType::InfluxBuckets:
@@ -95,6 +97,7 @@ std::vector<TemplateDeps> collect_deps(
         return v ? std::optional<std::string>(v) : std::nullopt;
       };
       if (cfg.sandbox_path) env.sandbox_path = *cfg.sandbox_path;
+      env.destination = td.destination;
       // `used` lists every dependency asked for, answered or not: the recording.
       td.deps = render(tmpl, data, env).used;
     } catch (const std::exception& e) {
@@ -139,6 +142,7 @@ nlohmann::json deps_json(const std::vector<TemplateDeps>& all) {
         case DepType::VaultRead:
         case DepType::VaultWrite:
         case DepType::VaultList:
+        case DepType::VaultPki:
           vault.insert(d.target);
           break;
         case DepType::File:

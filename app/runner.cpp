@@ -331,6 +331,7 @@ class Loop {
     if (s.cfg.sandbox_path) env.sandbox_path = *s.cfg.sandbox_path;
     env.dry_run = opt_.dry_run;
     env.offline_files = opt_.offline;
+    env.destination = s.cfg.destination.value_or("");
     RenderResult r;
     std::map<std::string, std::string> hook_values;
     try {

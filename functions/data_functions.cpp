@@ -7,6 +7,7 @@
 #include "functions/data_types.hpp"
 #include "functions/dependency.hpp"
 #include "functions/helpers_internal.hpp"
+#include "functions/pem_bundle.hpp"
 #include "functions/render_state.hpp"
 
 namespace templet {
@@ -153,6 +154,30 @@ Value secret_fn(RenderState& st, Args a) {
   return Value();  // nil: `with` skips, `.Data.x` prints <no value>
 }
 
+// pkiCert: a certificate issued through pki/issue/ROLE (a Vault write of the k=v arguments), or
+// the one the destination holds while it is good: the watcher decides which (reading the file
+// is fetching, not rendering); the answer is PEM text either way (data_source.hpp). nil while
+// missing, as in consul-template.
+Value pki_cert_fn(RenderState& st, Args a) {
+  if (a.empty()) return Value();
+  std::vector<std::string> rest;
+  for (size_t i = 1; i < a.size(); ++i) rest.push_back(a[i].as_string());
+  Dependency d = with_call(parse_vault_pki(a[0].as_string(), rest, st.destination()), "pkiCert", a);
+  if (auto r = st.lookup(d)) {
+    pki::PemBundle pems;
+    try {
+      pems = pki::parse_pems(r->body);
+    } catch (const x509::CertError& e) {
+      throw FetchError(d.id + ": " + e.what());
+    }
+    Value v = dtypes::pem_encoded_value(pems);
+    st.add_secrets(v);
+    return v;
+  }
+  st.missing(d);
+  return Value();
+}
+
 Value secrets_fn(RenderState& st, Args a) {
   const std::string& s = a[0].as_string();
   if (s.empty()) return Value::typed_nil(&types::list_string);
@@ -259,6 +284,7 @@ void register_data_functions(FunctionTable& t) {
       guarded([](RenderState& st, Args a) { return list_fn(st, a, "safeTree", false, true); }));
   add(t, "secret", {str}, true, guarded(secret_fn));
   add(t, "secrets", {str}, false, guarded(secrets_fn));
+  add(t, "pkiCert", {str}, true, guarded(pki_cert_fn));
   add(t, "service", {str}, true, guarded(service_fn));
   add(t, "services", {str}, true, guarded(services_fn));
   add(t, "node", {str}, true, guarded(node_fn));

@@ -22,12 +22,16 @@
 //   catalog.services   GET /v1/catalog/services: `{"name": ["tag", ...], ...}`.
 //   catalog.node       GET /v1/catalog/node/<name>: `{"Node":{...},"Services":{"id":{ID,Service,
 //                      Tags,Meta,Port,Address,EnableTagOverride}}}` or `null` (no such node).
-//   catalog.nodes      GET /v1/catalog/nodes:
-//   `[{ID,Node,Address,Datacenter,TaggedAddresses,Meta}]`. vault.read,        The response body:
-//   `{"request_id","lease_id","lease_duration","renewable", vault.write
-//   "data","warnings","auth","wrap_info"}` (status 200; 204 = empty body). vault.list         LIST
-//   body: `{"data":{"keys":[...]}}`, or status 404 (nothing there). file               status 200
-//   and the file's contents (not JSON).
+//   catalog.nodes      GET /v1/catalog/nodes: `[{ID,Node,Address,Datacenter,TaggedAddresses,
+//                      Meta}]`.
+//   vault.read,        The response body: `{"request_id","lease_id","lease_duration",
+//   vault.write        "renewable","data","warnings","auth","wrap_info"}` (status 200; 204 =
+//                      empty body).
+//   vault.list         LIST body: `{"data":{"keys":[...]}}`, or status 404 (nothing there).
+//   vault.pki          status 200 and PEM text (not JSON): what pkiCert scans for its blocks,
+//                      either a pki/issue answer flattened (pki::issue_answer_pems) or the
+//                      destination's contents when the certificate there is kept.
+//   file               status 200 and the file's contents (not JSON).
 //
 // An answer that cannot be had (a missing file, a refused request after the retries) is thrown as
 // FetchError; the render fails with its message.

@@ -17,6 +17,8 @@
 //   *dependency.SecretAuth     {ClientToken, Accessor, Policies, Metadata, LeaseDuration,
 //                               Renewable}
 //   *dependency.SecretWrapInfo {Token, TTL, CreationTime (the RFC 3339 text), WrappedAccessor}
+//   dependency.PemEncoded      {Cert, Key, CA string, CAChain []string}, a value, not a pointer,
+//                              with methods Data (itself), CaChainContains, Equals  (pkiCert)
 //
 // Deviations: ServiceTags print their type as []string (so they pass to join); Go's time.Time
 // CreationTime is kept as the text Vault sent.
@@ -27,6 +29,7 @@
 #include <string_view>
 
 #include "functions/dependency.hpp"
+#include "functions/pem_bundle.hpp"
 #include "renderer/value.hpp"
 
 namespace templet::dtypes {
@@ -70,6 +73,9 @@ bool secret_deleted_kv2(const Value& secret, std::chrono::system_clock::time_poi
 bool parse_rfc3339(std::string_view s, int64_t& seconds, int64_t& nanos);
 // A LIST body's data.keys, sorted, as []string.
 Value vault_list_keys(std::string_view body);
+// pkiCert's value: every string tainted, as Vault data.
+const Type* pem_encoded();
+Value pem_encoded_value(const pki::PemBundle& pems);
 
 // Parses JSON text into Values with Go's encoding/json rules under UseNumber (objects
 // map[string]interface {}, arrays []interface {}, numbers json.Number keeping their text);

@@ -372,6 +372,21 @@ Dependency parse_vault_write(std::string_view path, const std::vector<std::strin
   return d;
 }
 
+Dependency parse_vault_pki(std::string_view path, const std::vector<std::string>& args,
+                           std::string_view destination) {
+  std::string whole = trim_slashes(trim_space(path));
+  if (whole.empty()) throw DependencyError(invalid_format("vault.read", whole));
+  Dependency d = parse_vault_write(whole, args);
+  d.type = DepType::VaultPki;
+  std::string_view rest = whole;
+  if (size_t cut = rest.find_first_of("?#"); cut != std::string_view::npos)
+    rest = rest.substr(0, cut);
+  d.target = unhex_path(rest, whole);
+  d.destination = std::string(destination);
+  d.id = "vault.pki(" + d.target + "->" + d.destination + ")";
+  return d;
+}
+
 Dependency parse_vault_list(std::string_view s) {
   Dependency d;
   d.type = DepType::VaultList;

@@ -28,6 +28,7 @@ enum class DepType {
   VaultRead,           // vault.read(path) / vault.read(path.vN)
   VaultWrite,          // vault.write(path -> 8hex)
   VaultList,           // vault.list(path)
+  VaultPki,            // vault.pki(path->destination)  pkiCert: issued, or kept from the file
   File,                // file(path)
   InfluxBuckets,       // influxdb.buckets(org)  polled, not blocking (functions/live/influx_poller)
 };
@@ -49,8 +50,11 @@ struct Dependency {
   // Vault read: the `?version=N` value; the other query parameters, kept for the request.
   std::string version;
   std::vector<std::pair<std::string, std::string>> query;
-  // Vault write: the body, sorted by key, keys and values TrimSpace'd, values strings.
+  // Vault write and PKI issue: the body, sorted by key, keys and values TrimSpace'd, values
+  // strings.
   std::vector<std::pair<std::string, std::string>> body;
+  // vault.pki: the template's destination, where a certificate issued before may still be.
+  std::string destination;
   // The canonical identity string (consul-template's Dependency.String()).
   std::string id;
   // How the template asked for it, for people: `key "redash/x/db_host"`. Set by the function.
@@ -77,6 +81,12 @@ Dependency parse_vault_read(std::string_view s);
 // without `=` fails with `not k=v pair "x"`.
 Dependency parse_vault_write(std::string_view path, const std::vector<std::string>& args);
 Dependency parse_vault_list(std::string_view s);
+// pkiCert "PATH" "k=v"...: the `k=v` arguments as parse_vault_write takes them; the identity
+// names the destination, as consul-template's (two templates issuing through one role to two
+// files are two certificates). The path is url.Parse'd; empty fails as consul-template's does,
+// with `vault.read: invalid format: ""`.
+Dependency parse_vault_pki(std::string_view path, const std::vector<std::string>& args,
+                           std::string_view destination);
 // `path` must already be resolved (see resolve_file_path).
 Dependency parse_file(std::string_view path);
 // influxdbBuckets "ORG": the org's name, spaces trimmed; empty fails.

@@ -33,6 +33,9 @@ struct RenderEnv {
   // preview and --dry-run: functions that act on the machine (writeToFile, plugin) do nothing
   // and say in RenderResult::not_done what they would have done.
   bool dry_run = false;
+  // The file the output goes to. pkiCert's dependency names it: its watcher keeps the
+  // certificate found there while it is good (consul-template reads its destination so).
+  std::string destination;
 };
 
 struct RenderResult {
@@ -54,7 +57,8 @@ RenderResult render(const Template& tmpl, const DataSource& source, const Render
                     const Value& dot = Value());
 
 // consul-template's data functions: key, keyExists, keyOrDefault, ls, safeLs, tree, safeTree,
-// secret, secrets, service, services, node, nodes, env, mustEnv, envOrDefault, file, scratch.
+// secret, secrets, pkiCert, service, services, node, nodes, env, mustEnv, envOrDefault, file,
+// scratch.
 // They reach the render's state through CallContext::user and fail when called outside render().
 void register_data_functions(FunctionTable& table);
 

@@ -35,6 +35,7 @@ class RenderState {
   const std::string& sandbox_path() const { return env_.sandbox_path; }
   bool dry_run() const { return env_.dry_run; }
   bool offline_files() const { return env_.offline_files; }
+  const std::string& destination() const { return env_.destination; }
   ScratchState& scratch() { return scratch_; }
   // Every string of a Vault response seen by this render, and the text of secret-derived
   // arguments of failed calls: what an error message must not show.

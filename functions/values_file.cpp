@@ -15,6 +15,7 @@
 
 #include "functions/data_types.hpp"
 #include "functions/helpers_internal.hpp"
+#include "functions/pem_bundle.hpp"
 #include "functions/yaml_scalar.hpp"
 
 namespace templet {
@@ -422,6 +423,14 @@ std::optional<Response> ValuesFile::fetch(const Dependency& dep) const {
     case DepType::VaultWrite:
     case DepType::VaultList:
       return fetch_vault(dep);
+    case DepType::VaultPki: {
+      // The issue answer as given, as the live watcher hands it over: flattened to PEM text.
+      // Offline there is no destination to keep a certificate from.
+      for (const auto& [id, e] : vault_)
+        if (e.path == dep.target)
+          return ok(pki::issue_answer_pems(json::parse(e.body, nullptr, false)));
+      return std::nullopt;
+    }
     case DepType::InfluxBuckets: {
       auto it = influx_buckets_.find(dep.target);
       if (it == influx_buckets_.end()) return std::nullopt;  // missing, as live before a poll

@@ -82,7 +82,8 @@ struct Slot {
 // finishing once its answer is no longer wanted. Every Vault request may issue, renew or revoke
 // a lease, or log in first (AppRole), so none is in this set.
 bool reads_only(DepType type) {
-  return type != DepType::VaultRead && type != DepType::VaultWrite && type != DepType::VaultList;
+  return type != DepType::VaultRead && type != DepType::VaultWrite && type != DepType::VaultList &&
+         type != DepType::VaultPki;
 }
 
 // Set once any watcher thread is let go before it finished (see threads_let_go()).
@@ -289,7 +290,7 @@ void LiveDataSource::ensure_watching(const std::vector<Dependency>& deps) {
     for (const auto& d : deps) {
       if (core_->slots.count(d.id)) continue;
       any_vault = any_vault || d.type == DepType::VaultRead || d.type == DepType::VaultWrite ||
-                  d.type == DepType::VaultList;
+                  d.type == DepType::VaultList || d.type == DepType::VaultPki;
       std::optional<LeaseRecord> restored;
       if (auto it = core_->restored.find(d.id); it != core_->restored.end()) {
         restored = std::move(it->second);

@@ -344,6 +344,16 @@ Response VaultClient::write(const Dependency& d) {
   fail(a);
 }
 
+Response VaultClient::issue(const Dependency& d) {
+  nlohmann::json fields = nlohmann::json::object();
+  for (const auto& [k, v] : d.body) fields[k] = v;
+  Answer a = send("PUT", d.target, {}, fields.dump());
+  if (a.status == 200 || a.status == 204 || a.status == 404)
+    return Response{static_cast<int>(a.status), std::move(a.body)};
+  if (a.policy_denied) report_denied(d.target);
+  fail(a);
+}
+
 Response VaultClient::list(const Dependency& d) {
   Mount m = mount_for(d.target, true);
   std::string path = m.kv2 ? shim_kv2_list_path(d.target, m.path, settings_.namespace_) : d.target;
@@ -355,6 +365,7 @@ Response VaultClient::list(const Dependency& d) {
 }
 
 std::string VaultClient::api_path(const Dependency& d) {
+  if (d.type == DepType::VaultPki) return d.target;
   Mount m = mount_for(d.target, true);
   if (!m.kv2) return d.target;
   return d.type == DepType::VaultList ? shim_kv2_list_path(d.target, m.path, settings_.namespace_)

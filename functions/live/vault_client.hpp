@@ -86,6 +86,9 @@ class VaultClient {
   Response read(const Dependency& d);
   Response write(const Dependency& d);
   Response list(const Dependency& d);
+  // vault.pki: PUT the path with the body as given, no mount lookup (consul-template calls
+  // Logical().Write, which has no KV v2 shim).
+  Response issue(const Dependency& d);
 
   // PUT sys/leases/renew asking for `increment_seconds`.
   RenewResult renew_lease(const std::string& lease_id, long long increment_seconds);

@@ -78,6 +78,8 @@ TimePoint Watcher::step() {
   if (refresh && (vault || dep_.type == DepType::VaultList)) {
     spdlog::info("{}: fetching anew (refresh asked)", dep_.id);
     action_ = Action::Fetch;
+  } else if (refresh && dep_.type == DepType::VaultPki) {
+    spdlog::info("{}: issuing a new certificate (refresh asked)", dep_.id);
   } else if (refresh && dep_.type == DepType::File) {
     file_mtime_ns_ = -2;
   } else if (woken && now < scheduled_ &&
@@ -97,6 +99,9 @@ TimePoint Watcher::step() {
       break;
     case DepType::InfluxBuckets:
       scheduled_ = influx_step(now);
+      break;
+    case DepType::VaultPki:
+      scheduled_ = pki_step(now, refresh);
       break;
     default:
       scheduled_ = consul_step(now);

@@ -1,6 +1,6 @@
 // One watcher per dependency identity: fetches, hands answers to a sink, and decides when to
 // act next (Consul: the next blocking query; Vault: renew, re-read or re-issue; file: stat poll;
-// InfluxDB buckets: the next poll).
+// InfluxDB buckets: the next poll; PKI certificates: keep or issue at the renewal point).
 //
 // A watcher is a step machine: step() does one unit of work and returns the next wake-up time,
 // so tests drive it with a fake clock and the live source runs it on a thread.
@@ -103,6 +103,8 @@ class Watcher {
   TimePoint vault_list_step(TimePoint now);
   TimePoint file_step(TimePoint now);
   TimePoint influx_step(TimePoint now);  // in influx_poller.cpp
+  // In pki_watch.cpp. `issue_anew`: a refresh asked for a new certificate.
+  TimePoint pki_step(TimePoint now, bool issue_anew);
   // Logs the failure and returns when to try again: the policy's backoff, or longer when the
   // server's Retry-After asks for more (up to RetryPolicy::longest_wait_asked).
   TimePoint failed(const FetchError& error, const RetryPolicy& policy);

@@ -27,8 +27,9 @@ from vault_database import (DEFAULT_CREATE, DEFAULT_RENEW, DEFAULT_REVOKE,  # no
 from vault_kv import KvMixin  # noqa: E402
 from vault_lifecycle import LifecycleMixin  # noqa: E402
 from vault_auth import VaultAuthMethods  # noqa: E402  (machine logins: aws, gcp, azure, k8s, jwt)
+from vault_pki import PkiMixin  # noqa: E402  (the PKI secrets engine)
 
-class VaultEmulator(KvMixin, DatabaseMixin, LifecycleMixin, Emulator):
+class VaultEmulator(KvMixin, DatabaseMixin, LifecycleMixin, PkiMixin, Emulator):
     name = "vault"
 
     # ------------------------------------------------------------------ state
@@ -56,6 +57,7 @@ class VaultEmulator(KvMixin, DatabaseMixin, LifecycleMixin, Emulator):
         self._mount("database/", "database", None)
         self.mounts["database/"]["roles"]["app"] = self._role("app", {})
         self.reset_lifecycle()
+        self.reset_pki()
 
     def _mount(self, path, mtype, options, local=False, conf=None):
         conf = conf or {}
@@ -159,6 +161,7 @@ class VaultEmulator(KvMixin, DatabaseMixin, LifecycleMixin, Emulator):
         for mpath in data.get("unmount") or []:
             self.mounts.pop(mpath.strip("/") + "/", None)
         self.seed_lifecycle(data)
+        self.seed_pki(data)
         return None
 
     def _add_approle(self, rname, rconf):
@@ -212,7 +215,8 @@ class VaultEmulator(KvMixin, DatabaseMixin, LifecycleMixin, Emulator):
                            for p, m in self.mounts.items()},
                 "roles": {p: m["roles"] for p, m in self.mounts.items() if m["roles"]},
                 "approle": self.approle_roles, "policies": self.policies,
-                "revoked_leases": self.revoked_leases, "static_roles": self.static_roles}
+                "revoked_leases": self.revoked_leases, "static_roles": self.static_roles,
+                "pki": self.dump_pki()}
 
     # ------------------------------------------------------------------ background
     def start_background(self):
@@ -400,6 +404,8 @@ class VaultEmulator(KvMixin, DatabaseMixin, LifecycleMixin, Emulator):
             return self._kv1(req, m, op, rel)
         if m["type"] == "database":
             return self._database(req, tok, m, op, rel)
+        if m["type"] == "pki":
+            return self._pki(req, tok, m, op, rel)
         raise err(404, multierror("unsupported path"))
 
     # ------------------------------------------------------------------ sys
@@ -426,7 +432,8 @@ class VaultEmulator(KvMixin, DatabaseMixin, LifecycleMixin, Emulator):
         return {"accessor": m["accessor"],
                 "config": {"default_lease_ttl": m["default_ttl"], "force_no_cache": False,
                            "max_lease_ttl": m["max_ttl"]},
-                "deprecation_status": "supported" if m["type"] in ("kv", "database") else "",
+                "deprecation_status": "supported" if m["type"] in ("kv", "database", "pki")
+                else "",
                 "description": m["description"], "external_entropy_access": False,
                 "local": m["local"], "options": m["options"], "plugin_version": "",
                 "running_plugin_version": "v1.15.6+builtin.vault" if m["type"] != "kv"
@@ -564,6 +571,8 @@ class VaultEmulator(KvMixin, DatabaseMixin, LifecycleMixin, Emulator):
 
     def _revoke(self, lease_id):
         lease = self.leases.pop(lease_id, None)
+        if lease is not None:
+            self.pki_revoked(lease)
         if lease is not None and lease.get("postgres"):
             self.lock.release()
             try:

@@ -126,6 +126,7 @@ class LifecycleMixin:
             lease = self.leases.pop(lid)
             lease["revoked_with_token"] = why
             self.revoked_leases.append(lease)
+            self.pki_revoked(lease)
             if lease.get("postgres"):
                 self.lock.release()
                 try:
