@@ -5,6 +5,18 @@
 //     kv:                    key (no leading /): value (scalars, taken as written)
 //     services:              name: [instance, ...]
 //     datacenters:           [name, ...] for `datacenters` (absent: missing)
+//     connect:               name: [instance, ...] for `connect` (as services)
+//     ca_roots:              [{ID, Name, RootCert, Active, CreateIndex, ModifyIndex}] (caRoots)
+//     ca_leaf:               service: {SerialNumber, CertPEM, PrivateKeyPEM, Service,
+//                            ServiceURI, ValidAfter, ValidBefore (RFC 3339), CreateIndex,
+//                            ModifyIndex} (caLeaf)
+//     partitions:            [{Name, Description}]
+//     peerings:              [api.Peering as Consul sends it: ID, Name, Partition, Meta, State,
+//                            PeerID, PeerServerName, PeerServerAddresses, StreamStatus, Remote]
+//                            (`peerings` lists Partition default or none; ?partition=p lists p's)
+//     exported_services:     partition: [{Service, Consumers: {Peers, Partitions}}]
+//                            (`exportedServices` without an argument reads default)
+//     imported_services:     partition: [{Service, Namespace, SourcePartition}]
 //   vault:                   path as written in the template: Vault's response body for it
 //   influxdb:
 //     buckets:               org: [{name, id, retentionSeconds, type, labels}] (influxdbBuckets;
@@ -65,6 +77,10 @@ class ValuesFile : public DataSource {
   std::map<std::string, std::string, std::less<>> kv_;
   std::map<std::string, std::string, std::less<>> files_;  // lexically normal path → contents
   std::map<std::string, nlohmann::json, std::less<>> services_;  // name → health entries
+  std::map<std::string, nlohmann::json, std::less<>> connect_;   // name → /v1/health/connect
+  // consul.ca_roots, ca_leaf, partitions, exported_services, imported_services: identity →
+  // response body; "list.peerings" → every peering.
+  std::map<std::string, std::string, std::less<>> consul_bodies_;
   std::optional<std::string> datacenters_;  // consul.datacenters as a JSON array
   struct VaultEntry {
     std::string path;  // the key as written, trimmed

@@ -73,7 +73,8 @@ TEST_CASE("values file errors name FILE:LINE:COL", "[values]") {
   CHECK(parse_error("consul:\n  services:\n    web: [{Adress: x}]\n") ==
         R"(v.yaml:3:12: unknown service instance field "Adress")");
   CHECK(parse_error("consul:\n  nodes: {}\n") ==
-        "v.yaml:2:3: unknown key consul.nodes (expected kv, services or datacenters)");
+        "v.yaml:2:3: unknown key consul.nodes (expected kv, services, datacenters, connect, "
+        "ca_roots, ca_leaf, partitions, peerings, exported_services or imported_services)");
   CHECK(parse_error("vault:\n  p: '{not json'\n") ==
         "v.yaml:2:6: vault.p: not a JSON response body");
   CHECK(parse_error("") == "(no error)");
