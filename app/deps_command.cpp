@@ -46,6 +46,8 @@ const char* kind_name(const Dependency& d) {
       return "list.exportedServices";
     case DepType::ImportedServices:
       return "list.importedServices";
+    case DepType::Interfaces:
+      return "sockaddr.interfaces";
     case DepType::VaultRead:
       return "vault.read";
     case DepType::VaultWrite:
@@ -153,6 +155,8 @@ nlohmann::json deps_json(const std::vector<TemplateDeps>& all) {
         case DepType::ExportedServices:
         case DepType::ImportedServices:
           catalog.insert(d.id);
+          break;
+        case DepType::Interfaces:
           break;
         case DepType::VaultRead:
         case DepType::VaultWrite:

@@ -9,6 +9,7 @@
 #include "functions/dependency.hpp"
 #include "functions/helpers_internal.hpp"
 #include "functions/render_state.hpp"
+#include "functions/sockaddr.hpp"
 
 namespace templet {
 
@@ -300,6 +301,16 @@ Value imported_services_fn(RenderState& st, Args a) {
   return Value::list({}, dtypes::imported_service_list());
 }
 
+// consul-template's sockaddr: go-sockaddr's template `{{ ARGS }}` over the machine's addresses,
+// which are data here (sockaddr.interfaces) so that preview can supply them.
+Value sockaddr_fn(RenderState& st, Args a) {
+  Dependency d = with_call(parse_interfaces(), "sockaddr", a);
+  if (auto r = st.lookup(d))
+    return Value::string(sockaddr_eval("{{ " + join(a, " ") + " }}", body_json(d, *r)));
+  st.missing(d);
+  return Value::string("");
+}
+
 Value file_fn(RenderState& st, Args a) {
   const std::string& s = a[0].as_string();
   if (s.empty()) return Value::string("");
@@ -349,6 +360,7 @@ void register_data_functions(FunctionTable& t) {
   add(t, "peerings", {str}, true, guarded(peerings_fn));
   add(t, "exportedServices", {str}, true, guarded(exported_services_fn));
   add(t, "importedServices", {str}, false, guarded(imported_services_fn));
+  add(t, "sockaddr", {str}, true, guarded(sockaddr_fn));
   add(t, "file", {str}, false, guarded(file_fn));
   add(t, "env", {str}, false, guarded([](RenderState& st, Args a) {
         return Value::string(st.getenv(a[0].as_string()).value_or(""));

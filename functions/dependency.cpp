@@ -323,6 +323,13 @@ Dependency parse_imported_services(std::string_view partition) {
   return d;
 }
 
+Dependency parse_interfaces() {
+  Dependency d;
+  d.type = DepType::Interfaces;
+  d.id = "sockaddr.interfaces";
+  return d;
+}
+
 bool consul_polled(DepType t) {
   return t == DepType::CatalogDatacenters || t == DepType::ConsulPartitions;
 }

@@ -31,6 +31,7 @@ enum class DepType {
   ConsulPeerings,      // list.peerings[?partition=p]     GET /v1/peerings
   ExportedServices,    // list.exportedServices(p)        GET /v1/exported-services
   ImportedServices,    // list.importedServices(p)        GET /v1/imported-services
+  Interfaces,          // sockaddr.interfaces: this machine's addresses (sys/ifaddrs), polled
   VaultRead,           // vault.read(path) / vault.read(path.vN)
   VaultWrite,          // vault.write(path -> 8hex)
   VaultList,           // vault.list(path)
@@ -95,6 +96,8 @@ Dependency parse_imported_services(std::string_view partition);
 // The Consul dependencies whose endpoint cannot block: the watcher polls them every 15 s, as
 // consul-template does (DefaultNonBlockingQuerySleepTime), and each answer is news.
 bool consul_polled(DepType t);
+// `sockaddr`'s input: the machine's interface addresses (functions/sockaddr.hpp).
+Dependency parse_interfaces();
 Dependency parse_vault_read(std::string_view s);
 // `args` are the extra `k=v` arguments of `secret`; empty strings are skipped, an argument
 // without `=` fails with `not k=v pair "x"`.

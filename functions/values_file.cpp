@@ -428,6 +428,18 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
       }
     } else if (section == "influxdb") {
       if (!body.IsNull()) v.influx_buckets_ = influx_section(file, body);
+    } else if (section == "sockaddr") {
+      // The addresses `sockaddr` evaluates over, as sys/ifaddrs reads them (sockaddr.hpp).
+      if (body.IsNull()) continue;
+      if (!body.IsMap()) fail(file, body, "sockaddr must be a map with interfaces");
+      for (const auto& kv : body)
+        if (kv.first.Scalar() != "interfaces" && kv.first.Scalar() != "default_interface")
+          fail(file, kv.first,
+               "unknown key sockaddr." + kv.first.Scalar() +
+                   " (expected interfaces or default_interface)");
+      if (body["interfaces"] && !body["interfaces"].IsSequence())
+        fail(file, body["interfaces"], "sockaddr.interfaces must be a list of interfaces");
+      v.interfaces_ = to_json(body).dump();
     } else if (section == "files") {
       if (body.IsNull()) continue;
       if (!body.IsMap()) fail(file, body, "files must be a map of path: contents");
@@ -437,7 +449,7 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
     } else {
       fail(file, top.first,
            "unknown section " + json_string(section) +
-               " (expected env, consul, vault, influxdb or files)");
+               " (expected env, consul, vault, influxdb, sockaddr or files)");
     }
   }
   return v;
@@ -505,6 +517,9 @@ std::optional<Response> ValuesFile::fetch(const Dependency& dep) const {
       if (it == influx_buckets_.end()) return std::nullopt;  // missing, as live before a poll
       return ok(json{{"buckets", it->second}}.dump());
     }
+    case DepType::Interfaces:
+      if (!interfaces_) return std::nullopt;
+      return ok(*interfaces_);
     case DepType::File: {
       auto it = files_.find(std::filesystem::path(dep.target).lexically_normal().string());
       if (it == files_.end()) return std::nullopt;

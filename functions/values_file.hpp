@@ -22,6 +22,9 @@
 //     buckets:               org: [{name, id, retentionSeconds, type, labels}] (influxdbBuckets;
 //                            type defaults to system for a name starting with `_`, else user)
 //   files:                   path: contents, what `file` reads (nothing else is read)
+//   sockaddr:                {default_interface: eth0, interfaces: [{name, index, mtu,
+//                            hardware_addr, flags: [up, ...], addresses: [10.0.0.5/24, ...]}]}
+//                            what `sockaddr` evaluates over (absent: missing)
 //
 // A service instance is either Consul's /v1/health/service entry ({Node: {...}, Service: {...},
 // Checks: [...]}) or the flat HealthService form templates see: Node, NodeID, NodeAddress,
@@ -81,6 +84,7 @@ class ValuesFile : public DataSource {
   // consul.ca_roots, ca_leaf, partitions, exported_services, imported_services: identity →
   // response body; "list.peerings" → every peering.
   std::map<std::string, std::string, std::less<>> consul_bodies_;
+  std::optional<std::string> interfaces_;   // sockaddr: as JSON
   std::optional<std::string> datacenters_;  // consul.datacenters as a JSON array
   struct VaultEntry {
     std::string path;  // the key as written, trimmed

@@ -98,6 +98,9 @@ TimePoint Watcher::step() {
     case DepType::InfluxBuckets:
       scheduled_ = influx_step(now);
       break;
+    case DepType::Interfaces:
+      scheduled_ = interfaces_step(now);
+      break;
     default:
       scheduled_ = consul_step(now);
   }

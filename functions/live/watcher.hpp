@@ -102,7 +102,8 @@ class Watcher {
   TimePoint cached_answer(TimePoint now, const LeaseRecord& old, LeaseRecord rec);
   TimePoint vault_list_step(TimePoint now);
   TimePoint file_step(TimePoint now);
-  TimePoint influx_step(TimePoint now);  // in influx_poller.cpp
+  TimePoint influx_step(TimePoint now);      // in influx_poller.cpp
+  TimePoint interfaces_step(TimePoint now);  // in interfaces_watch.cpp
   // Logs the failure and returns when to try again: the policy's backoff, or longer when the
   // server's Retry-After asks for more (up to RetryPolicy::longest_wait_asked).
   TimePoint failed(const FetchError& error, const RetryPolicy& policy);

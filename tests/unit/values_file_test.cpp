@@ -66,8 +66,9 @@ TEST_CASE("values file answers with API-shaped bodies", "[values]") {
 
 TEST_CASE("values file errors name FILE:LINE:COL", "[values]") {
   CHECK(parse_error("env: [a\n") == "v.yaml:2:1: end of sequence flow not found");
-  CHECK(parse_error("envs: {}\n") ==
-        R"(v.yaml:1:1: unknown section "envs" (expected env, consul, vault, influxdb or files))");
+  CHECK(
+      parse_error("envs: {}\n") ==
+      R"(v.yaml:1:1: unknown section "envs" (expected env, consul, vault, influxdb, sockaddr or files))");
   CHECK(parse_error("consul:\n  kv:\n    a: {b: c}\n") ==
         "v.yaml:3:8: consul.kv.a must be a string");
   CHECK(parse_error("consul:\n  services:\n    web: [{Adress: x}]\n") ==
@@ -168,5 +169,6 @@ TEST_CASE("values file: files: feeds `file`, and nothing else is read", "[values
         std::string::npos);
   CHECK(parse_error("files:\n  /x: {a: 1}\n") == "v.yaml:2:7: files./x must be a string");
   CHECK(parse_error("filez: {}\n") ==
-        "v.yaml:1:1: unknown section \"filez\" (expected env, consul, vault, influxdb or files)");
+        "v.yaml:1:1: unknown section \"filez\" (expected env, consul, vault, influxdb, sockaddr or "
+        "files)");
 }
