@@ -15,6 +15,7 @@
 #include "renderer/exec.hpp"
 #include "renderer/parser.hpp"
 #include "renderer/template.hpp"
+#include "sys/json_number.hpp"
 
 namespace templet {
 
@@ -172,7 +173,11 @@ Value to_value(const IfAddrs& v) {
 IfAddrs from_list(const Value& v) {
   IfAddrs out;
   if (v.kind() == Kind::List)
-    for (const auto& x : v.as_list()) out.push_back(from_value(x));
+    for (const auto& x : v.as_list()) {
+      if (x.type() != ifaddr_type())
+        throw FuncError("templet: not a sockaddr.IfAddr: " + (x.valid() ? x.type()->name : "nil"));
+      out.push_back(from_value(x));
+    }
   return out;
 }
 
@@ -689,19 +694,33 @@ FunctionTable sockaddr_functions(const Context& c) {
 Context context_of(const json& body) {
   Context c;
   if (!body.is_object()) return c;
-  c.default_if = body.value("default_interface", "");
-  const json ifs = body.value("interfaces", json::array());
+  if (auto d = body.find("default_interface"); d != body.end() && d->is_string())
+    c.default_if = d->get<std::string>();
+  auto list = body.find("interfaces");
+  const json ifs = list != body.end() && list->is_array() ? *list : json::array();
   for (const auto& i : ifs) {
     if (!i.is_object()) continue;
     IfAddr base;
-    base.name = i.value("name", "");
-    base.index = i.value("index", 0);
-    base.mtu = i.value("mtu", 0);
-    base.hw = i.value("hardware_addr", "");
-    for (const auto& f : i.value("flags", json::array()))
+    auto number = [&i](const char* key) {
+      auto it = i.find(key);
+      if (it == i.end()) return 0;
+      return static_cast<int>(
+          std::clamp<int64_t>(json_exact_int64(*it).value_or(0), INT32_MIN, INT32_MAX));
+    };
+    auto text = [&i](const char* key) {
+      auto it = i.find(key);
+      return it != i.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    base.name = text("name");
+    base.index = number("index");
+    base.mtu = number("mtu");
+    base.hw = text("hardware_addr");
+    auto flags = i.find("flags");
+    for (const auto& f : flags != i.end() && flags->is_array() ? *flags : json::array())
       for (int k = 0; k < 6; ++k)
         if (f.is_string() && f.get<std::string>() == kFlagNames[k]) base.flags |= 1u << k;
-    for (const auto& a : i.value("addresses", json::array())) {
+    auto addrs = i.find("addresses");
+    for (const auto& a : addrs != i.end() && addrs->is_array() ? *addrs : json::array()) {
       IfAddr x = base;
       if (!a.is_string() || !parse_addr(a.get<std::string>(), x.addr))
         fail("unable to create an IP address from " + helpers::go_quote(a.dump()));

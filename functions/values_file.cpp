@@ -288,7 +288,7 @@ bool connect_section(const std::string& file, const std::string& name, const YAM
     json roots = list_of_maps(p, where);
     std::string active;
     for (const auto& r : roots)
-      if (r.value("Active", false) && r.contains("ID") && r["ID"].is_string())
+      if (r.contains("Active") && r["Active"] == true && r.contains("ID") && r["ID"].is_string())
         active = r["ID"].get<std::string>();
     bodies[parse_connect_ca_roots().id] =
         json{{"ActiveRootID", active}, {"TrustDomain", ""}, {"Roots", roots}}.dump();
