@@ -242,7 +242,7 @@ Split by_regexp(const std::string& re, const IfAddrs& in, bool address) {
   try {
     r = std::make_unique<GoRegexp>(re);
   } catch (const FuncError& e) {
-    fail(std::string("unable to compile ") + (address ? "address" : "name") + " regexp " +
+    fail(std::string("Unable to compile ") + (address ? "address" : "name") + " regexp " +
          helpers::go_quote(re) + ": " + e.what());
   }
   Split s;
@@ -341,7 +341,7 @@ Split by_flag(const std::string& input, const IfAddrs& in) {
       check_flags = true;
       flags |= kUp;
     } else {
-      fail("unknown interface flag: " + helpers::go_quote(f));
+      fail("Unknown interface flag: " + helpers::go_quote(f));
     }
   }
   Split s;
@@ -401,8 +401,7 @@ Split by_network(const std::string& input, const IfAddrs& in) {
   for (const auto& n : split_bar(input)) {
     Addr net;
     if (!parse_addr(n, net))
-      fail("unable to create an IP address from " + helpers::go_quote(n) + ": Unable to convert " +
-           n + " to an IPv4 or IPv6 address, or a UNIX Socket");
+      fail("unable to create an IP address from " + helpers::go_quote(n) + ": invalid IPAddr " + n);
     for (const auto& x : in) (contains(net, x.addr) ? s.matched : s.rest).push_back(x);
   }
   return s;

@@ -9,10 +9,11 @@
 //                    "flags": ["up", "broadcast", "multicast", "running"],
 //                    "addresses": ["10.0.0.5/24", "fe80::1/64"]}]}
 //
-// Supported, with go-sockaddr's semantics (ifaddr.go, ifaddrs.go, rfc.go): the sources
+// Supported, with go-sockaddr v1.0.7's semantics and error texts (consul-template v0.42 pins
+// it; ifaddr.go, ifaddrs.go, rfc.go): the sources
 // GetAllInterfaces, GetDefaultInterfaces, GetPrivateInterfaces, GetPublicInterfaces; the helpers
 // GetPrivateIP(s), GetPublicIP(s), GetInterfaceIP(s); include/exclude by address, flag(s),
-// name, network, rfc(s) (6890, 1918, 4291 and the forwarding blacklist), size, type; sort by
+// name, network, rfc(s) (6890, 1918 and the forwarding blacklist), size, type; sort by
 // [+-]address, default, name, private, size, type; attr, join, limit, offset, unique. Not
 // supported (an error naming them): `math`, the `port` selector and Unix sockets. An IfAddr
 // prints as Go's IfAddr.String(): "10.0.0.5/24 {2 1500 eth0 02:42:.. up|broadcast}".

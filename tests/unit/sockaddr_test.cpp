@@ -3,7 +3,11 @@
 // and rfc.go compute them: GetPrivateIP keeps up, forwardable RFC 6890 addresses with the
 // default interface first, then IPv4 before IPv6, then larger networks; GetPrivateIPs needs
 // neither up nor the default interface; 2001::/16 counts as RFC 6890; 203.0.113.0/24 is not
-// forwardable. The live side reads this machine's interfaces (sys/ifaddrs).
+// forwardable. Each expected text is go-sockaddr's own output for the same interfaces (its
+// template.Parse over injected IfAddrs; the flags gain "running", which Go >= 1.20 prints), with
+// v1.0.7's error texts ("Unable to compile", "Unknown interface flag"), the version
+// consul-template v0.42 pins.
+// The live side reads this machine's interfaces (sys/ifaddrs).
 #include <catch2/catch.hpp>
 
 #include "functions/live/watcher.hpp"
@@ -80,6 +84,21 @@ TEST_CASE("sockaddr: pipelines of sources, filters, sort and attributes", "[sock
         "up|broadcast|multicast|running");
   CHECK(eval(R"("GetAllInterfaces | include \"name\" \"eth0\" | attr \"type\"")") == "IPv4");
   CHECK(eval(R"("GetPrivateInterfaces | attr \"mask_bits\"")") == "24");
+  CHECK(eval(R"("GetAllInterfaces | sort \"private,type\" | join \"address\" \" \"")") ==
+        "::1 2001:4860:0:2001::68 fe80::42:acff:fe11:2 127.0.0.1 10.0.0.5 203.0.113.9 "
+        "192.168.1.20 172.17.0.1 8.8.4.4");
+  CHECK(eval(R"("GetAllInterfaces | sort \"default,-type\" | join \"address\" \" \"")") ==
+        "2001:4860:0:2001::68 fe80::42:acff:fe11:2 10.0.0.5 203.0.113.9 ::1 127.0.0.1 "
+        "192.168.1.20 8.8.4.4 172.17.0.1");
+  CHECK(eval(R"("GetAllInterfaces | include \"address\" \"^10\\\\.\" | attr \"string\"")") ==
+        "10.0.0.5/24");
+  CHECK(eval(R"("GetAllInterfaces | include \"type\" \"ipv4|ipv6\" | join \"address\" \" \"")") ==
+        "127.0.0.1 ::1 10.0.0.5 203.0.113.9 2001:4860:0:2001::68 fe80::42:acff:fe11:2 "
+        "192.168.1.20 8.8.4.4 172.17.0.1");
+  CHECK(eval(R"("GetAllInterfaces | attr \"host\"")") == "127.0.0.1");
+  CHECK(eval(R"("GetAllInterfaces | include \"name\" \"eth1\" | attr \"broadcast\"")") ==
+        "192.168.255.255");
+  CHECK(eval(R"("GetPublicInterfaces | join \"name\" \" \"")") == "eth1");
   // An IfAddr prints as Go's IfAddr.String().
   CHECK(eval(R"("GetPrivateInterfaces | limit 1")") ==
         "[10.0.0.5/24 {2 1500 eth0 02:42:ac:11:00:02 up|broadcast|multicast|running}]");
@@ -96,12 +115,12 @@ TEST_CASE("sockaddr: errors are go-sockaddr's, wrapped as consul-template does",
   CHECK(eval(R"("GetAllInterfaces | attr \"bogus\"")")
             .find("error calling attr: unsupported attribute name \"bogus\"") != std::string::npos);
   CHECK(eval(R"("GetAllInterfaces | include \"name\" \"(\"")")
-            .find("error calling include: unable to compile name regexp \"(\": error parsing "
+            .find("error calling include: Unable to compile name regexp \"(\": error parsing "
                   "regexp: missing closing ): `(`") != std::string::npos);
   CHECK(eval(R"("GetAllInterfaces | sort \"bogus\"")")
             .find("error calling sort: unknown sort type: \"bogus\"") != std::string::npos);
   CHECK(eval(R"("GetAllInterfaces | include \"flag\" \"sideways\"")")
-            .find("unknown interface flag: \"sideways\"") != std::string::npos);
+            .find("Unknown interface flag: \"sideways\"") != std::string::npos);
   CHECK(eval(R"("GetAllInterfaces | offset 20")")
             .find("unable to seek past the end of the interface array: offset (20) exceeds the "
                   "number of interfaces (9)") != std::string::npos);
