@@ -17,6 +17,7 @@
 #include "live_fakes.hpp"
 #include "renderer/template.hpp"
 #include "sys/ifaddrs.hpp"
+#include "tests/unit/test_support.hpp"
 
 using namespace templet;
 
@@ -179,4 +180,20 @@ TEST_CASE("sockaddr: this machine's interfaces, read live", "[sockaddr][live]") 
   CHECK(w.step() - t == std::chrono::seconds(30));
   REQUIRE(sink.puts.size() == 1);
   CHECK(nlohmann::json::parse(sink.puts[0].body)["interfaces"] == j["interfaces"]);
+}
+
+TEST_CASE("sockaddr: run --once renders from this machine's interfaces", "[sockaddr][cli]") {
+  templet::testing::TempDir dir("templet-sockaddr");
+  const auto out = dir.path / "out.txt";
+  templet::testing::spit(dir.path / "t.tmpl",
+                         "{{ sockaddr \"GetAllInterfaces | include \\\"name\\\" \\\"^lo$\\\" | "
+                         "attr \\\"address\\\"\" }}\n");
+  templet::testing::spit(dir.path / "c.yaml",
+                         "state_dir: " + (dir.path / "state").string() +
+                             "\ntemplates:\n  - source: " + (dir.path / "t.tmpl").string() +
+                             "\n    destination: " + out.string() + "\n");
+  auto r = templet::testing::run_shell(std::string(TEMPLET_BINARY) + " run -c " +
+                                       (dir.path / "c.yaml").string() + " --once --timeout 10s");
+  CHECK(r.status == 0);
+  CHECK(templet::testing::slurp(out) == "127.0.0.1\n");
 }
