@@ -303,6 +303,7 @@ Dependency parse_peerings(std::string_view s) {
     d.peer.clear();
     d.sameness_group.clear();
   }
+  d.target = d.partition;
   d.id = d.partition.empty() ? "list.peerings" : "list.peerings?partition=" + d.partition;
   return d;
 }
@@ -311,6 +312,7 @@ Dependency parse_exported_services(std::string_view partition) {
   Dependency d;
   d.type = DepType::ExportedServices;
   d.partition = std::string(partition);
+  d.target = d.partition;  // what `templet deps` shows
   d.id = "list.exportedServices(" + d.partition + ")";
   return d;
 }
@@ -319,6 +321,7 @@ Dependency parse_imported_services(std::string_view partition) {
   Dependency d;
   d.type = DepType::ImportedServices;
   d.partition = std::string(partition);
+  d.target = d.partition;  // what `templet deps` shows
   d.id = "list.importedServices(" + d.partition + ")";
   return d;
 }
