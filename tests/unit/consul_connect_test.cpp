@@ -244,6 +244,15 @@ TEST_CASE("connect funcs: against the Consul emulator (CE)", "[connect][live][em
                   R"({{ printf "%T" .ValidBefore }} {{ gt .ModifyIndex 0 }}{{ end }})",
                   source);
   CHECK(leaf.output == "web spiffe:// time.Time true");
+  // An error quoting the private key masks it, as it masks a Vault secret.
+  try {
+    render_with(R"({{ (caLeaf "web").PrivateKeyPEM | parseInt }})", source);
+    FAIL("parseInt of a PEM key succeeded");
+  } catch (const ExecError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("parsing \"********\": invalid syntax") != std::string::npos);
+    CHECK(what.find("PRIVATE KEY") == std::string::npos);
+  }
 
   CHECK(render_with(R"({{ range connect "web" }}{{ .ID }}:{{ .Port }} {{ .Status }}{{ end }})",
                     source)
