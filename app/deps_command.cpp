@@ -16,8 +16,8 @@ namespace templet {
 
 namespace {
 
-const char* kind_name(DepType t) {
-  switch (t) {
+const char* kind_name(const Dependency& d) {
+  switch (d.type) {
     case DepType::KvGet:
       return "kv.get";
     case DepType::KvBlock:
@@ -25,7 +25,7 @@ const char* kind_name(DepType t) {
     case DepType::KvList:
       return "kv.list";
     case DepType::HealthService:
-      return "health.service";
+      return d.connect ? "health.connect" : "health.service";
     case DepType::CatalogServices:
       return "catalog.services";
     case DepType::CatalogNode:
@@ -34,6 +34,20 @@ const char* kind_name(DepType t) {
       return "catalog.nodes";
     case DepType::CatalogDatacenters:
       return "catalog.datacenters";
+    case DepType::ConnectCARoots:
+      return "connect.caroots";
+    case DepType::ConnectLeaf:
+      return "connect.caleaf";
+    case DepType::ConsulPartitions:
+      return "list.partitions";
+    case DepType::ConsulPeerings:
+      return "list.peerings";
+    case DepType::ExportedServices:
+      return "list.exportedServices";
+    case DepType::ImportedServices:
+      return "list.importedServices";
+    case DepType::Interfaces:
+      return "sockaddr.interfaces";
     case DepType::VaultRead:
       return "vault.read";
     case DepType::VaultWrite:
@@ -121,7 +135,7 @@ nlohmann::json deps_json(const std::vector<TemplateDeps>& all) {
         {"error", t.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.error)}};
     for (const auto& d : t.deps) {
       e["dependencies"].push_back(
-          {{"dependency", d.id}, {"kind", kind_name(d.type)}, {"target", d.target}});
+          {{"dependency", d.id}, {"kind", kind_name(d)}, {"target", d.target}});
       switch (d.type) {
         case DepType::KvGet:
         case DepType::KvBlock:
@@ -137,7 +151,15 @@ nlohmann::json deps_json(const std::vector<TemplateDeps>& all) {
         case DepType::CatalogNode:
         case DepType::CatalogNodes:
         case DepType::CatalogDatacenters:
+        case DepType::ConnectCARoots:
+        case DepType::ConnectLeaf:
+        case DepType::ConsulPartitions:
+        case DepType::ConsulPeerings:
+        case DepType::ExportedServices:
+        case DepType::ImportedServices:
           catalog.insert(d.id);
+          break;
+        case DepType::Interfaces:
           break;
         case DepType::VaultRead:
         case DepType::VaultWrite:
@@ -170,7 +192,7 @@ std::string format_deps(const std::vector<TemplateDeps>& all) {
   for (const auto& t : all) {
     out += t.destination + " (" + t.source + ")\n";
     if (!t.error.empty()) out += "  error: " + t.error + "\n";
-    for (const auto& d : t.deps) out += fmt::format("  {:<16}  {}\n", kind_name(d.type), d.target);
+    for (const auto& d : t.deps) out += fmt::format("  {:<16}  {}\n", kind_name(d), d.target);
     for (const auto& e : t.env) out += fmt::format("  {:<16}  {}\n", "env", e);
   }
   return out;

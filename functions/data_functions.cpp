@@ -5,10 +5,12 @@
 #include <cstdlib>
 
 #include "functions/data_types.hpp"
+#include "functions/data_types_connect.hpp"
 #include "functions/dependency.hpp"
 #include "functions/helpers_internal.hpp"
 #include "functions/pem_bundle.hpp"
 #include "functions/render_state.hpp"
+#include "functions/sockaddr.hpp"
 
 namespace templet {
 
@@ -247,6 +249,93 @@ Value datacenters_fn(RenderState& st, Args a) {
   return Value::list(std::move(names), &types::list_string);
 }
 
+// consul-template's connect: `service`'s grammar over /v1/health/connect.
+Value connect_fn(RenderState& st, Args a) {
+  Value empty = Value::list({}, dtypes::health_service_list());
+  if (a.empty() || a[0].as_string().empty()) return empty;
+  Dependency d = with_call(parse_health_connect(join(a, "|")), "connect", a);
+  if (auto r = st.lookup(d)) return dtypes::health_services(body_json(d, *r), d);
+  st.missing(d);
+  return empty;
+}
+
+// caRoots ignores its arguments; missing is a nil []*api.CARoot.
+Value ca_roots_fn(RenderState& st, Args) {
+  Dependency d = parse_connect_ca_roots();
+  d.call = "caRoots";
+  if (auto r = st.lookup(d)) return dtypes::ca_roots(body_json(d, *r));
+  st.missing(d);
+  return Value::typed_nil(dtypes::ca_root_list());
+}
+
+// caLeaf "service": the *api.LeafCert, or nil (no argument, or missing).
+Value ca_leaf_fn(RenderState& st, Args a) {
+  if (a.empty() || a[0].as_string().empty()) return Value();
+  Dependency d = with_call(parse_connect_leaf(a[0].as_string()), "caLeaf", a);
+  if (auto r = st.lookup(d)) {
+    Value leaf;
+    try {
+      leaf = dtypes::leaf_cert_value(body_json(d, *r));
+    } catch (const FetchError& e) {
+      throw FetchError(d.id + ": " + e.what());
+    }
+    st.add_secrets(leaf);
+    return leaf;
+  }
+  st.missing(d);
+  return Value();
+}
+
+// Consul CE has no /v1/partitions: its catch-all answers 404 (agent/http.go Index), which
+// consul/api reports as below and consul-template names an enterprise feature.
+Value partitions_fn(RenderState& st, Args) {
+  Dependency d = parse_partitions();
+  d.call = "partitions";
+  if (auto r = st.lookup(d)) {
+    if (r->status == 404) {
+      std::string why = std::string(trim_space(r->body));
+      throw FetchError(d.id + ": Partitions are an enterprise feature: Unexpected response code: " +
+                       "404 (" + why + ")");
+    }
+    return dtypes::partitions(body_json(d, *r));
+  }
+  st.missing(d);
+  return Value::list({}, dtypes::partition_list());
+}
+
+Value peerings_fn(RenderState& st, Args a) {
+  Dependency d = with_call(parse_peerings(join(a, "")), "peerings", a);
+  if (auto r = st.lookup(d)) return dtypes::peerings(body_json(d, *r));
+  st.missing(d);
+  return Value::list({}, dtypes::peering_list());
+}
+
+Value exported_services_fn(RenderState& st, Args a) {
+  if (a.size() > 1) throw FuncError("exportedServices: wrong number of arguments, expected 0 or 1");
+  Dependency d = with_call(parse_exported_services(join(a, "")), "exportedServices", a);
+  if (auto r = st.lookup(d)) return dtypes::exported_services(body_json(d, *r));
+  st.missing(d);
+  return Value::list({}, dtypes::exported_service_list());
+}
+
+Value imported_services_fn(RenderState& st, Args a) {
+  if (a[0].as_string().empty()) throw FuncError("importedServices: partition name is required");
+  Dependency d = with_call(parse_imported_services(a[0].as_string()), "importedServices", a);
+  if (auto r = st.lookup(d)) return dtypes::imported_services(body_json(d, *r));
+  st.missing(d);
+  return Value::list({}, dtypes::imported_service_list());
+}
+
+// consul-template's sockaddr: go-sockaddr's template `{{ ARGS }}` over the machine's addresses,
+// which are data here (sockaddr.interfaces) so that preview can supply them.
+Value sockaddr_fn(RenderState& st, Args a) {
+  Dependency d = with_call(parse_interfaces(), "sockaddr", a);
+  if (auto r = st.lookup(d))
+    return Value::string(sockaddr_eval("{{ " + join(a, " ") + " }}", body_json(d, *r)));
+  st.missing(d);
+  return Value::string("");
+}
+
 Value file_fn(RenderState& st, Args a) {
   const std::string& s = a[0].as_string();
   if (s.empty()) return Value::string("");
@@ -290,6 +379,14 @@ void register_data_functions(FunctionTable& t) {
   add(t, "node", {str}, true, guarded(node_fn));
   add(t, "nodes", {str}, true, guarded(nodes_fn));
   add(t, "datacenters", {&types::boolean}, true, guarded(datacenters_fn));
+  add(t, "connect", {str}, true, guarded(connect_fn));
+  add(t, "caRoots", {str}, true, guarded(ca_roots_fn));
+  add(t, "caLeaf", {str}, true, guarded(ca_leaf_fn));
+  add(t, "partitions", {}, false, guarded(partitions_fn));
+  add(t, "peerings", {str}, true, guarded(peerings_fn));
+  add(t, "exportedServices", {str}, true, guarded(exported_services_fn));
+  add(t, "importedServices", {str}, false, guarded(imported_services_fn));
+  add(t, "sockaddr", {str}, true, guarded(sockaddr_fn));
   add(t, "file", {str}, false, guarded(file_fn));
   add(t, "env", {str}, false, guarded([](RenderState& st, Args a) {
         return Value::string(st.getenv(a[0].as_string()).value_or(""));

@@ -208,10 +208,13 @@ Dependency parse_kv_list(std::string_view s) {
   return d;
 }
 
-Dependency parse_health_service(std::string_view s) {
+namespace {
+
+Dependency parse_health(std::string_view s, bool connect) {
   const char* label = "health.service";
   Dependency d;
   d.type = DepType::HealthService;
+  d.connect = connect;
   std::string str(s);
   std::smatch m;
   match_spec(str, m, kTag + kServiceName + kQuery + kDc + kNear + kFilter, label);
@@ -250,8 +253,88 @@ Dependency parse_health_service(std::string_view s) {
     name += "|";
     for (size_t i = 0; i < d.filters.size(); ++i) name += (i ? "," : "") + d.filters[i];
   }
-  d.id = "health.service(" + name + ")";
+  d.id = (connect ? "health.connect(" : "health.service(") + name + ")";
   return d;
+}
+
+}  // namespace
+
+Dependency parse_health_service(std::string_view s) {
+  return parse_health(s, false);
+}
+
+Dependency parse_health_connect(std::string_view s) {
+  return parse_health(s, true);
+}
+
+Dependency parse_connect_ca_roots() {
+  Dependency d;
+  d.type = DepType::ConnectCARoots;
+  d.id = "connect.caroots";
+  return d;
+}
+
+Dependency parse_connect_leaf(std::string_view service) {
+  Dependency d;
+  d.type = DepType::ConnectLeaf;
+  d.target = std::string(service);
+  d.id = d.target.empty() ? "connect.caleaf" : "connect.caleaf(" + d.target + ")";
+  return d;
+}
+
+Dependency parse_partitions() {
+  Dependency d;
+  d.type = DepType::ConsulPartitions;
+  d.id = "list.partitions";
+  return d;
+}
+
+Dependency parse_peerings(std::string_view s) {
+  const char* label = "list.peering";
+  Dependency d;
+  d.type = DepType::ConsulPeerings;
+  std::string str(s);
+  if (!str.empty()) {
+    std::smatch m;
+    if (!std::regex_match(str, m, re(kQuery))) throw DependencyError(invalid_format(label, str));
+    apply_consul_query(d, m[1], label);
+    // Only the partition reaches the request (NewListPeeringQuery keeps nothing else).
+    d.ns.clear();
+    d.peer.clear();
+    d.sameness_group.clear();
+  }
+  d.target = d.partition;
+  d.id = d.partition.empty() ? "list.peerings" : "list.peerings?partition=" + d.partition;
+  return d;
+}
+
+Dependency parse_exported_services(std::string_view partition) {
+  Dependency d;
+  d.type = DepType::ExportedServices;
+  d.partition = std::string(partition);
+  d.target = d.partition;  // what `templet deps` shows
+  d.id = "list.exportedServices(" + d.partition + ")";
+  return d;
+}
+
+Dependency parse_imported_services(std::string_view partition) {
+  Dependency d;
+  d.type = DepType::ImportedServices;
+  d.partition = std::string(partition);
+  d.target = d.partition;  // what `templet deps` shows
+  d.id = "list.importedServices(" + d.partition + ")";
+  return d;
+}
+
+Dependency parse_interfaces() {
+  Dependency d;
+  d.type = DepType::Interfaces;
+  d.id = "sockaddr.interfaces";
+  return d;
+}
+
+bool consul_polled(DepType t) {
+  return t == DepType::CatalogDatacenters || t == DepType::ConsulPartitions;
 }
 
 Dependency parse_catalog_services(std::string_view s) {

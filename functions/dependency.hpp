@@ -25,6 +25,13 @@ enum class DepType {
   CatalogNode,         // catalog.node(name@dc), catalog.node for the local agent
   CatalogNodes,        // catalog.nodes(@dc~near)
   CatalogDatacenters,  // catalog.datacenters: polled, Consul has no blocking query for it
+  ConnectCARoots,      // connect.caroots                 GET /v1/agent/connect/ca/roots
+  ConnectLeaf,         // connect.caleaf(service)         GET /v1/agent/connect/ca/leaf/<service>
+  ConsulPartitions,    // list.partitions: polled, Consul has no blocking query for it
+  ConsulPeerings,      // list.peerings[?partition=p]     GET /v1/peerings
+  ExportedServices,    // list.exportedServices(p)        GET /v1/exported-services
+  ImportedServices,    // list.importedServices(p)        GET /v1/imported-services
+  Interfaces,          // sockaddr.interfaces: this machine's addresses (sys/ifaddrs), polled
   VaultRead,           // vault.read(path) / vault.read(path.vN)
   VaultWrite,          // vault.write(path -> 8hex)
   VaultList,           // vault.list(path)
@@ -47,6 +54,7 @@ struct Dependency {
   // Consul query parts (empty when not given).
   std::string dc, ns, partition, peer, sameness_group, near, tag;
   std::vector<std::string> filters;  // health: sorted; {"passing"} by default
+  bool connect = false;  // health: Connect-capable instances (health.connect, `connect`)
   // Vault read: the `?version=N` value; the other query parameters, kept for the request.
   std::string version;
   std::vector<std::pair<std::string, std::string>> query;
@@ -69,6 +77,9 @@ Dependency parse_kv_get(std::string_view s);    // kv.get(...)
 Dependency parse_kv_block(std::string_view s);  // kv.block(...): the same grammar as kv.get
 Dependency parse_kv_list(std::string_view s);
 Dependency parse_health_service(std::string_view s);
+// `connect`: the health.service grammar, asked of /v1/health/connect (proxies and native
+// Connect services), identity health.connect(...).
+Dependency parse_health_connect(std::string_view s);
 Dependency parse_catalog_services(std::string_view s);
 Dependency parse_catalog_node(std::string_view s);
 Dependency parse_catalog_nodes(std::string_view s);
@@ -76,6 +87,21 @@ Dependency parse_catalog_nodes(std::string_view s);
 // consistent catalog read are kept, which is a different answer, so a different identity
 // (consul-template names both `catalog.datacenters` and would share them).
 Dependency parse_catalog_datacenters(bool ignore_failing);
+// Consul Connect and cluster topology (consul-template's connect_ca.go, connect_leaf.go,
+// consul_partitions.go, consul_peering.go, consul_exported_services.go,
+// consul_imported_services.go). `peerings` takes `?partition=p` (the query grammar, only
+// partition used); the others take a plain service or partition name.
+Dependency parse_connect_ca_roots();
+Dependency parse_connect_leaf(std::string_view service);
+Dependency parse_partitions();
+Dependency parse_peerings(std::string_view s);
+Dependency parse_exported_services(std::string_view partition);
+Dependency parse_imported_services(std::string_view partition);
+// The Consul dependencies whose endpoint cannot block: the watcher polls them every 15 s, as
+// consul-template does (DefaultNonBlockingQuerySleepTime), and each answer is news.
+bool consul_polled(DepType t);
+// `sockaddr`'s input: the machine's interface addresses (functions/sockaddr.hpp).
+Dependency parse_interfaces();
 Dependency parse_vault_read(std::string_view s);
 // `args` are the extra `k=v` arguments of `secret`; empty strings are skipped, an argument
 // without `=` fails with `not k=v pair "x"`.

@@ -245,7 +245,9 @@ struct JsonWriter {
         return;
       }
       case Kind::String:
-        if (v.type()->number_text) {
+        if (v.type()->marshal_json) {
+          write(v.type()->marshal_json(v), depth);
+        } else if (v.type()->number_text) {
           std::string n = v.as_string().empty() ? "0" : v.as_string();
           if (!valid_json_number(n)) throw FuncError("json: invalid number literal " + go_quote(n));
           out += n;

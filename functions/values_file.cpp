@@ -270,6 +270,58 @@ std::map<std::string, json, std::less<>> influx_section(const std::string& file,
   return out;
 }
 
+// The Connect and topology keys of `consul:`, each kept as the body Consul would answer under
+// the identity that asks for it (peerings: the whole list, filtered by partition on fetch).
+// False: not one of these keys.
+bool connect_section(const std::string& file, const std::string& name, const YAML::Node& p,
+                     std::map<std::string, std::string, std::less<>>& bodies) {
+  const std::string where = "consul." + name;
+  auto list_of_maps = [&](const YAML::Node& n, const std::string& what) {
+    if (!n.IsSequence()) fail(file, n, what + " must be a list of maps");
+    for (const auto& x : n)
+      if (!x.IsMap()) fail(file, x, what + ": each entry must be a map");
+    return to_json(n);
+  };
+  auto per_name = [&](const char* label) {
+    if (!p.IsMap()) fail(file, p, where + " must be a map of " + label + ": ...");
+  };
+  if (name == "ca_roots") {
+    json roots = list_of_maps(p, where);
+    std::string active;
+    for (const auto& r : roots)
+      if (r.contains("Active") && r["Active"] == true && r.contains("ID") && r["ID"].is_string())
+        active = r["ID"].get<std::string>();
+    bodies[parse_connect_ca_roots().id] =
+        json{{"ActiveRootID", active}, {"TrustDomain", ""}, {"Roots", roots}}.dump();
+  } else if (name == "ca_leaf") {
+    per_name("service");
+    for (const auto& kv : p) {
+      if (!kv.second.IsMap())
+        fail(file, kv.second, where + "." + kv.first.Scalar() + " must be a map");
+      json leaf = to_json(kv.second);
+      if (!leaf.contains("Service")) leaf["Service"] = kv.first.Scalar();
+      bodies[parse_connect_leaf(kv.first.Scalar()).id] = leaf.dump();
+    }
+  } else if (name == "partitions") {
+    bodies[parse_partitions().id] = list_of_maps(p, where).dump();
+  } else if (name == "peerings") {
+    bodies["list.peerings"] = list_of_maps(p, where).dump();
+  } else if (name == "exported_services" || name == "imported_services") {
+    per_name("partition");
+    bool exported = name == "exported_services";
+    for (const auto& kv : p) {
+      const std::string& part = kv.first.Scalar();
+      std::string body = list_of_maps(kv.second, where + "." + part).dump();
+      bodies[(exported ? parse_exported_services(part) : parse_imported_services(part)).id] = body;
+      // No partition asked: the token's, which outside Enterprise is default.
+      if (exported && part == "default") bodies[parse_exported_services("").id] = body;
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 ValuesFile ValuesFile::load(const std::string& path) {
@@ -331,8 +383,9 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
           json dcs = json::array();
           for (const auto& dc : p) dcs.push_back(scalar_text(file, dc, "consul.datacenters"));
           v.datacenters_ = dcs.dump();
-        } else if (name == "services") {
-          if (!p.IsMap()) fail(file, p, "consul.services must be a map of name: [instances]");
+        } else if (name == "services" || name == "connect") {
+          auto& into = name == "services" ? v.services_ : v.connect_;
+          if (!p.IsMap()) fail(file, p, "consul." + name + " must be a map of name: [instances]");
           for (const auto& svc : p) {
             const std::string& sname = svc.first.Scalar();
             json entries = json::array();
@@ -340,13 +393,16 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
               for (const auto& inst : svc.second)
                 entries.push_back(health_entry(file, sname, inst));
             } else if (!svc.second.IsNull()) {
-              fail(file, svc.second, "consul.services." + sname + " must be a list of instances");
+              fail(file, svc.second,
+                   "consul." + name + "." + sname + " must be a list of instances");
             }
-            v.services_[sname] = std::move(entries);
+            into[sname] = std::move(entries);
           }
-        } else {
+        } else if (!connect_section(file, name, p, v.consul_bodies_)) {
           fail(file, part.first,
-               "unknown key consul." + name + " (expected kv, services or datacenters)");
+               "unknown key consul." + name +
+                   " (expected kv, services, datacenters, connect, ca_roots, ca_leaf, partitions, "
+                   "peerings, exported_services or imported_services)");
         }
       }
     } else if (section == "vault") {
@@ -373,6 +429,18 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
       }
     } else if (section == "influxdb") {
       if (!body.IsNull()) v.influx_buckets_ = influx_section(file, body);
+    } else if (section == "sockaddr") {
+      // The addresses `sockaddr` evaluates over, as sys/ifaddrs reads them (sockaddr.hpp).
+      if (body.IsNull()) continue;
+      if (!body.IsMap()) fail(file, body, "sockaddr must be a map with interfaces");
+      for (const auto& kv : body)
+        if (kv.first.Scalar() != "interfaces" && kv.first.Scalar() != "default_interface")
+          fail(file, kv.first,
+               "unknown key sockaddr." + kv.first.Scalar() +
+                   " (expected interfaces or default_interface)");
+      if (body["interfaces"] && !body["interfaces"].IsSequence())
+        fail(file, body["interfaces"], "sockaddr.interfaces must be a list of interfaces");
+      v.interfaces_ = to_json(body).dump();
     } else if (section == "files") {
       if (body.IsNull()) continue;
       if (!body.IsMap()) fail(file, body, "files must be a map of path: contents");
@@ -382,7 +450,7 @@ ValuesFile ValuesFile::parse(std::string_view text, const std::string& file) {
     } else {
       fail(file, top.first,
            "unknown section " + json_string(section) +
-               " (expected env, consul, vault, influxdb or files)");
+               " (expected env, consul, vault, influxdb, sockaddr or files)");
     }
   }
   return v;
@@ -411,6 +479,28 @@ std::optional<Response> ValuesFile::fetch(const Dependency& dep) const {
       return fetch_kv_list(dep);
     case DepType::HealthService:
       return fetch_health(dep);
+    case DepType::ConsulPeerings: {
+      auto it = consul_bodies_.find("list.peerings");
+      if (it == consul_bodies_.end()) return std::nullopt;
+      // Without ?partition= the default partition's peerings (a peering without a Partition
+      // counts as default's).
+      json out = json::array();
+      const std::string want = dep.partition.empty() ? "default" : dep.partition;
+      for (const auto& pr : json::parse(it->second)) {
+        std::string part = string_member(pr, "Partition", "");
+        if ((part.empty() ? "default" : part) == want) out.push_back(pr);
+      }
+      return ok(out.dump());
+    }
+    case DepType::ConnectCARoots:
+    case DepType::ConnectLeaf:
+    case DepType::ConsulPartitions:
+    case DepType::ExportedServices:
+    case DepType::ImportedServices: {
+      auto it = consul_bodies_.find(dep.id);
+      if (it == consul_bodies_.end()) return std::nullopt;
+      return ok(it->second);
+    }
     case DepType::CatalogServices:
     case DepType::CatalogNode:
     case DepType::CatalogNodes:
@@ -436,6 +526,9 @@ std::optional<Response> ValuesFile::fetch(const Dependency& dep) const {
       if (it == influx_buckets_.end()) return std::nullopt;  // missing, as live before a poll
       return ok(json{{"buckets", it->second}}.dump());
     }
+    case DepType::Interfaces:
+      if (!interfaces_) return std::nullopt;
+      return ok(*interfaces_);
     case DepType::File: {
       auto it = files_.find(std::filesystem::path(dep.target).lexically_normal().string());
       if (it == files_.end()) return std::nullopt;
@@ -470,8 +563,9 @@ std::optional<Response> ValuesFile::fetch_kv_list(const Dependency& dep) const {
 }
 
 std::optional<Response> ValuesFile::fetch_health(const Dependency& dep) const {
-  auto it = services_.find(dep.target);
-  if (it == services_.end()) return std::nullopt;
+  const auto& from = dep.connect ? connect_ : services_;
+  auto it = from.find(dep.target);
+  if (it == from.end()) return std::nullopt;
   json out = json::array();
   for (const auto& e : it->second) {
     if (!dep.tag.empty()) {

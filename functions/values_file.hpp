@@ -5,11 +5,26 @@
 //     kv:                    key (no leading /): value (scalars, taken as written)
 //     services:              name: [instance, ...]
 //     datacenters:           [name, ...] for `datacenters` (absent: missing)
+//     connect:               name: [instance, ...] for `connect` (as services)
+//     ca_roots:              [{ID, Name, RootCert, Active, CreateIndex, ModifyIndex}] (caRoots)
+//     ca_leaf:               service: {SerialNumber, CertPEM, PrivateKeyPEM, Service,
+//                            ServiceURI, ValidAfter, ValidBefore (RFC 3339), CreateIndex,
+//                            ModifyIndex} (caLeaf)
+//     partitions:            [{Name, Description}]
+//     peerings:              [api.Peering as Consul sends it: ID, Name, Partition, Meta, State,
+//                            PeerID, PeerServerName, PeerServerAddresses, StreamStatus, Remote]
+//                            (`peerings` lists Partition default or none; ?partition=p lists p's)
+//     exported_services:     partition: [{Service, Consumers: {Peers, Partitions}}]
+//                            (`exportedServices` without an argument reads default)
+//     imported_services:     partition: [{Service, Namespace, SourcePartition}]
 //   vault:                   path as written in the template: Vault's response body for it
 //   influxdb:
 //     buckets:               org: [{name, id, retentionSeconds, type, labels}] (influxdbBuckets;
 //                            type defaults to system for a name starting with `_`, else user)
 //   files:                   path: contents, what `file` reads (nothing else is read)
+//   sockaddr:                {default_interface: eth0, interfaces: [{name, index, mtu,
+//                            hardware_addr, flags: [up, ...], addresses: [10.0.0.5/24, ...]}]}
+//                            what `sockaddr` evaluates over (absent: missing)
 //
 // A service instance is either Consul's /v1/health/service entry ({Node: {...}, Service: {...},
 // Checks: [...]}) or the flat HealthService form templates see: Node, NodeID, NodeAddress,
@@ -65,6 +80,11 @@ class ValuesFile : public DataSource {
   std::map<std::string, std::string, std::less<>> kv_;
   std::map<std::string, std::string, std::less<>> files_;  // lexically normal path → contents
   std::map<std::string, nlohmann::json, std::less<>> services_;  // name → health entries
+  std::map<std::string, nlohmann::json, std::less<>> connect_;   // name → /v1/health/connect
+  // consul.ca_roots, ca_leaf, partitions, exported_services, imported_services: identity →
+  // response body; "list.peerings" → every peering.
+  std::map<std::string, std::string, std::less<>> consul_bodies_;
+  std::optional<std::string> interfaces_;   // sockaddr: as JSON
   std::optional<std::string> datacenters_;  // consul.datacenters as a JSON array
   struct VaultEntry {
     std::string path;  // the key as written, trimmed

@@ -65,7 +65,8 @@ struct Type {
   // Struct: encoding/json's field options, one per field (empty: none): 'o' omitempty, '-' the
   // field is never encoded, ' ' plain.
   std::string json_options;
-  // Struct: a MarshalJSON method, as the Value encoding/json encodes in this one's place.
+  // Struct or String (time.Time): a MarshalJSON method, as the Value encoding/json encodes in
+  // this one's place.
   std::function<Value(const Value&)> marshal_json;
 
   int field_index(std::string_view field) const;

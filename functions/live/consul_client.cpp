@@ -106,7 +106,9 @@ std::string ConsulClient::request_target(const Dependency& d, std::uint64_t inde
       q.push_back("recurse");
       break;
     case DepType::HealthService:
-      path = "/v1/health/service/" + url_escape(d.target);
+      // agent/health_endpoint.go: /v1/health/connect lists the Connect-capable instances
+      // (proxies for the service, and native Connect services), in the same shape.
+      path = (d.connect ? "/v1/health/connect/" : "/v1/health/service/") + url_escape(d.target);
       if (d.passing_only()) q.push_back("passing");
       add("tag", d.tag);
       add("near", d.near);
@@ -126,6 +128,26 @@ std::string ConsulClient::request_target(const Dependency& d, std::uint64_t inde
     case DepType::CatalogDatacenters:
       // Consul's agent/catalog_endpoint.go CatalogDatacenters: no query options, no index.
       return "/v1/catalog/datacenters";
+    case DepType::ConnectCARoots:
+      // agent/agent_endpoint.go AgentConnectCARoots: the agent's cache, blocking on the index.
+      path = "/v1/agent/connect/ca/roots";
+      break;
+    case DepType::ConnectLeaf:
+      // AgentConnectCALeafCert: blocks until the certificate is renewed or the roots rotate.
+      path = "/v1/agent/connect/ca/leaf/" + url_escape(d.target);
+      break;
+    case DepType::ConsulPartitions:
+      // Enterprise's /v1/partitions lists without an index; polled (consul_partitions.go).
+      return "/v1/partitions";
+    case DepType::ConsulPeerings:
+      path = "/v1/peerings";  // agent/peering_endpoint.go PeeringList: a blocking query
+      break;
+    case DepType::ExportedServices:
+      path = "/v1/exported-services";
+      break;
+    case DepType::ImportedServices:
+      path = "/v1/imported-services";
+      break;
     default:
       throw FetchError(d.id + ": not a Consul dependency");
   }
@@ -167,11 +189,12 @@ ConsulAnswer ConsulClient::query(const Dependency& d, std::uint64_t index) {
   std::string t = token();
   if (!t.empty()) req.headers.emplace_back("X-Consul-Token", t);
   ConsulAnswer a = answer(send(req));
+  // No index to block on: each answer is news to the watcher, which polls (consul-template
+  // sleeps 15 s between fetches, and numbers each answer by the clock).
+  if (consul_polled(d.type)) a.index = ++datacenters_polls_;
   if (d.type == DepType::CatalogDatacenters) {
-    // No index to block on: each answer is news to the watcher, which polls (consul-template
-    // sleeps 15 s between fetches). With ignore_failing, keep the datacenters whose catalog
-    // answers a consistent read, as consul-template asks each one for its services.
-    a.index = ++datacenters_polls_;
+    // With ignore_failing, keep the datacenters whose catalog answers a consistent read, as
+    // consul-template asks each one for its services.
     if (d.id != "catalog.datacenters" && a.response.status == 200) {
       nlohmann::json all = nlohmann::json::parse(a.response.body, nullptr, false);
       nlohmann::json kept = nlohmann::json::array();

@@ -70,7 +70,8 @@ class ConsulClient {
   std::string local_node();
 
  private:
-  // Stands in for the index of catalog.datacenters, which Consul does not send.
+  // Stands in for the index of the polled dependencies (consul_polled), which Consul does not
+  // send.
   std::atomic<std::uint64_t> datacenters_polls_{0};
   // Sends; a transport failure or a status other than 200 and 404 throws ConsulError naming the
   // server, the request without its query string, and the status with Consul's message.

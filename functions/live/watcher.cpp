@@ -103,6 +103,9 @@ TimePoint Watcher::step() {
     case DepType::VaultPki:
       scheduled_ = pki_step(now, refresh);
       break;
+    case DepType::Interfaces:
+      scheduled_ = interfaces_step(now);
+      break;
     default:
       scheduled_ = consul_step(now);
   }
@@ -184,7 +187,7 @@ TimePoint Watcher::consul_step(TimePoint now) {
   bool same = have_data_ && ans.index == index_;
   index_ = ans.index;
   if (same) return now + gap;  // a wait timeout: no news
-  if (dep_.type == DepType::CatalogDatacenters) {
+  if (consul_polled(dep_.type)) {
     // Polled, as consul-template's CatalogDatacentersQuery sleeps 15 s between fetches.
     sink_.put(dep_.id, ans.response);
     have_data_ = true;

@@ -102,7 +102,8 @@ class Watcher {
   TimePoint cached_answer(TimePoint now, const LeaseRecord& old, LeaseRecord rec);
   TimePoint vault_list_step(TimePoint now);
   TimePoint file_step(TimePoint now);
-  TimePoint influx_step(TimePoint now);  // in influx_poller.cpp
+  TimePoint influx_step(TimePoint now);      // in influx_poller.cpp
+  TimePoint interfaces_step(TimePoint now);  // in interfaces_watch.cpp
   // In pki_watch.cpp. `issue_anew`: a refresh asked for a new certificate.
   TimePoint pki_step(TimePoint now, bool issue_anew);
   // Logs the failure and returns when to try again: the policy's backoff, or longer when the

@@ -3,7 +3,9 @@
 
 Emulated: KV read/write/delete with index semantics and real blocking queries, sessions and
 locks (acquire/release, lock-delay, TTL invalidation), ACL tokens (lite), catalog and health
-endpoints from seeded or registered nodes/services, plain-text errors.
+endpoints from seeded or registered nodes/services, plain-text errors; Connect (CA roots and
+leaf certificates, health/connect), partitions, peerings and exported/imported services in
+consul_connect.py.
 """
 
 import base64
@@ -18,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (Emulator, Response, json_dumps, new_uuid, parse_go_duration,  # noqa: E402
                     run_main)
+from consul_connect import ConnectMixin  # noqa: E402
 
 DEFAULT_WAIT = 300.0
 MAX_WAIT = 600.0
@@ -34,8 +37,12 @@ def plain(status, text, headers=None):
     return Reply(Response(status, text, headers, "text/plain; charset=utf-8"))
 
 
-class ConsulEmulator(Emulator):
+class ConsulEmulator(ConnectMixin, Emulator):
     name = "consul"
+
+    @staticmethod
+    def _reply(status, text):
+        return plain(status, text)
 
     # ------------------------------------------------------------------ state
     def reset_state(self):
@@ -63,6 +70,7 @@ class ConsulEmulator(Emulator):
         self._set_node({"Node": self.node_name, "Address": "127.0.0.1"})
         self._add_service({"Node": self.node_name, "ID": "consul", "Service": "consul",
                            "Port": 8300, "Tags": []})
+        self._reset_connect()
 
     def _next(self):
         self.index += 1
@@ -116,6 +124,7 @@ class ConsulEmulator(Emulator):
                "Weights": spec.get("Weights") or {"Passing": 1, "Warning": 1},
                "TaggedAddresses": spec.get("TaggedAddresses"),
                "EnableTagOverride": bool(spec.get("EnableTagOverride", False)),
+               "Proxy": spec.get("Proxy") or {}, "Connect": spec.get("Connect") or {},
                "CreateIndex": idx, "ModifyIndex": idx}
         self.services = [s for s in self.services
                          if not (s["Node"] == node and s["ID"] == svc["ID"])]
@@ -174,6 +183,7 @@ class ConsulEmulator(Emulator):
             self._kv_delete(key)
         if "reset_index_to" in data:
             self._reset_index(int(data["reset_index_to"]))
+        self._seed_connect(data)
         return {"index": self.index}
 
     def _set_check(self, upd):
@@ -402,6 +412,9 @@ class ConsulEmulator(Emulator):
             return self._kv_endpoint(req, rest[1:] if rest else "")
         if p.startswith("/v1/session/"):
             return self._session_endpoint(req, p[len("/v1/session/"):])
+        connect = self._connect_endpoint(req, p)
+        if connect is not None:
+            return connect
         if p.startswith("/v1/catalog/") or p.startswith("/v1/health/"):
             return self._catalog_endpoint(req, p[len("/v1/"):])
         if p == "/v1/status/leader":
@@ -801,8 +814,9 @@ class ConsulEmulator(Emulator):
         d = {"ID": s["ID"], "Service": s["Service"], "Tags": list(s["Tags"]),
              "Address": s["Address"], "Meta": dict(s["Meta"]), "Port": s["Port"],
              "Weights": s["Weights"], "EnableTagOverride": s["EnableTagOverride"],
-             "Proxy": {"Mode": "", "MeshGateway": {}, "Expose": {}}, "Connect": {},
-             "PeerName": "", "CreateIndex": s["CreateIndex"], "ModifyIndex": s["ModifyIndex"]}
+             "Proxy": dict({"Mode": "", "MeshGateway": {}, "Expose": {}}, **s["Proxy"]),
+             "Connect": dict(s["Connect"]), "PeerName": "", "CreateIndex": s["CreateIndex"],
+             "ModifyIndex": s["ModifyIndex"]}
         if s["TaggedAddresses"]:
             d["TaggedAddresses"] = s["TaggedAddresses"]
         if s["Kind"]:
@@ -873,19 +887,9 @@ class ConsulEmulator(Emulator):
                                 "ModifyIndex": s["ModifyIndex"]})
                 return 200, out, idx, False
             if kind == "health" and what == "service":
-                out = []
                 passing = req.has("passing") and req.arg("passing") not in ("false", "0")
-                for s in self.services:
-                    if s["Service"] != arg or not svc_ok(s) or \
-                            not all(t in s["Tags"] for t in tags):
-                        continue
-                    n = self.nodes[s["Node"]]
-                    checks = [dict(c) for c in n["_checks"]] + [dict(c) for c in s["_checks"]]
-                    if passing and any(c["Status"] != "passing" for c in checks):
-                        continue
-                    out.append({"Node": self._node_obj(n), "Service": self._svc_obj(s),
-                                "Checks": checks})
-                return 200, out, idx, False
+                return 200, self._health_entries(ident, lambda s: s["Service"] == arg, tags,
+                                                 passing), idx, False
             if kind == "health" and what == "checks":
                 out = [dict(c) for s in self.services if s["Service"] == arg and svc_ok(s)
                        for c in s["_checks"]]
@@ -905,6 +909,21 @@ class ConsulEmulator(Emulator):
 
         status, body, index, _ = self._blocking(req, compute)
         return self._json(req, status, body, self._meta_headers(req, index))
+
+    def _health_entries(self, ident, match, tags, passing):
+        """/v1/health/service (and /v1/health/connect) entries of the services `match` takes."""
+        out = []
+        for s in self.services:
+            if not match(s) or not self._allowed(ident, "service", s["Service"], "read") or \
+                    not self._allowed(ident, "node", s["Node"], "read") or \
+                    not all(t in s["Tags"] for t in tags):
+                continue
+            n = self.nodes[s["Node"]]
+            checks = [dict(c) for c in n["_checks"]] + [dict(c) for c in s["_checks"]]
+            if passing and any(c["Status"] != "passing" for c in checks):
+                continue
+            out.append({"Node": self._node_obj(n), "Service": self._svc_obj(s), "Checks": checks})
+        return out
 
     def _register(self, req, sub):
         ident = self._resolve(req)

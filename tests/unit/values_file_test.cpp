@@ -66,14 +66,16 @@ TEST_CASE("values file answers with API-shaped bodies", "[values]") {
 
 TEST_CASE("values file errors name FILE:LINE:COL", "[values]") {
   CHECK(parse_error("env: [a\n") == "v.yaml:2:1: end of sequence flow not found");
-  CHECK(parse_error("envs: {}\n") ==
-        R"(v.yaml:1:1: unknown section "envs" (expected env, consul, vault, influxdb or files))");
+  CHECK(
+      parse_error("envs: {}\n") ==
+      R"(v.yaml:1:1: unknown section "envs" (expected env, consul, vault, influxdb, sockaddr or files))");
   CHECK(parse_error("consul:\n  kv:\n    a: {b: c}\n") ==
         "v.yaml:3:8: consul.kv.a must be a string");
   CHECK(parse_error("consul:\n  services:\n    web: [{Adress: x}]\n") ==
         R"(v.yaml:3:12: unknown service instance field "Adress")");
   CHECK(parse_error("consul:\n  nodes: {}\n") ==
-        "v.yaml:2:3: unknown key consul.nodes (expected kv, services or datacenters)");
+        "v.yaml:2:3: unknown key consul.nodes (expected kv, services, datacenters, connect, "
+        "ca_roots, ca_leaf, partitions, peerings, exported_services or imported_services)");
   CHECK(parse_error("vault:\n  p: '{not json'\n") ==
         "v.yaml:2:6: vault.p: not a JSON response body");
   CHECK(parse_error("") == "(no error)");
@@ -167,5 +169,6 @@ TEST_CASE("values file: files: feeds `file`, and nothing else is read", "[values
         std::string::npos);
   CHECK(parse_error("files:\n  /x: {a: 1}\n") == "v.yaml:2:7: files./x must be a string");
   CHECK(parse_error("filez: {}\n") ==
-        "v.yaml:1:1: unknown section \"filez\" (expected env, consul, vault, influxdb or files)");
+        "v.yaml:1:1: unknown section \"filez\" (expected env, consul, vault, influxdb, sockaddr or "
+        "files)");
 }
