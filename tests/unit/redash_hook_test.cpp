@@ -408,7 +408,8 @@ TEST_CASE("redash: prune deletes only what templet created, and connection tests
 
   // "A" is no longer rendered: deleted. "Keep" was never created by templet: kept. "B" failed
   // its test, so it is sent and tested again (a retry must not call it done); now it passes.
-  templet::testing::call(emu, "POST", "/_emulator/seed", R"({"test_results": {"B": {"ok": true}}})");
+  templet::testing::call(emu, "POST", "/_emulator/seed",
+                         R"({"test_results": {"B": {"ok": true}}})");
   Plan p = hook->plan("- {name: B, type: pg, options: {dbname: b, password: Pw-B-2}}\n", "f");
   std::string ptext = format_plan(p);
   CHECK(ptext == "redash plan for f -> " + emu.url() +
