@@ -1,10 +1,14 @@
-// Sprig's deterministic crypto function: derivePassword, the Master Password algorithm
-// (crypto.go): scrypt of the master password salted with the user name, HMAC-SHA-256 of the site
-// and counter under that key, the seed's bytes picking a template and its characters.
-// The random ones (bcrypt, htpasswd, genPrivateKey, the certificate generators, encryptAES) are
-// not here: their output cannot be pinned against Sprig's.
+// Sprig's crypto functions whose results can be pinned (crypto.go): derivePassword, the Master
+// Password algorithm (scrypt of the master password salted with the user name, HMAC-SHA-256 of
+// the site and counter under that key, the seed's bytes picking a template and its characters),
+// and decryptAES with its inverse encryptAES (AES-256-CBC under the password's first 32 bytes,
+// zero-padded; a random IV first; PKCS#7 padding, removed on decryption without a check, so bad
+// input fails as Go's runtime does). bcrypt, htpasswd, genPrivateKey and the certificate
+// generators are not here: random salts and keys leave nothing to pin.
 #include <map>
+#include <random>
 
+#include "functions/aes.hpp"
 #include "functions/digest.hpp"
 #include "functions/scrypt.hpp"
 #include "functions/sprig_internal.hpp"
@@ -91,6 +95,47 @@ std::string derive_password(uint32_t counter, std::string_view type, std::string
   return out;
 }
 
+std::array<uint8_t, 32> aes_key(std::string_view password) {
+  std::array<uint8_t, 32> key{};
+  for (size_t i = 0; i < key.size() && i < password.size(); ++i)
+    key[i] = static_cast<uint8_t>(password[i]);
+  return key;
+}
+
+std::string encrypt_aes(std::string_view password, std::string_view plaintext) {
+  if (plaintext.empty()) return "";
+  std::string content(plaintext);
+  const size_t padding = 16 - content.size() % 16;
+  content.append(padding, static_cast<char>(padding));
+  std::random_device rd;
+  std::string iv;
+  for (int i = 0; i < 16; ++i) iv.push_back(static_cast<char>(rd() & 0xff));
+  return base64_std_encode(iv + digest::aes256_cbc_encrypt(aes_key(password), iv, content));
+}
+
+std::string decrypt_aes(std::string_view password, std::string_view crypt64) {
+  if (crypt64.empty()) return "";
+  std::string crypt;
+  size_t at = 0;
+  if (!base64_std_decode(crypt64, crypt, at))
+    throw FuncError("illegal base64 data at input byte " + std::to_string(at));
+  // Go's panics for what the slicing below meets, as text/template reports them.
+  if (crypt.size() < 16)
+    throw FuncError("runtime error: slice bounds out of range [:16] with capacity " +
+                    std::to_string(crypt64.size() / 4 * 3));
+  std::string_view iv = std::string_view(crypt).substr(0, 16),
+                   body = std::string_view(crypt).substr(16);
+  if (body.size() % 16 != 0) throw FuncError("crypto/cipher: input not full blocks");
+  if (body.empty()) throw FuncError("runtime error: index out of range [-1]");
+  std::string plain = digest::aes256_cbc_decrypt(aes_key(password), iv, body);
+  const auto pad = static_cast<unsigned char>(plain.back());
+  if (pad > plain.size())
+    throw FuncError("runtime error: slice bounds out of range [:" +
+                    std::to_string(static_cast<long long>(plain.size()) - pad) + "]");
+  plain.resize(plain.size() - pad);
+  return plain;
+}
+
 }  // namespace
 
 void register_crypto(FunctionTable& t) {
@@ -99,6 +144,10 @@ void register_crypto(FunctionTable& t) {
     return Value::string(derive_password(static_cast<uint32_t>(a[0].as_uint()), a[1].as_string(),
                                          a[2].as_string(), a[3].as_string(), a[4].as_string()));
   });
+  define(t, "sprig_encryptAES", {S, S},
+         [](Args a) { return Value::string(encrypt_aes(a[0].as_string(), a[1].as_string())); });
+  define(t, "sprig_decryptAES", {S, S},
+         [](Args a) { return Value::string(decrypt_aes(a[0].as_string(), a[1].as_string())); });
 }
 
 }  // namespace templet::helpers::sprig

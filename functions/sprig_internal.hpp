@@ -36,6 +36,6 @@ void register_text(FunctionTable& t);    // regex, durations
 void register_url(FunctionTable& t);     // urlParse, urlJoin
 void register_semver(FunctionTable& t);  // semverCompare
 void register_case(FunctionTable& t);    // camelcase, snakecase, kebabcase
-void register_crypto(FunctionTable& t);  // derivePassword
+void register_crypto(FunctionTable& t);  // derivePassword, encryptAES, decryptAES
 
 }  // namespace templet::helpers::sprig

@@ -2,6 +2,7 @@
 // (sections 11 and 12); Sprig's derivePassword is pinned end to end by the corpus.
 #include <catch2/catch.hpp>
 
+#include "functions/aes.hpp"
 #include "functions/scrypt.hpp"
 
 using namespace templet;
@@ -33,4 +34,20 @@ TEST_CASE("scrypt and PBKDF2-HMAC-SHA-256 give RFC 7914's test vectors", "[helpe
   CHECK(hex(digest::scrypt("password", "NaCl", 1024, 8, 16, 64)) ==
         "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
         "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640");
+}
+
+TEST_CASE("AES-256 gives FIPS 197's example vector, and CBC chains", "[helpers][sprig]") {
+  std::array<uint8_t, 32> key;
+  for (int i = 0; i < 32; ++i) key[i] = static_cast<uint8_t>(i);
+  const std::string zero_iv(16, '\0');
+  std::string plain;
+  for (int i = 0; i < 16; ++i) plain.push_back(static_cast<char>(i * 0x11));
+  const std::string one = digest::aes256_cbc_encrypt(key, zero_iv, plain);
+  CHECK(hex(one) == "8ea2b7ca516745bfeafc49904b496089");  // FIPS 197 appendix C.3
+  CHECK(digest::aes256_cbc_decrypt(key, zero_iv, one) == plain);
+  // The second block is encrypted XORed with the first ciphertext block.
+  const std::string two = digest::aes256_cbc_encrypt(key, zero_iv, plain + plain);
+  CHECK(two.substr(0, 16) == one);
+  CHECK(two.substr(16) != one);
+  CHECK(digest::aes256_cbc_decrypt(key, zero_iv, two) == plain + plain);
 }
