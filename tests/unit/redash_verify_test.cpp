@@ -19,22 +19,27 @@ using templet::testing::TempDir;
 
 namespace {
 
-// One file dependency whose answer (a password) and lease version change when `next` says so;
-// records what the loop says the file holds after each pass.
+const char* kDep = "vault.read(database/creds/ro)";
+
+// One Vault secret (so the rendered password is masked in diffs and logs) whose answer and
+// lease change when `next` says so; records what the loop says the file holds after each pass.
 class RotatingFeed : public DataFeed {
  public:
   std::optional<Response> fetch(const Dependency&) const override {
-    return Response{200, "Pw-Verify-" + std::to_string(version)};
+    return Response{
+        200, R"({"lease_id":"database/creds/ro/L)" + std::to_string(version) +
+                 R"(","renewable":true,"lease_duration":3600,"data":{"password":"Pw-Verify-)" +
+                 std::to_string(version) + R"("}})"};
   }
   void watch(const std::vector<Dependency>&) override {}
   std::set<std::string> wait_for_change(std::chrono::steady_clock::time_point deadline) override {
     return next(++calls, deadline);
   }
   AnswerVersions versions(const std::vector<Dependency>&) const override {
-    return {{"file(/data)", "lease-" + std::to_string(version)}};
+    return {{kDep, "lease-" + std::to_string(version)}};
   }
   void holdings(const std::vector<Holding>& h) override {
-    held.push_back(h.at(0).on_disk ? h.at(0).on_disk->at("file(/data)") : "");
+    held.push_back(h.at(0).on_disk ? h.at(0).on_disk->at(kDep) : "");
   }
 
   int version = 0;
@@ -55,14 +60,16 @@ TEST_CASE("redash verify: a failed connection test keeps the old lease until a r
   ::setenv("TEMPLET_TEST_REDASH_KEY", "admin-api-key", 1);
   TempDir dir;
   // No verify key: test_on_change is the default.
-  Config c = parse_config("state_dir: " + dir.path.string() +
-                              "\nretry: {backoff: 50ms, max_backoff: 50ms}\n"
-                              "templates:\n  - contents: \"- {name: DS, type: pg, options: "
-                              "{dbname: app, password: {{ file \\\"/data\\\" }}}}\\n\"\n"
-                              "    destination: " +
-                              (dir.path / "ds.yaml").string() + "\n    apply: {redash: {url: " +
-                              emu.url() + ", api_key_env: TEMPLET_TEST_REDASH_KEY}}\n",
-                          "t.yaml");
+  Config c = parse_config(
+      "state_dir: " + dir.path.string() +
+          "\nretry: {backoff: 50ms, max_backoff: 50ms}\n"
+          "templates:\n  - contents: \"- {name: DS, type: pg, options: "
+          "{dbname: app, password: {{ with secret \\\"database/creds/ro\\\" }}{{ "
+          ".Data.password }}{{ end }}}}\\n\"\n"
+          "    destination: " +
+          (dir.path / "ds.yaml").string() + "\n    apply: {redash: {url: " + emu.url() +
+          ", api_key_env: TEMPLET_TEST_REDASH_KEY}}\n",
+      "t.yaml");
   std::map<std::string, std::string> env;
   finalize_config(c, &env);
   auto set_test = [&](const json& result) {
@@ -79,7 +86,7 @@ TEST_CASE("redash verify: a failed connection test keeps the old lease until a r
     if (call == 1) {
       set_test(refused);
       feed.version = 1;
-      return std::set<std::string>{"file(/data)"};
+      return std::set<std::string>{kDep};
     }
     if (call == 4) set_test({{"ok", true}});
     if (call == 5) {
