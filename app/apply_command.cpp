@@ -31,6 +31,7 @@ int run_apply_redash(const ApplyRedashOptions& o) {
   }
   cfg.url = url;
   cfg.api_key_env = o.api_key_env.empty() ? "REDASH_API_KEY" : o.api_key_env;
+  if (!o.verify.empty()) cfg.test_after_apply = o.verify == "test_on_change";
   std::string state_dir = o.state_dir.empty() ? "/var/lib/templet" : o.state_dir;
   auto duration = [](const char* flag, const std::string& text, std::optional<Duration>& out) {
     if (text.empty()) return true;

@@ -16,6 +16,7 @@ struct ApplyRedashOptions {
   std::string state_dir;        // default /var/lib/templet
   std::string ready_timeout;    // e.g. "30s"; empty: 2m
   std::string request_timeout;  // e.g. "10s"; empty: 30s
+  std::string verify;           // "test_on_change" (the default) or "off"
   bool plan_only = false;
 };
 

@@ -723,7 +723,7 @@ void finalize_config(Config& c, const std::map<std::string, std::string>* env_in
                           "command");
       if (!r.create_missing) r.create_missing = true;
       if (!r.prune) r.prune = false;
-      if (!r.test_after_apply) r.test_after_apply = false;
+      if (!r.test_after_apply) r.test_after_apply = true;
       if (!r.ready_timeout) r.ready_timeout = std::chrono::minutes(2);
       if (!r.request_timeout) r.request_timeout = std::chrono::seconds(30);
     }

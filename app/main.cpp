@@ -116,6 +116,10 @@ int main(int argc, char** argv) {
   ar->add_option("--request-timeout", apply_redash.request_timeout,
                  "Give up on one request after this long (default 30s)")
       ->type_name("DUR");
+  ar->add_option("--verify", apply_redash.verify,
+                 "test_on_change (default): run Redash's connection test on each datasource "
+                 "created or updated; off: do not")
+      ->check(CLI::IsMember({"test_on_change", "off"}));
   ar->add_flag("--plan", apply_redash.plan_only, "Print the plan only; write nothing");
 
   // plan: what run would change, read-only: diffs of every destination and every hook's plan.

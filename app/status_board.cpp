@@ -230,6 +230,7 @@ nlohmann::json StatusBoard::status_json(SystemTime now) const {
                      {"expires_in_s", std::round(left * 10) / 10},
                      {"expires_at", rfc3339(l.expires_at)},
                      {"renewable", l.renewable},
+                     {"capped", l.capped},
                      {"superseded", l.superseded},
                      {"token_expires_in_s", nullptr}};
     if (l.token_expires_at)

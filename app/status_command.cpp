@@ -130,9 +130,14 @@ std::string format_status_table(const nlohmann::json& s) {
     table(out, {"DEPENDENCY", "KIND", "STATE"}, rows);
   }
   rows.clear();
+  // Capped: Vault renews it no further (its max TTL), so new credentials come before it ends.
+  auto renewal = [](const nlohmann::json& l) {
+    if (l.value("capped", false)) return "capped";
+    return l.value("renewable", false) ? "yes" : "no";
+  };
   for (const auto& l : s["leases"])
-    rows.push_back({{text(l["dependency"]), duration(l["expires_in_s"]),
-                     l.value("renewable", false) ? "yes" : "no", duration(l["token_expires_in_s"])},
+    rows.push_back({{text(l["dependency"]), duration(l["expires_in_s"]), renewal(l),
+                     duration(l["token_expires_in_s"])},
                     {"lease " + text(l["lease"]) +
                      (l.value("superseded", false) ? " (superseded, still held)" : "")}});
   if (!rows.empty()) {

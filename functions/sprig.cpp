@@ -198,6 +198,8 @@ void register_sprig(FunctionTable& t) {
   sprig::register_text(t);
   sprig::register_url(t);
   sprig::register_semver(t);
+  sprig::register_case(t);
+  sprig::register_crypto(t);
   const Type* S_ = &types::string;
   define(
       t, "sprig_default", {nullptr, nullptr},

@@ -1,7 +1,8 @@
 // What the sprig_* modules share: Sprig's forgiving conversions (strval, strslice, spf13/cast's
 // ToInt64/ToFloat64), its notion of empty, reflect's kind names for its error texts, and the
 // registration of each family (sprig.cpp, sprig_strings.cpp, sprig_lists.cpp, sprig_math.cpp,
-// sprig_text.cpp, sprig_url.cpp, sprig_semver.cpp).
+// sprig_text.cpp, sprig_url.cpp, sprig_semver.cpp, sprig_case.cpp,
+// sprig_crypto.cpp).
 #pragma once
 
 #include <string>
@@ -34,5 +35,7 @@ void register_math(FunctionTable& t);
 void register_text(FunctionTable& t);    // regex, durations
 void register_url(FunctionTable& t);     // urlParse, urlJoin
 void register_semver(FunctionTable& t);  // semverCompare
+void register_case(FunctionTable& t);    // camelcase, snakecase, kebabcase
+void register_crypto(FunctionTable& t);  // derivePassword, encryptAES, decryptAES
 
 }  // namespace templet::helpers::sprig

@@ -1,5 +1,5 @@
-// Sprig's semverCompare over Masterminds/semver v3.3's rules: NewVersion's loose grammar (an
-// optional `v`, missing minor/patch read as 0), and NewConstraint's: `a - b` ranges, `||`
+// Sprig's semver and semverCompare over Masterminds/semver v3.3's rules: NewVersion's loose grammar
+// (an optional `v`, missing minor/patch read as 0), and NewConstraint's: `a - b` ranges, `||`
 // alternatives of comma- or space-separated comparisons, operators = != > < >= => <= =< ~ ~> ^,
 // and x/X/* wildcards that make a comparison "dirty". The grammar is semver's own patterns, run
 // here on std::regex (ECMAScript backtracks through alternatives in order, as Go's leftmost-first
@@ -15,6 +15,7 @@ namespace {
 struct Version {
   uint64_t major = 0, minor = 0, patch = 0;
   std::string pre, metadata;
+  std::string original;  // the text parsed (Version.Original)
 };
 
 const std::string kCv = R"(v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?)"
@@ -59,6 +60,24 @@ uint64_t segment(const std::string& digits) {
   return out;
 }
 
+constexpr std::string_view kAllowed =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789";
+
+// semver's validatePrerelease and validateMetadata.
+void validate_prerelease(const std::string& pre) {
+  for (const auto& p : split(pre, ".")) {
+    if (only(p, "0123456789")) {
+      if (p.size() > 1 && p[0] == '0') throw FuncError("Version segment starts with 0");
+    } else if (!only(p, kAllowed)) {
+      throw FuncError("Invalid Prerelease string");
+    }
+  }
+}
+void validate_metadata(const std::string& metadata) {
+  for (const auto& p : split(metadata, "."))
+    if (!only(p, kAllowed)) throw FuncError("Invalid Metadata string");
+}
+
 Version new_version(const std::string& v) {
   std::smatch m;
   if (!std::regex_match(v, m, version_re())) throw FuncError("Invalid Semantic Version");
@@ -68,20 +87,8 @@ Version new_version(const std::string& v) {
   if (m[3].matched) out.patch = segment(m[3].str().substr(1));
   out.pre = m[5].str();
   out.metadata = m[8].str();
-  const std::string_view num = "0123456789";
-  const std::string_view allowed =
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789";
-  if (!out.pre.empty())
-    for (const auto& p : split(out.pre, ".")) {
-      if (only(p, num)) {
-        if (p.size() > 1 && p[0] == '0') throw FuncError("Version segment starts with 0");
-      } else if (!only(p, allowed)) {
-        throw FuncError("Invalid Prerelease string");
-      }
-    }
-  if (!out.metadata.empty())
-    for (const auto& p : split(out.metadata, "."))
-      if (!only(p, allowed)) throw FuncError("Invalid Metadata string");
+  if (!out.pre.empty()) validate_prerelease(out.pre);
+  if (!out.metadata.empty()) validate_metadata(out.metadata);
   return out;
 }
 
@@ -244,9 +251,137 @@ std::vector<std::vector<Constraint>> new_constraint(const std::string& text) {
   return ors;
 }
 
+// Version.String().
+std::string version_text(const Version& v) {
+  std::string out =
+      std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.patch);
+  if (!v.pre.empty()) out += "-" + v.pre;
+  if (!v.metadata.empty()) out += "+" + v.metadata;
+  return out;
+}
+
+// semver.Version as Sprig's semver returns it (*Version) and as its Inc*/Set* methods do
+// (Version), with its unexported fields (fmt prints them; templates may not read them).
+struct SemverTypes {
+  Type ptr, val;
+  SemverTypes() {
+    for (Type* t : {&ptr, &val}) {
+      t->kind = Kind::Struct;
+      t->fields = {"major", "minor", "patch", "pre", "metadata", "original"};
+      t->stringer = [](const Value& v) { return version_text(of(v)); };
+      t->marshal_json = [](const Value& v) { return Value::string(version_text(of(v))); };
+    }
+    ptr.name = "*semver.Version";
+    ptr.pointer = true;
+    val.name = "semver.Version";
+    const Type* S = &types::string;
+    auto method = [this](const std::string& name, std::vector<const Type*> params, auto body,
+                         bool pointer_receiver = false) {
+      Method m{name, std::move(params), false,
+               [body](CallContext&, const Value& self, std::span<const Value> a) {
+                 return body(of(self), a);
+               }};
+      ptr.methods.push_back(m);
+      if (!pointer_receiver) val.methods.push_back(m);
+    };
+    auto u64 = [](uint64_t n) { return Value::uinteger(n, &types::uint64); };
+    method("Major", {}, [u64](const Version& v, auto) { return u64(v.major); });
+    method("Minor", {}, [u64](const Version& v, auto) { return u64(v.minor); });
+    method("Patch", {}, [u64](const Version& v, auto) { return u64(v.patch); });
+    method("Prerelease", {}, [](const Version& v, auto) { return Value::string(v.pre); });
+    method("Metadata", {}, [](const Version& v, auto) { return Value::string(v.metadata); });
+    method("String", {}, [](const Version& v, auto) { return Value::string(version_text(v)); });
+    method(
+        "Original", {}, [](const Version& v, auto) { return Value::string(v.original); }, true);
+    method("IncPatch", {}, [this](Version v, auto) {
+      if (v.pre.empty()) ++v.patch;
+      v.pre.clear();
+      v.metadata.clear();
+      return make(v, &val);
+    });
+    method("IncMinor", {}, [this](Version v, auto) {
+      ++v.minor;
+      v.patch = 0;
+      v.pre.clear();
+      v.metadata.clear();
+      return make(v, &val);
+    });
+    method("IncMajor", {}, [this](Version v, auto) {
+      ++v.major;
+      v.minor = v.patch = 0;
+      v.pre.clear();
+      v.metadata.clear();
+      return make(v, &val);
+    });
+    method("SetPrerelease", {S}, [this](Version v, std::span<const Value> a) {
+      v.pre = a[0].as_string();
+      if (!v.pre.empty()) validate_prerelease(v.pre);
+      return make(v, &val);
+    });
+    method("SetMetadata", {S}, [this](Version v, std::span<const Value> a) {
+      v.metadata = a[0].as_string();
+      if (!v.metadata.empty()) validate_metadata(v.metadata);
+      return make(v, &val);
+    });
+    auto compared = [](std::span<const Value> a) { return of(a[0]); };
+    method(
+        "Compare", {&ptr},
+        [compared](const Version& v, std::span<const Value> a) {
+          return Value::integer(compare(v, compared(a)));
+        },
+        true);
+    method(
+        "LessThan", {&ptr},
+        [compared](const Version& v, std::span<const Value> a) {
+          return Value::boolean(compare(v, compared(a)) < 0);
+        },
+        true);
+    method(
+        "GreaterThan", {&ptr},
+        [compared](const Version& v, std::span<const Value> a) {
+          return Value::boolean(compare(v, compared(a)) > 0);
+        },
+        true);
+    method(
+        "Equal", {&ptr},
+        [compared](const Version& v, std::span<const Value> a) {
+          return Value::boolean(compare(v, compared(a)) == 0);
+        },
+        true);
+  }
+
+  static Version of(const Value& v) {
+    if (v.is_nil()) throw FuncError(kNilDeref);
+    const auto& f = v.as_fields();
+    return Version{f[0].as_uint(),   f[1].as_uint(),   f[2].as_uint(),
+                   f[3].as_string(), f[4].as_string(), f[5].as_string()};
+  }
+  static Value fields(const Version& v, const Type* t) {
+    auto u64 = [](uint64_t n) { return Value::uinteger(n, &types::uint64); };
+    return Value::structure(t, {u64(v.major), u64(v.minor), u64(v.patch), Value::string(v.pre),
+                                Value::string(v.metadata), Value::string(v.original)});
+  }
+  // A changed version's original is its text, with the old one's "v" prefix (originalVPrefix).
+  static Value make(Version v, const Type* t) {
+    const bool vee = !v.original.empty() && v.original[0] == 'v';
+    v.original = (vee ? "v" : "") + version_text(v);
+    return fields(v, t);
+  }
+};
+
+const SemverTypes& semver_types() {
+  static const SemverTypes t;
+  return t;
+}
+
 }  // namespace
 
 void register_semver(FunctionTable& t) {
+  define(t, "sprig_semver", {&types::string}, [](Args a) {
+    Version v = new_version(a[0].as_string());
+    v.original = a[0].as_string();
+    return SemverTypes::fields(v, &semver_types().ptr);
+  });
   define(t, "sprig_semverCompare", {&types::string, &types::string}, [](Args a) {
     auto ors = new_constraint(a[0].as_string());
     Version v = new_version(a[1].as_string());

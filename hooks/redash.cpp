@@ -203,6 +203,8 @@ PlanEntry RedashHook::plan_entry(const RedashEntry& e, const std::vector<RemoteD
           pe.details.push_back(k + ": (secret) fails the connection test: " + masked(t.message));
     }
   }
+  if (pe.details.empty() && record && record->test_failed && settings_.test_after_apply)
+    pe.details.push_back("connection test: failed after the last apply; sent and tested again");
   prep.options_changed = !pe.details.empty();
   plan_groups(e, &m, record, prep, pe);
   if (pe.action == PlanAction::Refused) return pe;
@@ -471,7 +473,8 @@ ApplyResult RedashHook::apply(const Plan& plan) {
           save();
           ae.outcome = ApplyOutcome::Updated;
           ae.message = "id " + std::to_string(r.id);
-          changed = r;
+          // Only sent options can change what logs in; a group membership alone is not tested.
+          if (prep.options_changed) changed = r;
           break;
         }
         case PlanAction::Delete: {
@@ -489,6 +492,10 @@ ApplyResult RedashHook::apply(const Plan& plan) {
         RedashTestResult t = backend_->test(*changed);
         ++result.verified;
         if (!t.ok) ++result.verify_failures;
+        if (auto rec = st.datasources.find(changed->id); rec != st.datasources.end()) {
+          rec->second.test_failed = !t.ok;
+          save();
+        }
         if (t.ok) {
           ae.message += "; connection test ok";
         } else {
@@ -555,7 +562,7 @@ std::unique_ptr<ApplyHook> make_redash_hook(const RedashApplyConfig& config,
   s.list_key = config.list_key.value_or("managed_datasources");
   s.create_missing = config.create_missing.value_or(true);
   s.prune = config.prune.value_or(false);
-  s.test_after_apply = config.test_after_apply.value_or(false);
+  s.test_after_apply = config.test_after_apply.value_or(true);
   s.state_dir = state_dir;
   auto backend = make_redash_backend(config, s.error, std::move(http));
   return std::make_unique<RedashHook>(std::move(s), std::move(backend));

@@ -34,7 +34,8 @@ struct RedashHookSettings {
   std::string list_key = "managed_datasources";
   bool create_missing = true;
   bool prune = false;
-  bool test_after_apply = false;
+  // Issue 20: a changed datasource is tested by default, so a bad credential shows at once.
+  bool test_after_apply = true;
   std::string state_dir;  // "" keeps no state: every secret then counts as changed
   std::string error;      // set when the hook cannot work at all (e.g. no API key)
 };

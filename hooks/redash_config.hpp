@@ -22,7 +22,7 @@ struct RedashApplyConfig {
   std::optional<std::string> forwarded_proto;  // sent as X-Forwarded-Proto (REDASH_ENFORCE_HTTPS)
   std::optional<bool> create_missing;
   std::optional<bool> prune;
-  std::optional<bool> test_after_apply;
+  std::optional<bool> test_after_apply;  // `verify: test_on_change` (the default) or `off`
   std::optional<Duration> ready_timeout;
   std::optional<Duration> request_timeout;  // each HTTP request, start to end
 };

@@ -86,6 +86,7 @@ RedashState load_redash_state(const std::string& path) {
     r.name = d.value("name", "");
     r.type = d.value("type", "");
     r.created = d.value("created", false);
+    r.test_failed = d.value("test_failed", false);
     if (d.contains("groups_added") && d["groups_added"].is_array())
       for (const auto& g : d["groups_added"])
         if (g.is_number_integer()) r.groups_added.insert(g.get<int64_t>());
@@ -123,6 +124,7 @@ void save_redash_state(const std::string& path, const RedashState& state) {
     // Stays unknown until templet sends the secrets again (not "changed" on the next load).
     if (!r.secrets_known) d["secrets_known"] = false;
     if (!r.groups_added.empty()) d["groups_added"] = r.groups_added;
+    if (r.test_failed) d["test_failed"] = true;
   }
   const std::string text =
       json{{"version", kStateVersion}, {"key_id", key_id(state.digest_key)}, {"datasources", ds}}

@@ -4,7 +4,8 @@
 // can only be known from what templet itself sent: per datasource id, a digest of the canonical
 // JSON of the options sent and one digest per secret key. The file also records which
 // datasources templet created, the only ones `prune` may delete, and the group memberships
-// templet added, the only ones it removes. No secret value is stored.
+// templet added, the only ones it removes, and which failed their connection test. No secret
+// value is stored.
 //
 // The digests are HMAC-SHA-256 under a random key of this state_dir (state_dir/redash/
 // digest.key: 32 random bytes as 64 hex digits, the digits being the key; 0600, created by
@@ -35,6 +36,9 @@ struct RedashStateRecord {
   bool secrets_known = true;                   // false: digests absent or made under another key
   bool created = false;                        // created by templet (prune may delete it)
   std::set<int64_t> groups_added;              // group ids templet added it to (it may remove)
+  // Its connection test failed after templet's last write: planned as an update (sent and
+  // tested again) until a test passes, so a retry cannot call it done while it fails.
+  bool test_failed = false;
 };
 
 struct RedashState {

@@ -407,6 +407,9 @@ class State {
       case Kind::Struct: {
         int idx = typ->field_index(name);
         if (idx < 0) break;
+        // Go's rule: a field whose name does not start with a capital is unexported.
+        if (name[0] >= 'a' && name[0] <= 'z')
+          errorf(name + " is an unexported field of struct type " + typ->name);
         if (receiver.is_nil()) errorf("nil pointer evaluating " + typ->name + "." + name);
         if (has_args) errorf(name + " has arguments but cannot be invoked as function");
         return receiver.as_fields()[idx];

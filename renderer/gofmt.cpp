@@ -305,7 +305,26 @@ void Printer::print_arg(const Value& v, char32_t verb) {
         break;
     }
   }
+  if (handle_methods(v, verb)) return;
   print_value(v, verb, 0, nullptr);
+}
+
+bool Printer::handle_methods(const Value& v, char32_t verb) {
+  if (v.kind() != Kind::Struct || !v.type()->stringer || v.is_nil() || f.sharp_v) return false;
+  switch (verb) {
+    case 'v':
+    case 's':
+    case 'x':
+    case 'X':
+    case 'q': {
+      Value s = Value::string(v.type()->stringer(v));
+      if (v.tainted()) s = s.with_taint();
+      pp_string(s.as_string(), verb, s);
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 // slot is the static type of the container slot holding v (interface {} for most), which names
@@ -315,6 +334,7 @@ void Printer::print_value(const Value& v, char32_t verb, int depth, const Type* 
     bad_verb(verb, v);
     return;
   }
+  if (depth > 0 && handle_methods(v, verb)) return;
   switch (v.kind()) {
     case Kind::Invalid:
     case Kind::Nil:
@@ -730,6 +750,7 @@ void sprintf(std::string& out, std::string_view format, std::span<const Value> a
 
 void print_value(std::string& out, const Value& v) {
   Printer p(out);
+  if (p.handle_methods(v, 'v')) return;
   if (v.kind() == Kind::Struct && v.type()->pointer && !v.is_nil()) {
     // text/template indirects a pointer before printing it.
     p.print_struct(v, 'v', 1);

@@ -11,7 +11,8 @@
 //    container or struct it formats the pointer: %!q(*T=&{...}) for %q, %s and the other verbs a
 //    pointer does not take (as Go), the address for %v and %#v, where templet prints &{...}
 //    (&T{...} under %#v), which is deterministic, and the fixed address for %d, %x...
-//  - Stringer/error methods of struct types are not consulted (templet's struct types are data).
+//  - Of a struct type's methods only a String() (Type::stringer, fmt.Stringer) is consulted;
+//    error and GoStringer methods are not.
 #pragma once
 
 #include <span>

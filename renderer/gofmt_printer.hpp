@@ -33,6 +33,8 @@ class Printer {
   explicit Printer(std::string& out) : out_(out) {}
 
   void print_arg(const Value& v, char32_t verb);
+  // fmt's handleMethods for a Stringer: true when it printed v through its String().
+  bool handle_methods(const Value& v, char32_t verb);
   void print_value(const Value& v, char32_t verb, int depth, const Type* slot);
   void print_struct(const Value& v, char32_t verb, int depth);
   void do_printf(std::string_view format, std::span<const Value> args);

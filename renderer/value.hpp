@@ -58,8 +58,10 @@ struct Type {
   std::string name;            // how Go's %T spells it: "int", "[]string", "*dependency.Secret"
   const Type* elem = nullptr;  // List and Map element type
   const Type* key = nullptr;   // Map key type
-  std::vector<std::string> fields;  // Struct: exported field names, in declaration order
-  std::vector<Method> methods;      // Struct: methods callable as .Name
+  // Struct: field names, in declaration order; a lower-case one is unexported (printed by fmt,
+  // refused to templates).
+  std::vector<std::string> fields;
+  std::vector<Method> methods;  // Struct: methods callable as .Name
   bool pointer = false;  // Struct reached through a pointer (*T): fields may be looked up, nil-able
   bool number_text = false;  // json.Number: a String that prints its literal text
   // Struct: encoding/json's field options, one per field (empty: none): 'o' omitempty, '-' the
@@ -68,6 +70,8 @@ struct Type {
   // Struct or String (time.Time): a MarshalJSON method, as the Value encoding/json encodes in
   // this one's place.
   std::function<Value(const Value&)> marshal_json;
+  // Struct: a String() method (fmt.Stringer), which fmt prints for %v %s %x %X %q.
+  std::function<std::string(const Value&)> stringer;
 
   int field_index(std::string_view field) const;
   const Method* method(std::string_view m) const;

@@ -20,6 +20,9 @@ struct LeaseRecord {
   TimePoint expires_at{};    // issue + duration, moved by each renewal
   long long duration_s = 0;  // the duration last granted
   bool renewable = false;
+  // The last renewal was capped by the max TTL: no renewal extends it (not persisted; the renewal
+  // at restore finds it again).
+  bool capped = false;
   // The token that created the lease (Vault revokes the lease when that token dies): its
   // accessor ("" when unknown) and expiry (epoch when unknown or none).
   std::string token_accessor;

@@ -391,6 +391,7 @@ std::vector<LiveDataSource::LeaseState> LiveDataSource::lease_states() const {
       l.lease_id = rec->lease_id;
       l.expires_at = rec->expires_at;
       l.renewable = rec->renewable;
+      l.capped = rec->capped;
       if (rec->token_expires_at.time_since_epoch().count() != 0)
         l.token_expires_at = rec->token_expires_at;
       out.push_back(std::move(l));

@@ -93,6 +93,7 @@ class LiveDataSource : public DataSource {
     std::string lease_id;
     TimePoint expires_at{};
     bool renewable = false;
+    bool capped = false;      // its last renewal was capped by the max TTL
     bool superseded = false;  // replaced, kept until no file holds it (revoke_superseded)
     // When the token that owns the lease dies; nullopt while not tracked.
     std::optional<TimePoint> token_expires_at;

@@ -388,6 +388,7 @@ TimePoint Watcher::vault_renew(TimePoint now) {
   {
     std::lock_guard<std::mutex> lock(lease_mu_);
     lease_->expires_at = now + left;
+    lease_->capped = r.capped;
     rec = *lease_;
   }
   persist();

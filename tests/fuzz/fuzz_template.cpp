@@ -2,9 +2,10 @@
 //
 // Input: template text, then optionally a NUL byte and a JSON document bound to dot. Data
 // functions answer from a small fixed values file; `file` is denied (no reading the machine's
-// files) and `env` sees only the values file's env map. Execution is bounded: 1 MiB of output
-// and a step budget, so that a template looping 10^7 times with an empty body ends in an error
-// instead of a libFuzzer timeout. The {{template}} depth limit stays Go's 100000.
+// files), as is sprig_derivePassword (see below), and `env` sees only the values file's env
+// map. Execution is bounded: 1 MiB of output and a step budget, so that a template looping 10^7
+// times with an empty body ends in an error instead of a libFuzzer timeout. The {{template}} depth
+// limit stays Go's 100000.
 #include <cstdint>
 #include <string>
 
@@ -41,7 +42,10 @@ vault:
 struct Fixture {
   ValuesFile values = ValuesFile::parse(kValues, "fuzz-values.yaml");
   RenderEnv env = values.render_env();
-  FunctionTable funcs = consul_template_functions(FunctionOptions{{"file"}});
+  // sprig_derivePassword is denied too: each call is a 32 MiB scrypt, which a loop would turn
+  // into timeouts rather than findings (its code is pinned by RFC 7914's vectors and the corpus).
+  FunctionTable funcs =
+      consul_template_functions(FunctionOptions{{"file", "sprig_derivePassword"}});
 };
 
 const Fixture& fixture() {

@@ -93,6 +93,7 @@ templates:
   CHECK(*a.redash->create_missing);
   CHECK(*a.redash->ready_timeout == 120000ms);
   CHECK(*a.redash->request_timeout == 10000ms);
+  CHECK(*a.redash->test_after_apply);  // verify: test_on_change unless told otherwise
   const auto& b = c.templates[1];
   CHECK(b.display_name() == "(dynamic)");
   CHECK(b.command == std::vector<std::string>{"systemctl", "reload", "y"});
@@ -254,6 +255,25 @@ TEST_CASE("apply.redash: manage_py container, forwarded_proto, url optional thro
               "forwarded_proto: ftp}}}\n")
             .find("apply.redash.forwarded_proto must be \"https\" or \"http\"") !=
         std::string::npos);
+}
+
+TEST_CASE("apply.redash.verify: test_on_change by default, off or test_after_apply: false",
+          "[config][redash]") {
+  std::map<std::string, std::string> env;
+  auto verifies = [&](const std::string& extra) {
+    Config c = parse_config(
+        "templates:\n  - {source: a, destination: b, apply: {redash: {url: "
+        "http://r" +
+            extra + "}}}\n",
+        "f.yaml");
+    finalize_config(c, &env);
+    return *c.templates[0].redash->test_after_apply;
+  };
+  CHECK(verifies(""));
+  CHECK(verifies(", verify: test_on_change"));
+  CHECK_FALSE(verifies(", verify: off"));
+  CHECK_FALSE(verifies(", test_after_apply: false"));
+  CHECK(verifies(", test_after_apply: true"));
 }
 
 TEST_CASE(

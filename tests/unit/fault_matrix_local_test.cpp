@@ -360,7 +360,7 @@ TEST_CASE("faults: Redash 502 on one datasource mid-apply: the rest applied, the
                                "templates:\n  - source: " +
                                (p / "ds.tmpl").string() + "\n    destination: " + dest.string() +
                                "\n    apply:\n      redash: {url: \"" + redash.url() +
-                               "\", ready_timeout: 500ms}\n");
+                               "\", ready_timeout: 500ms, verify: off}\n");
   auto env = s.env();
   env["REDASH_API_KEY"] = "admin-api-key";
   // A proxy in front of Redash fails every write of datasource 2 until the fault is cleared.
@@ -453,7 +453,8 @@ TEST_CASE("faults: Redash request hangs past the timeout mid-apply: not resent, 
   auto apply = [&] {
     auto t = std::make_unique<TempletProcess>(
         std::vector<std::string>{"apply", "redash", (p / "ds.yaml").string(), "--state-dir",
-                                 (p / "state").string(), "--request-timeout", "1s"},
+                                 (p / "state").string(), "--request-timeout", "1s", "--verify",
+                                 "off"},
         env, p);
     t->wait(30s);
     return t;

@@ -151,15 +151,18 @@ TEST_CASE("capped renewal with time to spare re-fetches 4 x grace before expiry"
   rig.http.on("PUT", "/v1/sys/leases/renew", 200, renew_answer(2000, true));
   Watcher w(parse_vault_read("db/creds/ro"), rig.ctx, rig.sink);
   TimePoint next = w.step();
+  CHECK_FALSE(w.lease()->capped);
   rig.clock.set(next);
   TimePoint t1 = next;
   next = w.step();
   CHECK(next == t1 + 2000s - 1440s);
   CHECK(next < w.lease()->expires_at);
+  CHECK(w.lease()->capped);  // what `templet status` shows
   rig.http.on("GET", "/v1/db/creds/ro", 200, creds("db/creds/ro/CCC", "u3"));
   rig.clock.set(next);
   w.step();
   CHECK(w.lease()->lease_id == "db/creds/ro/CCC");
+  CHECK_FALSE(w.lease()->capped);  // new credentials, renewable again
   CHECK(rig.http.calls_to("PUT", "/v1/sys/leases/renew").size() == 1);
 }
 

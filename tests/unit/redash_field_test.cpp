@@ -30,6 +30,7 @@ RedashApplyConfig manage_py_config() {
   cfg.mode = "manage_py";
   cfg.command = {"/usr/bin/python3",
                  std::string(TEMPLET_SOURCE_DIR) + "/tests/unit/fake_manage_py.py"};
+  cfg.test_after_apply = false;  // verify: off; the one test that tests asks for it
   return cfg;
 }
 
@@ -194,6 +195,7 @@ TEST_CASE("redash behind REDASH_ENFORCE_HTTPS: the redirect is explained, forwar
   cfg.url = emu.url();
   cfg.api_key_env = "TEMPLET_TEST_REDASH_KEY";
   cfg.ready_timeout = std::chrono::seconds(5);
+  cfg.test_after_apply = false;  // verify: off: the redirect is the point, no database exists
   const std::string rendered = "- {name: A, type: pg, options: {dbname: a}}\n";
   Plan plan = make_redash_hook(cfg, state.path)->plan(rendered, "ds.yaml");
   const std::string https = "https" + emu.url().substr(4);
@@ -300,7 +302,8 @@ TEST_CASE("templet validate -c warns about docker exec without the option variab
 TEST_CASE("redash: group memberships are planned like options, only templet's removed",
           "[redash][emulator]") {
   EmulatorProcess emu("redash", R"({"groups": [{"id": 7, "name": "Data Team"}],
-    "data_sources": [{"id": 1, "name": "A", "type": "pg", "options": {"dbname": "a"}}]})");
+    "data_sources": [{"id": 1, "name": "A", "type": "pg", "options": {"dbname": "a"}}],
+    "test_results": {"B": {"ok": true}}})");
   if (emu.port == 0) {
     WARN("redash emulator not available; skipped");
     return;
@@ -344,6 +347,12 @@ TEST_CASE("redash: group memberships are planned like options, only templet's re
         "  create \"B\"\n      type: pg\n      options: dbname\n"
         "      groups: Data Team (view only)\n  => 1 to CREATE (new, by exact name), 0 other\n");
   CHECK(groups_of(2) == json{{"2", false}, {"7", true}});
+  // verify: test_on_change (the default) tested the datasource created, not the ones whose
+  // memberships alone changed: no credential of theirs did.
+  const json emu_state = templet::testing::call_json(emu, "GET", "/_emulator/state");
+  std::vector<std::string> tested;
+  for (const auto& t : emu_state["test_log"]) tested.push_back(t["name"]);
+  CHECK(tested == std::vector<std::string>{"B"});
   CHECK(step(a + ", groups: {Nobody: {}}}\n") ==
         "  refused \"A\": group \"Nobody\" is not in Redash (it has: admin, default, Data Team)\n");
 }

@@ -12,8 +12,10 @@
 #include "app/runner.hpp"
 #include "app/status_board.hpp"
 #include "app/status_command.hpp"
+#include "functions/live/live_data_source.hpp"
 #include "functions/live/mask.hpp"
 #include "net/http_client.hpp"
+#include "tests/unit/live_fakes.hpp"
 #include "tests/unit/test_support.hpp"
 
 using namespace templet;
@@ -143,10 +145,12 @@ TEST_CASE("status board: the JSON document, lease ids masked", "[status]") {
     "healthy": false,
     "leases": [
       {"dependency": "vault.read(database/creds/ro)", "expires_at": "2027-01-15T08:00:41Z",
-       "expires_in_s": 41.0, "lease": "NEW", "renewable": true, "superseded": false,
+       "capped": false, "expires_in_s": 41.0, "lease": "NEW", "renewable": true,
+       "superseded": false,
        "token_expires_in_s": null},
       {"dependency": "vault.read(database/creds/ro)", "expires_at": "2027-01-15T08:00:12Z",
-       "expires_in_s": 12.0, "lease": "OLD", "renewable": true, "superseded": true,
+       "capped": false, "expires_in_s": 12.0, "lease": "OLD", "renewable": true,
+       "superseded": true,
        "token_expires_in_s": null}],
     "targets": [{"destination": "/etc/a.conf", "last_apply": "T", "last_error": "ds: refused",
                  "last_plan": null,
@@ -163,6 +167,58 @@ TEST_CASE("status board: the JSON document, lease ids masked", "[status]") {
   CHECK(j.dump() == expected.dump());
 }
 
+TEST_CASE("status: a lease whose renewal Vault capped at the max TTL shows as capped",
+          "[status][live]") {
+  // The live data source as the daemon wires it to the board, over a fake Vault.
+  live::test::FakeHttp http;
+  live::FakeClock clock;
+  live::WatchContext ctx;
+  live::VaultSettings vs;
+  vs.address = "http://vault";
+  ctx.vault = std::make_shared<live::VaultClient>(vs, http.pool(), clock);
+  ctx.clock = &clock;
+  ctx.random = [] { return 0.0; };
+  http.on("GET", "/v1/sys/internal/ui/mounts/db/creds/ro", 200,
+          live::test::mounts_body("db/", "database", ""));
+  http.on("GET", "/v1/db/creds/ro", 200,
+          R"({"lease_id":"db/creds/ro/AAA","renewable":true,"lease_duration":3600,)"
+          R"("data":{"username":"u1","password":"p"},"warnings":null,"auth":null})");
+  // Asked for 3600 s more, granted 2000 s: what sys/leases/renew answers near the max TTL.
+  http.on("PUT", "/v1/sys/leases/renew", 200,
+          R"({"lease_id":"db/creds/ro/AAA","renewable":true,"lease_duration":2000,"data":null,)"
+          R"("warnings":["TTL of \"1h\" exceeded the effective max_ttl of \"33m20s\"; TTL )"
+          R"(value is capped accordingly"]})");
+  live::LiveDataSource src(ctx, false);
+  src.ensure_watching({parse_vault_read("db/creds/ro")});
+  auto next = src.run_due();
+  StatusBoard board;
+  board.set_live([&] { return LiveView{src.dependency_states(), src.lease_states()}; });
+  auto lease = [&] {
+    auto j = board.status_json(clock.now());
+    REQUIRE(j["leases"].size() == 1);
+    return std::make_tuple(j["leases"][0]["renewable"], j["leases"][0]["capped"],
+                           j["leases"][0]["expires_in_s"], format_status_table(j));
+  };
+  const std::string head = "LEASE OF                 EXPIRES IN  RENEWABLE  TOKEN EXPIRES IN\n";
+  auto [renewable, capped, left, table] = lease();
+  CHECK(renewable == true);
+  CHECK(capped == false);
+  CHECK(left == 3600.0);
+  CHECK(table.find(head + "vault.read(db/creds/ro)  1h 0m       yes        -\n") !=
+        std::string::npos);
+
+  REQUIRE(next);
+  clock.set(*next);
+  src.run_due();  // the renewal, capped
+  std::tie(renewable, capped, left, table) = lease();
+  CHECK(renewable == true);
+  CHECK(capped == true);
+  CHECK(left == 2000.0);
+  CHECK(table.find(head + "vault.read(db/creds/ro)  33m 20s     capped     -\n") !=
+        std::string::npos);
+  src.stop();
+}
+
 TEST_CASE("status: the table fits 80 columns, errors under their row", "[status]") {
   auto j = nlohmann::json::parse(R"j({"healthy": false, "version": "1.2.3",
     "dependencies": [
@@ -172,6 +228,9 @@ TEST_CASE("status: the table fits 80 columns, errors under their row", "[status]
        "last_error": "GET /v1/secret/data/a: status 403: permission denied\nsecond line"}],
     "leases": [{"dependency": "vault.read(database/creds/ro)", "lease": "database/creds/ro/…#abcdef",
                 "expires_in_s": 3541.7, "renewable": true, "superseded": false,
+                "token_expires_in_s": 90061},
+               {"dependency": "vault.read(database/creds/rw)", "lease": "database/creds/rw/…#012345",
+                "expires_in_s": 2000, "renewable": true, "capped": true, "superseded": false,
                 "token_expires_in_s": 90061}],
     "templates": [{"source": "a.tmpl", "destination": "/etc/a.conf", "state": "ok",
                    "last_render": "2026-12-04T18:00:00Z", "last_write": "2026-12-04T18:00:00Z",
@@ -195,6 +254,8 @@ TEST_CASE("status: the table fits 80 columns, errors under their row", "[status]
         "LEASE OF                       EXPIRES IN  RENEWABLE  TOKEN EXPIRES IN\n"
         "vault.read(database/creds/ro)  59m 1s      yes        1d 1h\n"
         "  lease database/creds/ro/…#abcdef\n"
+        "vault.read(database/creds/rw)  33m 20s     capped     1d 1h\n"
+        "  lease database/creds/rw/…#012345\n"
         "\n"
         "DESTINATION  STATE    LAST WRITE\n"
         "/etc/a.conf  ok       2026-12-04T18:00:00Z\n"
