@@ -110,7 +110,7 @@ def run_size(templet, t_count, k_count, s_count, args):
         log = open(os.path.join(work, "templet.log"), "w")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "CONSUL_"))}
         start = time.monotonic()
-        proc = subprocess.Popen([templet, "run", "-c", cfg], stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(args.wrap.split() + [templet, "run", "-c", cfg], stdout=log, stderr=subprocess.STDOUT,
                                 env=env)
         first_pass = None
         while time.monotonic() - start < args.timeout and proc.poll() is None:
@@ -177,6 +177,8 @@ def main():
     ap.add_argument("--changes", type=int, default=20)
     ap.add_argument("--idle-seconds", type=float, default=10)
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--wrap", default="", help="a command templet runs under, e.g. 'perf record "
+                    "-g -o perf.data --' to see where its time goes (the figures are then perf's)")
     args = ap.parse_args()
     rows = []
     for size in args.sizes.split(","):

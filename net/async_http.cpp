@@ -174,19 +174,29 @@ struct AsyncHttpClient::Impl : std::enable_shared_from_this<AsyncHttpClient::Imp
   }
 
   void connect_to(const OpPtr& op, std::vector<tcp::endpoint> endpoints) {
+    // Opened here, not by async_connect: out of descriptors (EMFILE, ENFILE), Beast's connect
+    // reports "Operation canceled" instead of the cause.
+    beast::error_code opened;
+    op->conn->stream.socket().open(endpoints.front().protocol(), opened);
+    if (opened) return fail(op, http1::connect_failure(op->req, opened));
     op->conn->stream.expires_at(op->connect_deadline);
+    if (endpoints.size() == 1)
+      return op->conn->stream.async_connect(
+          endpoints.front(), [this, op](beast::error_code ec) { connected(op, ec); });
     op->conn->stream.async_connect(
-        endpoints, [this, op](beast::error_code ec, const tcp::endpoint&) {
-          if (op->finished) return;
-          op->conn->stream.expires_never();
-          if (ec == beast::error::timeout) return connect_timed_out(op);
-          if (ec) return fail(op, http1::connect_failure(op->req, ec));
-          ++open;
-          op->conn->counted = true;
-          beast::error_code ignored;
-          op->conn->stream.socket().set_option(tcp::no_delay(true), ignored);
-          write(op);
-        });
+        endpoints, [this, op](beast::error_code ec, const tcp::endpoint&) { connected(op, ec); });
+  }
+
+  void connected(const OpPtr& op, beast::error_code ec) {
+    if (op->finished) return;
+    op->conn->stream.expires_never();
+    if (ec == beast::error::timeout) return connect_timed_out(op);
+    if (ec) return fail(op, http1::connect_failure(op->req, ec));
+    ++open;
+    op->conn->counted = true;
+    beast::error_code ignored;
+    op->conn->stream.socket().set_option(tcp::no_delay(true), ignored);
+    write(op);
   }
 
   // A kept-alive connection the server closed meanwhile: nothing was answered, so the request

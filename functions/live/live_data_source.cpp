@@ -864,6 +864,7 @@ std::optional<TimePoint> LiveDataSource::run_due() {
     if (s->watcher) s->watcher->revoke_pending();
     if (!earliest || s->due < *earliest) earliest = s->due;
   }
+  if (core_->ctx.digest) core_->ctx.digest->flush(core_->ctx.clock->now());
   return earliest;
 }
 
