@@ -2,6 +2,7 @@
 #include "functions/live/failure_digest.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 namespace templet::live {
 
@@ -50,6 +51,21 @@ std::optional<TimePoint> FailureDigest::flush(TimePoint now) {
                  cause, c.ids.size());
   }
   return next;
+}
+
+void warn_if_descriptors_short(long consul_queries, long& warned) {
+  // Beyond one per Consul query: the log, the status socket, kept-alive idle connections,
+  // libraries' own.
+  constexpr long kSpare = 64;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  long need = consul_queries + kSpare;
+  if (need <= static_cast<long>(limit.rlim_cur) || warned >= need) return;
+  warned = need;
+  spdlog::warn(
+      "live: {} Consul queries need about {} open descriptors (one each, plus {}); the limit is "
+      "{} (ulimit -n, LimitNOFILE=): raise it, or queries will fail with 'Too many open files'",
+      consul_queries, need, kSpare, static_cast<long>(limit.rlim_cur));
 }
 
 }  // namespace templet::live

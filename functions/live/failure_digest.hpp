@@ -6,6 +6,9 @@
 // one: a single failing key reads as before). Once a second one is hit, the others are counted
 // quietly, and one line says how many it hits when `window` has passed. A cause is over when
 // every dependency it hit has an answer again; it is then logged afresh if it comes back.
+//
+// The shortage behind the commonest such failure, too few descriptors for the Consul queries,
+// is said beforehand, when watching starts (warn_if_descriptors_short).
 #pragma once
 
 #include <map>
@@ -42,5 +45,10 @@ class FailureDigest {
   std::map<std::string, Cause> causes_;
   std::map<std::string, std::string> cause_of_;  // id -> cause
 };
+
+// When `consul_queries` (a descriptor each while in flight) plus a margin for everything else
+// exceed the soft RLIMIT_NOFILE, says what they need and the limit, once per larger need:
+// `warned` holds the need said last.
+void warn_if_descriptors_short(long consul_queries, long& warned);
 
 }  // namespace templet::live

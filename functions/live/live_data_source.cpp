@@ -23,8 +23,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <sys/resource.h>
-
 #include <atomic>
 #include <deque>
 #include <set>
@@ -122,17 +120,6 @@ std::atomic<bool> g_threads_let_go{false};
 
 constexpr auto kVaultGrace = std::chrono::seconds(2);
 
-// Descriptors beyond one per Consul query: the log, the listening status socket, kept-alive
-// idle connections, libraries' own.
-constexpr long kSpareDescriptors = 64;
-
-// Verification is on unless the config turns it off; then anyone between templet and the
-// server can read the tokens and secrets, so it is said once, at start-up, naming the server.
-void warn_tls_off(const char* service, const std::string& address) {
-  spdlog::warn("{}: TLS certificate verification is off for {} (ssl.verify: false)", service,
-               address);
-}
-
 }  // namespace
 
 struct LiveDataSource::Core : WatchSink {
@@ -148,6 +135,7 @@ struct LiveDataSource::Core : WatchSink {
   std::shared_ptr<Slot> token_slot;
   std::map<std::string, LeaseRecord> restored;
   std::function<void(const std::string&)> on_change;
+  long consul_queries = 0;  // watched Consul dependencies: a descriptor each while in flight
 
   // Copy-on-write update of one entry; returns whether the run loop must be woken.
   //
@@ -499,21 +487,7 @@ struct LiveDataSource::Core : WatchSink {
     }
   }
 
-  // A config whose Consul queries need more descriptors than the soft limit leaves: said once,
-  // when watching starts, with what it needs and what it has.
-  long warned_descriptors = 0;
-  void check_descriptors(long consul_queries) {
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
-    long need = consul_queries + kSpareDescriptors;
-    if (need <= static_cast<long>(limit.rlim_cur) || warned_descriptors >= need) return;
-    warned_descriptors = need;
-    spdlog::warn(
-        "live: {} Consul queries need about {} open descriptors (one each, plus {}); the limit "
-        "is {} (ulimit -n, LimitNOFILE=): raise it, or queries will fail with 'Too many open "
-        "files'",
-        consul_queries, need, kSpareDescriptors, static_cast<long>(limit.rlim_cur));
-  }
+  long warned_descriptors = 0;  // what warn_if_descriptors_short said last
 };
 
 LiveDataSource::LiveDataSource(WatchContext ctx, bool threads) : core_(std::make_shared<Core>()) {
@@ -549,46 +523,6 @@ LiveDataSource::LiveDataSource(WatchContext ctx, bool threads) : core_(std::make
 
 LiveDataSource::~LiveDataSource() {
   stop();
-}
-
-std::unique_ptr<LiveDataSource> LiveDataSource::from_config(const LiveSourceConfig& c) {
-  WatchContext ctx;
-  if (c.vault.address && !c.vault.address->empty()) {
-    TlsOptions tls;
-    if (c.vault.ssl.ca_cert) tls.ca_cert = *c.vault.ssl.ca_cert;
-    tls.verify = c.vault.ssl.verify.value_or(true);
-    auto settings = VaultSettings::from(c.vault);
-    if (settings.auth.method == "cert") {
-      tls.client_cert = settings.auth.client_cert;
-      tls.client_key = settings.auth.client_key;
-    }
-    if (!tls.verify) warn_tls_off("vault", settings.address);
-    auto pool = std::make_shared<HttpPool>([tls] { return make_http_client(tls); });
-    ctx.vault = std::make_shared<VaultClient>(settings, pool, *ctx.clock);
-  }
-  {
-    TlsOptions tls;
-    if (c.consul.ssl.ca_cert) tls.ca_cert = *c.consul.ssl.ca_cert;
-    tls.verify = c.consul.ssl.verify.value_or(true);
-    auto settings = ConsulSettings::from(c.consul, c.block_query_wait);
-    if (!tls.verify) warn_tls_off("consul", settings.address);
-    // Blocking queries over plain http wait on one event loop instead of a thread each.
-    auto pool = std::make_shared<HttpPool>([tls] { return make_http_client(tls); },
-                                           std::make_shared<AsyncHttpClient>());
-    ctx.consul = std::make_shared<ConsulClient>(settings, pool);
-  }
-  if (auto influx = InfluxPollerSettings::from(c.influxdb))
-    ctx.influx = std::make_shared<InfluxBucketsClient>(*influx, make_http_client());
-  ctx.let_go_of_reads = true;  // everything a watcher touches is owned by ctx (or static)
-  if (c.state_dir && !c.state_dir->empty()) ctx.leases = std::make_shared<LeaseStore>(*c.state_dir);
-  ctx.vault_retry = RetryPolicy::from(c.retry);
-  ctx.consul_retry = RetryPolicy::from(c.retry);
-  if (c.vault.default_lease_duration) ctx.timing.default_lease = *c.vault.default_lease_duration;
-  if (c.vault.lease_renewal_threshold) ctx.timing.threshold = *c.vault.lease_renewal_threshold;
-  ctx.revoke_superseded = c.vault.revoke_superseded.value_or(false);
-  if (c.vault.max_connections) ctx.vault_connections = *c.vault.max_connections;
-  if (c.consul.max_connections) ctx.consul_connections = *c.consul.max_connections;
-  return std::make_unique<LiveDataSource>(std::move(ctx));
 }
 
 std::optional<Response> LiveDataSource::fetch(const Dependency& dep) const {
@@ -665,10 +599,11 @@ void LiveDataSource::ensure_watching(const std::vector<Dependency>& deps) {
   long consul_queries = 0;
   {
     std::lock_guard<std::mutex> lock(core_->mu);
-    for (const auto& [id, slot] : core_->slots)
-      if (slot->lane == Lane::Loop || slot->lane == Lane::Thread) ++consul_queries;
+    for (const auto& s : started)
+      if (s->watcher && (s->lane == Lane::Loop || s->lane == Lane::Thread)) ++core_->consul_queries;
+    consul_queries = core_->consul_queries;
   }
-  core_->check_descriptors(consul_queries);
+  warn_if_descriptors_short(consul_queries, core_->warned_descriptors);
   core_->start_scheduler();
   for (const auto& s : started) {
     if (s->lane == Lane::Thread)
@@ -690,6 +625,8 @@ void LiveDataSource::retain_only(const std::vector<Dependency>& used) {
         continue;
       }
       gone.push_back(it->second);
+      if (it->second->lane == Lane::Loop || it->second->lane == Lane::Thread)
+        --core_->consul_queries;
       core_->data.erase(it->first);
       core_->frozen.reset();
       it = core_->slots.erase(it);
