@@ -10,7 +10,8 @@ printed beside templet's). For each size it measures:
   change p95   Consul PUT of one key -> its destination holds the new value (--changes samples)
   idle CPU     templet's CPU % over --idle-seconds after the changes
   vault peak   the most Vault requests the emulator had in flight at once
-  log lines    lines templet printed (warn level): a resource it ran out of shows up here
+  log lines    lines templet printed (warn level): a resource it ran out of shows up here (the
+               first five are printed after the table)
 
   bench/run_scale_bench.py [--templet build/templet] [--sizes 20x5x5,200x5x20,2000x5x50]
                            [--changes 20] [--idle-seconds 10] [--timeout 300]
@@ -153,7 +154,9 @@ def run_size(templet, t_count, k_count, s_count, args):
         row["vault_peak"] = emu.stats()["max_vault_in_flight"]
         log.flush()
         with open(os.path.join(work, "templet.log")) as f:
-            row["log_lines"] = sum(1 for _ in f)
+            lines = f.read().splitlines()
+        row["log_lines"] = len(lines)
+        row["log_head"] = lines[:5]
         return row
     finally:
         if proc and proc.poll() is None:
@@ -196,6 +199,11 @@ def main():
             r["deps"], r["shape"], first, r["templet_cpu"], r["emulator_cpu"], r["threads"],
             r["fds"], r["rss_mb"], fmt(r["p95_ms"], ".1f"), fmt(r.get("idle_cpu"), ".2f"),
             r["vault_peak"], r["log_lines"]))
+    for r in rows:
+        if r["log_head"]:
+            print("\nLogged at %d dependencies (first lines):\n" % r["deps"])
+            for line in r["log_head"]:
+                print("    " + line)
 
 
 if __name__ == "__main__":

@@ -64,8 +64,14 @@ struct AsyncHttpClient::Impl : std::enable_shared_from_this<AsyncHttpClient::Imp
     bool connect_limit = false;  // the connect limit, not the exchange's, bounds connecting
     http::request<http::string_body> msg;
     std::optional<http::response_parser<http::string_body>> parser;
-    std::optional<tcp::resolver> resolver;
-    std::optional<asio::steady_timer> resolve_timer;
+    // Only while a name is looked up: most addresses are numbers, and every byte of an Op is
+    // paid once per blocking query in flight.
+    struct Lookup {
+      explicit Lookup(asio::io_context& io) : resolver(io), timer(io) {}
+      tcp::resolver resolver;
+      asio::steady_timer timer;
+    };
+    std::unique_ptr<Lookup> lookup;
   };
   using OpPtr = std::shared_ptr<Op>;
 
@@ -122,7 +128,6 @@ struct AsyncHttpClient::Impl : std::enable_shared_from_this<AsyncHttpClient::Imp
       return fail(op, transport_error(op->req, "bad port in the address: " + op->url.port));
     op->server = op->url.host + ":" + std::to_string(*port);
     op->deadline = SteadyClock::now() + op->req.timeout;
-    op->msg = http1::make_message(op->req, op->url);
     op->conn = take_idle(op->server);
     op->reused = op->conn != nullptr;
     if (op->reused) return write(op);
@@ -151,18 +156,17 @@ struct AsyncHttpClient::Impl : std::enable_shared_from_this<AsyncHttpClient::Imp
     auto address = asio::ip::make_address(name, ec);
     if (!ec) return connect_to(op, {tcp::endpoint(address, port)});
     // A name: looked up off the loop (Asio's resolver thread), bounded by the connect deadline.
-    op->resolver.emplace(io);
-    op->resolve_timer.emplace(io);
-    op->resolve_timer->expires_at(op->connect_deadline);
-    op->resolve_timer->async_wait([this, op](beast::error_code ec) {
+    op->lookup = std::make_unique<Op::Lookup>(io);
+    op->lookup->timer.expires_at(op->connect_deadline);
+    op->lookup->timer.async_wait([this, op](beast::error_code ec) {
       if (ec || op->finished) return;
-      op->resolver->cancel();
+      op->lookup->resolver.cancel();
       connect_timed_out(op);
     });
-    op->resolver->async_resolve(
+    op->lookup->resolver.async_resolve(
         name, std::to_string(port),
         [this, op, name](beast::error_code ec, tcp::resolver::results_type results) {
-          op->resolve_timer->cancel();
+          op->lookup->timer.cancel();
           if (op->finished) return;
           std::vector<tcp::endpoint> found;
           for (const auto& r : results) found.push_back(r.endpoint());
@@ -210,7 +214,11 @@ struct AsyncHttpClient::Impl : std::enable_shared_from_this<AsyncHttpClient::Imp
 
   void write(const OpPtr& op) {
     op->conn->stream.expires_at(op->deadline);
+    // Built for each write and dropped once sent: a blocking query waits a minute with its
+    // message no longer needed (a resend builds it again).
+    op->msg = http1::make_message(op->req, op->url);
     http::async_write(op->conn->stream, op->msg, [this, op](beast::error_code ec, std::size_t) {
+      op->msg = {};
       if (op->finished) return;
       if (ec) {
         if (resend(op, ec)) return;
@@ -254,16 +262,20 @@ struct AsyncHttpClient::Impl : std::enable_shared_from_this<AsyncHttpClient::Imp
     op->finished = true;
     ops.erase(it);
     if (op->conn) close(*op->conn);
-    if (op->resolver) op->resolver->cancel();
-    if (op->resolve_timer) op->resolve_timer->cancel();
+    if (op->lookup) {
+      op->lookup->resolver.cancel();
+      op->lookup->timer.cancel();
+    }
   }
 
   void shutdown() {
     for (auto& [id, op] : ops) {
       op->finished = true;
       if (op->conn) close(*op->conn);
-      if (op->resolver) op->resolver->cancel();
-      if (op->resolve_timer) op->resolve_timer->cancel();
+      if (op->lookup) {
+        op->lookup->resolver.cancel();
+        op->lookup->timer.cancel();
+      }
     }
     ops.clear();
     for (auto& [server, list] : idle)

@@ -194,9 +194,12 @@ std::optional<std::uint64_t> ConsulClient::start_query(const Dependency& d, std:
   if (!runs_on_loop(d)) return std::nullopt;
   HttpRequest req = query_request(d, index);
   if (!http_->can_start(req)) return std::nullopt;
-  HttpRequest sent = req;
-  return http_->start(std::move(req), [this, sent, done = std::move(done)](
+  // Only what the errors name is kept: one of these waits per blocking query in flight.
+  std::string url = req.url;
+  return http_->start(std::move(req), [this, url = std::move(url), done = std::move(done)](
                                           HttpResponse* resp, HttpTransportError* failure) {
+    HttpRequest sent;
+    sent.url = url;
     try {
       if (failure) throw transport_failure(sent, *failure);
       check(sent, *resp);
