@@ -60,7 +60,10 @@ void warn_if_descriptors_short(long consul_queries, long& warned) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
   long need = consul_queries + kSpare;
-  if (need <= static_cast<long>(limit.rlim_cur) || warned >= need) return;
+  // Said once, and again only when the need has grown by a tenth: watching starts template by
+  // template, so the count climbs through the first pass.
+  if (need <= static_cast<long>(limit.rlim_cur) || (warned > 0 && need < warned + warned / 10))
+    return;
   warned = need;
   spdlog::warn(
       "live: {} Consul queries need about {} open descriptors (one each, plus {}); the limit is "

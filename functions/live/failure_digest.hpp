@@ -47,8 +47,8 @@ class FailureDigest {
 };
 
 // When `consul_queries` (a descriptor each while in flight) plus a margin for everything else
-// exceed the soft RLIMIT_NOFILE, says what they need and the limit, once per larger need:
-// `warned` holds the need said last.
+// exceed the soft RLIMIT_NOFILE, says what they need and the limit: once, and again when the
+// need has grown by a tenth. `warned` holds the need said last.
 void warn_if_descriptors_short(long consul_queries, long& warned);
 
 }  // namespace templet::live

@@ -229,3 +229,23 @@ TEST_CASE("scale: out of descriptors, templet says what it needs and logs EMFILE
   CHECK(emfile[2].find("warning consul " + consul.url() + ": Too many open files: ") == 0);
   CHECK(emfile[2].find(" dependencies affected") != std::string::npos);
 }
+
+TEST_CASE("scale: the descriptor shortfall is said once, and again when it grows a tenth",
+          "[live][scale]") {
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  REQUIRE(fds_now() < 150);
+  rlimit low = saved;
+  low.rlim_cur = 200;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  LogCapture log;
+  long warned = 0;
+  for (long queries : {100, 140, 145, 150, 170}) warn_if_descriptors_short(queries, warned);
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  auto said = log.lines_with("Consul queries need");
+  REQUIRE(said.size() == 2);  // 164 fits; 204 is said; 209 and 214 are not a tenth more; 234 is
+  CHECK(said[0].find("live: 140 Consul queries need about 204 open descriptors") !=
+        std::string::npos);
+  CHECK(said[1].find("live: 170 Consul queries need about 234 open descriptors") !=
+        std::string::npos);
+}
