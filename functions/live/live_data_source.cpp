@@ -78,6 +78,7 @@ struct Slot {
   std::uint64_t runs = 0;                                    // bumped when a loop request ends
   std::optional<std::uint64_t> async_id;                     // the loop request in flight
   bool holds_connection = false;                             // counted in Core::nonblocking
+  bool poked = false;  // woken while busy: fires again when its step ends
   std::mutex mu;
   std::condition_variable cv;  // `done` or `in_request` changed
   bool done = false;
@@ -253,16 +254,30 @@ struct LiveDataSource::Core : WatchSink {
   std::deque<std::shared_ptr<Slot>> waiting_for_connection;
 
   // Puts `slot` in the timer queue at `at` (now when its watcher asks to be early); smu held.
+  // A poked slot fires at once but steps only when due or urgent (its watcher's revocations
+  // are what it was poked for).
   void schedule_locked(const std::shared_ptr<Slot>& slot, TimePoint at) {
     if (slot->gone || halting) return;
-    if (slot->watcher && slot->watcher->urgent()) at = std::min(at, ctx.clock->now());
-    if (slot->timer) timers.erase(*slot->timer);
-    slot->state = Slot::State::Waiting;
     slot->due = at;
-    slot->timer = std::make_pair(at, ++timer_seq);
-    bool earliest = timers.empty() || at < timers.begin()->first.first;
+    if (slot->watcher && slot->watcher->urgent()) slot->due = std::min(at, ctx.clock->now());
+    TimePoint fire = slot->due;
+    if (slot->poked) fire = std::min(fire, ctx.clock->now());
+    slot->poked = false;
+    slot->state = Slot::State::Waiting;
+    set_timer_locked(slot, fire);
+  }
+
+  void set_timer_locked(const std::shared_ptr<Slot>& slot, TimePoint fire) {
+    if (slot->timer) timers.erase(*slot->timer);
+    slot->timer = std::make_pair(fire, ++timer_seq);
+    bool earliest = timers.empty() || fire < timers.begin()->first.first;
     timers.emplace(*slot->timer, slot);
     if (earliest) sched_wake.nudge();
+  }
+
+  // Whether a slot that fired is to step: it is due, or its watcher asks to be early.
+  bool step_due(const Slot& slot) const {
+    return ctx.clock->now() >= slot.due || (slot.watcher && slot.watcher->urgent());
   }
 
   void schedule(const std::shared_ptr<Slot>& slot, TimePoint at) {
@@ -275,7 +290,10 @@ struct LiveDataSource::Core : WatchSink {
   void wake_slot(const std::shared_ptr<Slot>& slot) {
     if (slot->lane == Lane::Thread) return slot->wake.nudge();
     std::lock_guard<std::mutex> lock(smu);
-    if (slot->state == Slot::State::Waiting && slot->timer) schedule_locked(slot, ctx.clock->now());
+    if (slot->state == Slot::State::Waiting && slot->timer)
+      set_timer_locked(slot, ctx.clock->now());
+    else
+      slot->poked = true;  // fires again at once when its step ends
   }
 
   void start_scheduler() {
@@ -315,6 +333,7 @@ struct LiveDataSource::Core : WatchSink {
       {
         std::lock_guard<std::mutex> lock(smu);
         if (slot->gone || halting) return;
+        if (!step_due(*slot)) return schedule_locked(slot, slot->due);
         slot->state = Slot::State::Busy;
         if (slot->watcher->consul_index() == 0) {  // does not block: needs a connection turn
           if (nonblocking >= ctx.consul_connections) {
@@ -399,9 +418,9 @@ struct LiveDataSource::Core : WatchSink {
         slot->state = Slot::State::Busy;
         me.running = slot;
       }
-      TimePoint next;
+      TimePoint next = slot->due;
       try {
-        next = slot->step();
+        if (step_due(*slot)) next = slot->step();
       } catch (const std::exception& e) {
         spdlog::error("watcher: unexpected error: {}", e.what());
         next = clock.now() + std::chrono::seconds(5);
