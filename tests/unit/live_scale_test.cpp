@@ -249,3 +249,31 @@ TEST_CASE("scale: the descriptor shortfall is said once, and again when it grows
   CHECK(said[1].find("live: 170 Consul queries need about 234 open descriptors") !=
         std::string::npos);
 }
+
+TEST_CASE("scale: queued Vault work is served in the order it came due", "[live][scale]") {
+  test::FakeHttp http;
+  WatchContext ctx;
+  VaultSettings vs;
+  vs.address = "http://vault";
+  vs.token = "s.tok";
+  ctx.vault = std::make_shared<VaultClient>(vs, http.pool(), system_clock());
+  ctx.vault_connections = 1;
+  std::vector<Dependency> deps;
+  for (std::string name : {"r5", "r1", "r4", "r0", "r3", "r2"}) {
+    http.on("GET", "/v1/sys/internal/ui/mounts/db/creds/" + name, 200,
+            test::mounts_body("db/", "database", ""));
+    http.on("GET", "/v1/db/creds/" + name, 200,
+            R"({"lease_id":"","renewable":false,"lease_duration":0,"data":{"x":"1"}})");
+    deps.push_back(parse_vault_read("db/creds/" + name));
+  }
+  LiveDataSource src(ctx);
+  src.ensure_watching(deps);
+  REQUIRE(eventually([&] { return all_answered(src); }, 5s));
+  src.stop();
+  std::vector<std::string> order;
+  for (const auto& c : http.calls())
+    if (c.target.rfind("/v1/db/creds/", 0) == 0) order.push_back(c.target.substr(13));
+  // One connection: each read in turn, in the order the watchers came due (all at once here,
+  // so the order they were asked for), not the map's or the threads' order.
+  CHECK(order == std::vector<std::string>{"r5", "r1", "r4", "r0", "r3", "r2"});
+}
