@@ -125,7 +125,8 @@ TEST_CASE("scale: 500 watched Consul keys cost no thread each, one descriptor ea
 
 TEST_CASE("scale: Vault requests in flight never exceed vault.max_connections", "[live][scale]") {
   nlohmann::json kv = nlohmann::json::object();
-  for (int i = 0; i < 12; ++i) kv["secret/s" + std::to_string(i)] = {{"password", "pw"}};
+  for (int i = 0; i < 12; ++i)
+    kv["secret/s" + std::to_string(i)] = {{"password", "pw-Scale-9qR2v"}};
   Emulator vault("vault", nlohmann::json{{"kv", kv}}.dump());
   if (vault.port == 0) return;
   // Every read of a secret takes 300 ms, so the 12 watchers' reads would all overlap.
