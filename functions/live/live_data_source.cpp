@@ -443,7 +443,9 @@ struct LiveDataSource::Core : WatchSink {
   // stop(): the scheduler ends, loop requests are ended, idle workers end; a worker inside a
   // step is waited for until `deadline` (its Vault call records what it did), or let go at
   // once inside a read.
-  void halt(std::chrono::steady_clock::time_point deadline) {
+  // `all`: every slot, taken under `mu` by the caller.
+  void halt(const std::vector<std::shared_ptr<Slot>>& all,
+            std::chrono::steady_clock::time_point deadline) {
     std::vector<std::shared_ptr<Slot>> on_loop;
     std::vector<std::shared_ptr<Worker>> workers;
     {
@@ -457,7 +459,7 @@ struct LiveDataSource::Core : WatchSink {
         for (auto& w : p->workers) workers.push_back(w);
       }
       waiting_for_connection.clear();
-      for (auto& [id, slot] : slots)
+      for (const auto& slot : all)
         if (slot->async_id) on_loop.push_back(slot);
     }
     sched_wake.stop();
@@ -801,7 +803,7 @@ void LiveDataSource::stop() {
     s->wake.stop();
     if (s->lane == Lane::Thread) threads.push_back(s);
   }
-  core_->halt(deadline);
+  core_->halt(gone, deadline);
   if (core_->ctx.consul) core_->ctx.consul->drain();  // no answer of ours is being taken
   Core::finish(threads, deadline);
 }
