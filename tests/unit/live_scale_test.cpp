@@ -278,3 +278,34 @@ TEST_CASE("scale: queued Vault work is served in the order it came due", "[live]
   // so the order they were asked for), not the map's or the threads' order.
   CHECK(order == std::vector<std::string>{"r5", "r1", "r4", "r0", "r3", "r2"});
 }
+
+TEST_CASE("scale: Consul queries that do not block keep to consul.max_connections",
+          "[live][scale]") {
+  Emulator consul("consul", kv_seed(20));
+  if (consul.port == 0) return;
+  // First fetches (no index) take 300 ms each; blocking queries are not slowed.
+  REQUIRE(call(consul, "POST", "/_emulator/fault",
+               R"({"path_regex": "^/v1/kv/scale/k[0-9]+\\?stale$", "delay_ms": 300})")
+              .status == 200);
+  LiveSourceConfig c;
+  c.consul.address = consul.url();
+  c.consul.max_connections = 4;
+  auto src = LiveDataSource::from_config(c);
+  src->ensure_watching(kv_deps(20));
+  REQUIRE(eventually([&] { return all_answered(*src); }, 10s));
+  src->stop();
+  std::vector<double> starts;
+  for (const auto& e : call_json(consul, "GET", "/_emulator/requests?path_regex=^/v1/kv/scale/"))
+    if (!e["query"].contains("index")) starts.push_back(e["time"].get<double>());
+  REQUIRE(starts.size() == 20);
+  std::sort(starts.begin(), starts.end());
+  // Each lasts 300 ms, so at most 4 of them start within any 250 ms: five rounds of four.
+  int most = 0;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int in_window = 0;
+    for (size_t j = i; j < starts.size() && starts[j] < starts[i] + 0.25; ++j) ++in_window;
+    most = std::max(most, in_window);
+  }
+  CHECK(most == 4);
+  CHECK(starts.back() - starts.front() >= 1.1);  // the fifth round starts after four of 300 ms
+}
