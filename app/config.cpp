@@ -496,7 +496,7 @@ Config parse_config(const std::string& yaml, const std::string& file) {
     Block v = top.sub("vault");
     v.check_keys({"address", "token", "token_file", "namespace", "renew_token", "ssl", "auth",
                   "default_lease_duration", "lease_renewal_threshold", "revoke_superseded",
-                  "timeout"});
+                  "timeout", "max_connections"});
     v.str("address", c.vault.address);
     v.str("token", c.vault.token);
     v.str("token_file", c.vault.token_file);
@@ -514,10 +514,13 @@ Config parse_config(const std::string& yaml, const std::string& file) {
     v.duration("timeout", c.vault.timeout);
     if (c.vault.timeout && c.vault.timeout->count() <= 0)
       v.fail(v.get("timeout"), "vault.timeout must be positive");
+    v.integer("max_connections", c.vault.max_connections);
+    if (c.vault.max_connections && *c.vault.max_connections < 1)
+      v.fail(v.get("max_connections"), "vault.max_connections must be at least 1");
   }
   if (top.has("consul")) {
     Block k = top.sub("consul");
-    k.check_keys({"address", "token", "token_file", "ssl", "timeout"});
+    k.check_keys({"address", "token", "token_file", "ssl", "timeout", "max_connections"});
     k.str("address", c.consul.address);
     k.str("token", c.consul.token);
     k.str("token_file", c.consul.token_file);
@@ -525,6 +528,9 @@ Config parse_config(const std::string& yaml, const std::string& file) {
     k.duration("timeout", c.consul.timeout);
     if (c.consul.timeout && c.consul.timeout->count() <= 0)
       k.fail(k.get("timeout"), "consul.timeout must be positive");
+    k.integer("max_connections", c.consul.max_connections);
+    if (c.consul.max_connections && *c.consul.max_connections < 1)
+      k.fail(k.get("max_connections"), "consul.max_connections must be at least 1");
   }
   if (top.has("wait")) parse_wait(top.sub("wait"), c.wait);
   if (top.has("retry")) {
@@ -579,11 +585,13 @@ void merge_config(Config& a, const Config& b) {
   over(a.vault.lease_renewal_threshold, b.vault.lease_renewal_threshold);
   over(a.vault.revoke_superseded, b.vault.revoke_superseded);
   over(a.vault.timeout, b.vault.timeout);
+  over(a.vault.max_connections, b.vault.max_connections);
   over(a.consul.address, b.consul.address);
   over(a.consul.token, b.consul.token);
   over(a.consul.token_file, b.consul.token_file);
   merge_ssl(a.consul.ssl, b.consul.ssl);
   over(a.consul.timeout, b.consul.timeout);
+  over(a.consul.max_connections, b.consul.max_connections);
   over(a.influxdb.url, b.influxdb.url);
   over(a.influxdb.org, b.influxdb.org);
   over(a.influxdb.org_id, b.influxdb.org_id);
@@ -671,6 +679,8 @@ void finalize_config(Config& c, const std::map<std::string, std::string>* env_in
   if (!c.vault.revoke_superseded) c.vault.revoke_superseded = false;
   if (!c.vault.timeout) c.vault.timeout = std::chrono::seconds(60);
   if (!c.consul.timeout) c.consul.timeout = std::chrono::seconds(10);
+  if (!c.vault.max_connections) c.vault.max_connections = 8;
+  if (!c.consul.max_connections) c.consul.max_connections = 8;
   from_env(c.influxdb.url, "INFLUXDB_URL");
   if (!c.influxdb.org && !c.influxdb.org_id) from_env(c.influxdb.org, "INFLUXDB_ORG");
   if (c.influxdb.url) c.influxdb.url = normalize_address(*c.influxdb.url);

@@ -37,7 +37,12 @@ class State:
         self.vault_delay = vault_delay
         self.index = 1
         self.kv = {}  # key -> (value bytes, create index, modify index)
-        self.changed = asyncio.Event()
+        # Blocking queries wait on the key they read (or the prefix they recurse), as Consul's
+        # state store watches the radix-tree node a read touched (agent/consul/state/kvs.go
+        # kvsGetTxn, ws.Add): a PUT wakes the queries of that key and of the prefixes above it,
+        # not every query, or each change would cost O(queries).
+        self.key_waiters = {}     # key -> Event
+        self.prefix_waiters = {}  # prefix -> Event
         self.secrets = {"s%d" % i: {"password": "pw-%d-%s" % (i, os.urandom(4).hex())}
                         for i in range(secrets)}
         self.requests = {}
@@ -50,10 +55,18 @@ class State:
         self.index += 1
         old = self.kv.get(key)
         self.kv[key] = (value, old[1] if old else self.index, self.index)
-        # Wake every waiter; each re-checks its own key (Consul's watch sets do the same per
-        # radix-tree node, which this flat dict stands in for).
-        self.changed.set()
-        self.changed = asyncio.Event()
+        ev = self.key_waiters.pop(key, None)
+        if ev:
+            ev.set()
+        for prefix in [p for p in self.prefix_waiters if key.startswith(p)]:
+            self.prefix_waiters.pop(prefix).set()
+
+    def waiter(self, key, recurse):
+        table = self.prefix_waiters if recurse else self.key_waiters
+        ev = table.get(key)
+        if ev is None:
+            ev = table[key] = asyncio.Event()
+        return ev
 
     def key_index(self, key, recurse):
         if recurse:
@@ -116,14 +129,16 @@ async def consul(state, method, path, query, body):
             if left <= 0:
                 break
             try:
-                await asyncio.wait_for(state.changed.wait(), left)
+                await asyncio.wait_for(state.waiter(key, recurse).wait(), left)
             except asyncio.TimeoutError:
                 break
     idx = state.key_index(key, recurse)
     hdr = {"X-Consul-Index": str(idx), "X-Consul-KnownLeader": "true",
            "X-Consul-LastContact": "0"}
-    entries = [(k, e) for k, e in sorted(state.kv.items())
-               if (k.startswith(key) if recurse else k == key)]
+    if recurse:
+        entries = [(k, e) for k, e in sorted(state.kv.items()) if k.startswith(key)]
+    else:
+        entries = [(key, state.kv[key])] if key in state.kv else []
     if not entries:
         return answer(404, b"", hdr)
     return answer(200, [{"Key": k, "Value": base64.b64encode(e[0]).decode(), "Flags": 0,

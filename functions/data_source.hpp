@@ -57,6 +57,9 @@ struct FetchError : std::runtime_error {
   using std::runtime_error::runtime_error;
   // How long the server asked to be left alone (its Retry-After), when it said.
   std::optional<std::chrono::milliseconds> retry_after;
+  // A transport failure's server and reason without the request ("consul http://127.0.0.1:8500:
+  // connection refused"): what many dependencies failing alike share, so it is logged once.
+  std::string cause;
 };
 
 class DataSource {

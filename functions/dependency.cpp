@@ -337,6 +337,21 @@ bool consul_polled(DepType t) {
   return t == DepType::CatalogDatacenters || t == DepType::ConsulPartitions;
 }
 
+bool consul_dependency(DepType t) {
+  switch (t) {
+    case DepType::Interfaces:
+    case DepType::VaultRead:
+    case DepType::VaultWrite:
+    case DepType::VaultList:
+    case DepType::VaultPki:
+    case DepType::File:
+    case DepType::InfluxBuckets:
+      return false;
+    default:
+      return true;
+  }
+}
+
 Dependency parse_catalog_services(std::string_view s) {
   const char* label = "catalog.services";
   Dependency d;

@@ -100,6 +100,9 @@ Dependency parse_imported_services(std::string_view partition);
 // The Consul dependencies whose endpoint cannot block: the watcher polls them every 15 s, as
 // consul-template does (DefaultNonBlockingQuerySleepTime), and each answer is news.
 bool consul_polled(DepType t);
+// Whether Consul answers dependencies of this type (everything but Vault, files, InfluxDB and
+// this machine's interfaces).
+bool consul_dependency(DepType t);
 // `sockaddr`'s input: the machine's interface addresses (functions/sockaddr.hpp).
 Dependency parse_interfaces();
 Dependency parse_vault_read(std::string_view s);

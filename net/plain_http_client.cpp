@@ -1,14 +1,13 @@
 #include "net/plain_http_client.hpp"
 
+#include "net/http1_wire.hpp"
+
 #include <poll.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <cctype>
-#include <charconv>
 #include <condition_variable>
-#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -49,13 +48,9 @@ struct ConnectDeadline {
 }
 
 unsigned short port_of(const HttpRequest& req, const UrlParts& url) {
-  if (url.port.empty()) return 80;
-  unsigned value = 0;
-  const char* end = url.port.data() + url.port.size();
-  auto [ptr, ec] = std::from_chars(url.port.data(), end, value);
-  if (ec != std::errc() || ptr != end || value == 0 || value > 65535)
-    fail(req, "bad port in the address: " + url.port);
-  return static_cast<unsigned short>(value);
+  auto port = http1::port_of(url);
+  if (!port) fail(req, "bad port in the address: " + url.port);
+  return *port;
 }
 
 // getaddrinfo has no timeout of its own (it waits out resolv.conf's timeouts and attempts), so a
@@ -96,10 +91,6 @@ std::vector<tcp::endpoint> resolve(const HttpRequest& req, const UrlParts& url,
     fail(req,
          "could not resolve host " + name + (lookup->error.empty() ? "" : ": " + lookup->error));
   return lookup->found;
-}
-
-bool is_http_error(const beast::error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::bad_version).category();
 }
 
 // One connection, kept alive between requests. Requests are serialized, as with libcurl's
@@ -160,9 +151,7 @@ class PlainHttpClient : public HttpClient {
     auto ec = run([&](auto done) { stream_.async_connect(endpoints, std::move(done)); });
     stream_.expires_never();
     if (ec == beast::error::timeout) fail_connect_timeout(req, deadline);
-    if (ec)
-      fail(req, ec == asio::error::connection_refused ? "connection refused" : ec.message(), false,
-           true);
+    if (ec) throw http1::connect_failure(req, ec);
     beast::error_code ignored;
     stream_.socket().set_option(tcp::no_delay(true), ignored);  // libcurl's default too
     connected_to_ = server;
@@ -170,34 +159,14 @@ class PlainHttpClient : public HttpClient {
 
   Exchange exchange(const HttpRequest& req, const UrlParts& url, Clock::time_point deadline) {
     Exchange ex;
-    http::request<http::string_body> msg;
-    msg.version(11);
-    auto verb = http::string_to_verb(req.method);
-    if (verb == http::verb::unknown)
-      msg.method_string(req.method);
-    else
-      msg.method(verb);
-    msg.target(url.target);
-    for (const auto& [name, value] : req.headers) msg.insert(name, value);
-    if (msg.find(http::field::host) == msg.end())
-      msg.set(http::field::host, url.port.empty() ? url.host : url.host + ":" + url.port);
-    if (msg.find(http::field::accept) == msg.end()) msg.set(http::field::accept, "*/*");
-    if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
-      msg.body() = req.body;
-      msg.prepare_payload();
-    }
+    auto msg = http1::make_message(req, url);
 
     stream_.expires_at(deadline);
     ex.error = run([&](auto done) { http::async_write(stream_, msg, std::move(done)); });
     if (ex.error) return ex;
     for (;;) {
       http::response_parser<http::string_body> parser;
-      // libcurl has no body limit, and a Consul tree can be large. Not boost::none: Boost 1.74
-      // compares a Content-Length with an empty limit as exceeding it whenever the head and
-      // the body arrive in separate reads.
-      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-      parser.header_limit(1024 * 1024);
-      if (req.method == "HEAD") parser.skip(true);
+      http1::configure(parser, req);
       ex.error =
           run([&](auto done) { http::async_read(stream_, buffer_, parser, std::move(done)); });
       ex.answer_started = ex.answer_started || parser.got_some();
@@ -205,29 +174,14 @@ class PlainHttpClient : public HttpClient {
       auto& res = parser.get();
       int status = res.result_int();
       if (status >= 100 && status < 200 && status != 101) continue;  // interim, e.g. 100 Continue
-      ex.response.status = status;
-      for (const auto& field : res) {
-        std::string name(field.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        ex.response.headers[name] = std::string(field.value());
-      }
-      ex.response.body = std::move(res.body());
       ex.keep_alive = res.keep_alive() && !parser.need_eof();
+      ex.response = http1::take_response(parser);
       return ex;
     }
   }
 
   [[noreturn]] void fail_exchange(const HttpRequest& req, const Exchange& ex) {
-    const auto& ec = ex.error;
-    if (ec == beast::error::timeout)
-      fail(req, "timed out after " + describe_limit(req.timeout), true);
-    if (ec == asio::error::connection_reset) fail(req, "connection reset");
-    bool closed = ec == http::error::end_of_stream || ec == http::error::partial_message ||
-                  ec == asio::error::eof || ec == asio::error::broken_pipe;
-    if (closed && !ex.answer_started) fail(req, "connection closed without an answer");
-    if (closed) fail(req, "connection closed in the middle of the answer");
-    if (is_http_error(ec)) fail(req, "not an HTTP answer: " + ec.message());
-    fail(req, ec.message());
+    throw http1::exchange_failure(req, ex.error, ex.answer_started);
   }
 
   // A kept-alive connection is reused only while it is quiet: readable while idle means the

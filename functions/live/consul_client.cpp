@@ -164,30 +164,79 @@ std::string ConsulClient::request_target(const Dependency& d, std::uint64_t inde
   return target;
 }
 
+ConsulError ConsulClient::transport_failure(const HttpRequest& req,
+                                            const HttpTransportError& e) const {
+  ConsulError err("consul: " + describe_request_at(req.method, req.url) + ": " + e.reason, 0, true);
+  UrlParts u = split_url(req.url);
+  err.cause = "consul " + u.scheme + "://" + u.host + (u.port.empty() ? "" : ":" + u.port) + ": " +
+              e.reason;
+  return err;
+}
+
+void ConsulClient::check(const HttpRequest& req, const HttpResponse& resp) const {
+  if (resp.status == 200 || resp.status == 404) return;
+  ConsulError err("consul: " + describe_request_at(req.method, req.url) + ": status " +
+                      std::to_string(resp.status) +
+                      (resp.body.empty() ? "" : ": " + first_line(resp.body)),
+                  resp.status, false);
+  err.retry_after = retry_after(resp);
+  throw err;
+}
+
 HttpResponse ConsulClient::send(const HttpRequest& req) {
-  std::string described = describe_request_at(req.method, req.url);
   HttpResponse resp;
   try {
     resp = http_->send(req);
   } catch (const HttpTransportError& e) {
-    throw ConsulError("consul: " + described + ": " + e.reason, 0, true);
+    throw transport_failure(req, e);
   }
-  if (resp.status != 200 && resp.status != 404) {
-    ConsulError err("consul: " + described + ": status " + std::to_string(resp.status) +
-                        (resp.body.empty() ? "" : ": " + first_line(resp.body)),
-                    resp.status, false);
-    err.retry_after = retry_after(resp);
-    throw err;
-  }
+  check(req, resp);
   return resp;
 }
 
-ConsulAnswer ConsulClient::query(const Dependency& d, std::uint64_t index) {
+HttpRequest ConsulClient::query_request(const Dependency& d, std::uint64_t index) {
   HttpRequest req;
   req.url = settings_.address + request_target(d, index);
   req.timeout = request_timeout(index);
   std::string t = token();
   if (!t.empty()) req.headers.emplace_back("X-Consul-Token", t);
+  return req;
+}
+
+bool ConsulClient::runs_on_loop(const Dependency& d) const {
+  // Polled answers are numbered by the synchronous query(), which the loop does not go through.
+  if (!consul_dependency(d.type) || consul_polled(d.type) ||
+      (d.type == DepType::CatalogNode && d.target.empty()))
+    return false;
+  HttpRequest probe;
+  probe.url = settings_.address + "/";
+  return http_->can_start(probe);
+}
+
+std::optional<std::uint64_t> ConsulClient::start_query(const Dependency& d, std::uint64_t index,
+                                                       Done done) {
+  if (!runs_on_loop(d)) return std::nullopt;
+  HttpRequest req = query_request(d, index);
+  if (!http_->can_start(req)) return std::nullopt;
+  // Only what the errors name is kept: one of these waits per blocking query in flight.
+  std::string url = req.url;
+  return http_->start(std::move(req), [this, url = std::move(url), done = std::move(done)](
+                                          HttpResponse* resp, HttpTransportError* failure) {
+    HttpRequest sent;
+    sent.url = url;
+    try {
+      if (failure) throw transport_failure(sent, *failure);
+      check(sent, *resp);
+      ConsulAnswer a = answer(std::move(*resp));
+      done(&a, nullptr);
+    } catch (ConsulError& e) {
+      done(nullptr, &e);
+    }
+  });
+}
+
+ConsulAnswer ConsulClient::query(const Dependency& d, std::uint64_t index) {
+  HttpRequest req = query_request(d, index);
   ConsulAnswer a = answer(send(req));
   // No index to block on: each answer is news to the watcher, which polls (consul-template
   // sleeps 15 s between fetches, and numbers each answer by the clock).

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,6 +55,18 @@ class ConsulClient {
   // One query for `d`; blocks on the server when index > 0.
   ConsulAnswer query(const Dependency& d, std::uint64_t index);
 
+  // The same query on the event loop, when the pool has one and `d` needs a single request
+  // (not catalog.datacenters, nor a catalog.node of the agent's own node not known yet):
+  // `done` runs on the loop with the answer or the error query() would throw. nullopt: use
+  // query(). Returns an id for cancel().
+  using Done = std::function<void(ConsulAnswer* answer, ConsulError* error)>;
+  std::optional<std::uint64_t> start_query(const Dependency& d, std::uint64_t index, Done done);
+  void cancel(std::uint64_t id) { http_->cancel(id); }
+  // Whether start_query() carries `d` (else its watcher needs a thread for query()).
+  bool runs_on_loop(const Dependency& d) const;
+  // Returns once no answer is being handed to a `done` (after cancel(), none will be).
+  void drain() { http_->drain(); }
+
   // "/v1/kv/foo?stale&index=5&wait=60000ms": the path and query sent for `d`.
   std::string request_target(const Dependency& d, std::uint64_t index);
   // The HTTP timeout of a query at `index` (0: not blocking).
@@ -76,6 +89,10 @@ class ConsulClient {
   // Sends; a transport failure or a status other than 200 and 404 throws ConsulError naming the
   // server, the request without its query string, and the status with Consul's message.
   HttpResponse send(const HttpRequest& req);
+  // The error for a transport failure of `req`, or for an answer other than 200 and 404.
+  ConsulError transport_failure(const HttpRequest& req, const HttpTransportError& e) const;
+  void check(const HttpRequest& req, const HttpResponse& resp) const;
+  HttpRequest query_request(const Dependency& d, std::uint64_t index);
   std::string token() const;
   ConsulAnswer answer(HttpResponse resp);
 

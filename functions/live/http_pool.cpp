@@ -27,3 +27,23 @@ HttpResponse HttpPool::send(const HttpRequest& request) {
 }
 
 }  // namespace templet::live
+
+namespace templet::live {
+
+bool HttpPool::can_start(const HttpRequest& request) const {
+  return async_ && plain_http_suffices(request.url);
+}
+
+std::uint64_t HttpPool::start(HttpRequest request, AsyncHttpClient::Done done) {
+  return async_->start(std::move(request), std::move(done));
+}
+
+void HttpPool::cancel(std::uint64_t id) {
+  if (async_) async_->cancel(id);
+}
+
+void HttpPool::drain() {
+  if (async_) async_->drain();
+}
+
+}  // namespace templet::live

@@ -58,7 +58,8 @@ struct VaultConfig {
   std::optional<Duration> default_lease_duration;
   std::optional<double> lease_renewal_threshold;
   std::optional<bool> revoke_superseded;
-  std::optional<Duration> timeout;  // one request, connect to last byte
+  std::optional<Duration> timeout;     // one request, connect to last byte
+  std::optional<int> max_connections;  // requests in flight at once (default 8)
 };
 
 struct ConsulConfig {
@@ -66,7 +67,8 @@ struct ConsulConfig {
   std::optional<std::string> token;
   std::optional<std::string> token_file;
   SslConfig ssl;
-  std::optional<Duration> timeout;  // one request beyond its blocking wait
+  std::optional<Duration> timeout;     // one request beyond its blocking wait
+  std::optional<int> max_connections;  // non-blocking queries in flight at once (default 8)
 };
 
 // Top-level `influxdb:`: the server influxdbBuckets polls (and, in app/config, the default of

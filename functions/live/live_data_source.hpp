@@ -1,8 +1,9 @@
 // The DataSource the daemon renders against: answers kept fresh by one watcher per dependency
 // identity (shared by every template that uses it), with change notification for the run loop.
 //
-// Renders read a snapshot (an immutable map swapped on each change), so one pass sees a
-// consistent set. Watchers run on their own threads, or are stepped by hand in tests.
+// Renders read a snapshot (immutable answers, the map of them copied once per pass), so one
+// pass sees a consistent set. Watchers run on one scheduler, an event loop for Consul and a
+// few worker threads (see live_data_source.cpp), or are stepped by hand in tests.
 #pragma once
 
 #include <condition_variable>
@@ -102,7 +103,8 @@ class LiveDataSource : public DataSource {
   std::vector<LeaseState> lease_states() const;
   TimePoint now() const;  // the watchers' clock
 
-  // Stops every watcher. A Consul or file watcher inside a request is let go at once (with
+  // Stops every watcher. A Consul query on the event loop is cancelled; a Consul or file
+  // watcher inside a request on a thread is let go at once (with
   // WatchContext::let_go_of_reads); one inside a Vault call is waited for up to 2 s, then let go.
   // A thread let go exits on its own when its request returns. Idempotent.
   void stop();

@@ -564,7 +564,11 @@ HttpResponse VaultClient::exchange(HttpRequest req, std::string& described) {
     try {
       resp = http_->send(req);
     } catch (const HttpTransportError& e) {
-      throw VaultError("vault: " + described + ": " + e.reason, 0, e.reason, true);
+      VaultError err("vault: " + described + ": " + e.reason, 0, e.reason, true);
+      UrlParts u = split_url(req.url);
+      err.cause = "vault " + u.scheme + "://" + u.host + (u.port.empty() ? "" : ":" + u.port) +
+                  ": " + e.reason;
+      throw err;
     }
     bool redirect =
         resp.status == 307 || resp.status == 308 || resp.status == 301 || resp.status == 302;

@@ -136,6 +136,17 @@ TimePoint Watcher::failed(const FetchError& error, const RetryPolicy& policy) {
     return ctx_.clock->now() + delay;
   }
   if (v && v->policy_denied) last_denied_ = error.what();
+  if (!error.cause.empty() && ctx_.digest &&
+      !ctx_.digest->failed(error.cause, dep_.id, ctx_.clock->now())) {
+    // Counted with the other dependencies this cause hits (FailureDigest), not logged.
+    ++failures_;
+    Ms delay = policy.delay(failures_ - 1, ctx_.random);
+    if (error.retry_after && *error.retry_after > delay)
+      delay = std::min(*error.retry_after, policy.longest_wait_asked());
+    sink_.fail(dep_.id, error.what(), policy.exhausted(failures_));
+    ctx_.digest->flush(ctx_.clock->now());
+    return ctx_.clock->now() + delay;
+  }
   return failed(error.what(), policy, error.retry_after);
 }
 
@@ -162,6 +173,19 @@ TimePoint Watcher::failed(const std::string& message, const RetryPolicy& policy,
 
 // ---- Consul ----
 
+std::optional<std::uint64_t> Watcher::start_step(std::function<void(TimePoint)> then) {
+  if (!ctx_.consul || !consul_dependency(dep_.type)) return std::nullopt;
+  // Woken before its time, step() only says when it is due (Consul has nothing to refresh).
+  if (urgent_ && ctx_.clock->now() < scheduled_) return std::nullopt;
+  urgent_ = false;
+  refresh_ = false;
+  return ctx_.consul->start_query(
+      dep_, index_, [this, then = std::move(then)](ConsulAnswer* ans, ConsulError* err) {
+        scheduled_ = err ? failed(*err, ctx_.consul_retry) : consul_answer(*ans);
+        then(scheduled_);
+      });
+}
+
 TimePoint Watcher::consul_step(TimePoint now) {
   if (!ctx_.consul) {
     sink_.fail(dep_.id, dep_.id + ": Consul is not configured", true);
@@ -173,8 +197,13 @@ TimePoint Watcher::consul_step(TimePoint now) {
   } catch (const FetchError& e) {
     return failed(e, ctx_.consul_retry);
   }
+  return consul_answer(ans);
+}
+
+TimePoint Watcher::consul_answer(const ConsulAnswer& ans) {
   failures_ = 0;
-  now = ctx_.clock->now();
+  if (ctx_.digest) ctx_.digest->recovered(dep_.id);
+  TimePoint now = ctx_.clock->now();
   Ms gap = ctx_.rate_limit + Ms(static_cast<long long>(ctx_.rate_limit.count() * 0.2 * rand()));
   if (ans.index < index_) {
     // The index went backwards (snapshot restore, deleted keys): start over without blocking,
@@ -258,6 +287,7 @@ TimePoint Watcher::vault_fetch(TimePoint now) {
   }
   failures_ = 0;
   last_denied_.clear();
+  if (ctx_.digest) ctx_.digest->recovered(dep_.id);
   if (j.is_object() && j.contains("warnings") && j["warnings"].is_array())
     for (const auto& w : j["warnings"])
       if (w.is_string()) spdlog::warn("{}: vault warning: {}", dep_.id, w.get<std::string>());
@@ -383,6 +413,7 @@ TimePoint Watcher::vault_renew(TimePoint now) {
     return std::min(next, rec.expires_at - grace_ * 4);
   }
   failures_ = 0;
+  if (ctx_.digest) ctx_.digest->recovered(dep_.id);
   now = ctx_.clock->now();
   Ms left(r.lease_seconds * 1000);
   {
@@ -423,8 +454,11 @@ TimePoint Watcher::vault_list_step(TimePoint now) {
     return failed(e, ctx_.vault_retry);
   }
   failures_ = 0;
+  if (ctx_.digest) ctx_.digest->recovered(dep_.id);
   sink_.put(dep_.id, resp);
-  return ctx_.clock->now() + ctx_.timing.default_lease;
+  // Up to 10 % early, so that the lists a fleet reads do not come due at the same instant.
+  auto spread = std::chrono::duration_cast<Ms>(ctx_.timing.default_lease * (0.1 * rand()));
+  return ctx_.clock->now() + ctx_.timing.default_lease - spread;
 }
 
 void Watcher::drop_expired_superseded(TimePoint now) {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "functions/dependency.hpp"
 #include "functions/live/clock.hpp"
 #include "functions/live/consul_client.hpp"
+#include "functions/live/failure_digest.hpp"
 #include "functions/live/influx_poller.hpp"
 #include "functions/live/lease_store.hpp"
 #include "functions/live/lease_timing.hpp"
@@ -42,6 +44,7 @@ struct WatchContext {
   std::shared_ptr<ConsulClient> consul;         // may be null
   std::shared_ptr<InfluxBucketsClient> influx;  // may be null: no influxdb.url
   std::shared_ptr<LeaseStore> leases;           // may be null: nothing persisted
+  std::shared_ptr<FailureDigest> digest;        // may be null: every failure is logged
   Clock* clock = &system_clock();
   Random random = default_random();
   RetryPolicy vault_retry;
@@ -49,6 +52,10 @@ struct WatchContext {
   LeaseTiming timing;
   bool revoke_superseded = false;
   Ms file_poll{2000};
+  // Requests in flight at once (vault.max_connections, consul.max_connections): Vault's, and
+  // Consul's that do not block (a first fetch, a fetch anew after a failure).
+  int vault_connections = 8;
+  int consul_connections = 8;
   Ms rate_limit{100};  // minimum gap between two Consul queries of one watcher (+0-20 % jitter)
   // At stop, a Consul or file watcher inside a request is let go instead of waited for. Only
   // when the threads need nothing but this context and static objects, as from_config builds
@@ -65,6 +72,10 @@ class Watcher {
 
   // Does what is due (fetch, renew, poll) and returns when to call again.
   TimePoint step();
+  // What step() does, for a step that only sends a Consul query the client can run on its
+  // event loop: starts it and returns its id; `then` runs on the loop with the time step()
+  // would have returned. nullopt: nothing was started, call step().
+  std::optional<std::uint64_t> start_step(std::function<void(TimePoint)> then);
   // `held`: the lease ids of this identity that destination files still hold. Every superseded
   // lease not among them is queued for revocation; true when one was.
   bool release_superseded(const std::set<std::string>& held);
@@ -93,6 +104,7 @@ class Watcher {
 
  private:
   TimePoint consul_step(TimePoint now);
+  TimePoint consul_answer(const ConsulAnswer& ans);  // the second half of consul_step
   TimePoint vault_step(TimePoint now);
   // Why the lease must be fetched anew with the current token ("" when it need not): its parent
   // token is not the current one.

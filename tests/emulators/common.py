@@ -27,6 +27,10 @@ Control API (no auth), common to all emulators, under /_emulator/:
     POST /_emulator/clear_faults  remove every fault
     GET  /_emulator/faults        the faults still armed
     GET  /_emulator/requests      request log; filters ?method=GET&path_regex=...&since=<seq>
+    GET  /_emulator/concurrency   {"in_flight", "peak"}: requests being answered now and at most
+                                  at once since start or reset (control requests not counted);
+                                  how a test sees whether a client keeps to its connection cap
+    DELETE /_emulator/concurrency the peak back to the requests in flight now
     DELETE /_emulator/requests    clear the request log only
     POST /_emulator/seed          emulator-specific JSON; common keys: "time_offset_s",
                                   "ready_after_s"
@@ -355,6 +359,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.seq = 0
         self.faults = []
         self.fault_seq = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self.apply_initial_state()
         super().__init__(("127.0.0.1", port), EmulatorHandler)
 
@@ -481,6 +487,16 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 resp = json_response(500, {"error": "%s: %s" % (type(exc).__name__, exc)})
             self._send(resp)
             return
+        with srv.log_lock:
+            srv.in_flight += 1
+            srv.peak_in_flight = max(srv.peak_in_flight, srv.in_flight)
+        try:
+            self._answer(srv, em, req)
+        finally:
+            with srv.log_lock:
+                srv.in_flight -= 1
+
+    def _answer(self, srv, em, req):
         em.record_presented_credentials(req)
         entry = srv.log_request(req)
         fault = srv.take_fault(req)
@@ -541,6 +557,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             with srv.log_lock:
                 srv.faults = []
                 srv.request_log = []
+                srv.peak_in_flight = srv.in_flight
             srv.apply_initial_state()
             return json_response(200, {"ok": True})
         if name == "fault" and req.method == "POST":
@@ -557,6 +574,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             with srv.log_lock:
                 srv.faults = []
             return json_response(200, {"ok": True})
+        if name == "concurrency":
+            with srv.log_lock:
+                if req.method == "DELETE":
+                    srv.peak_in_flight = srv.in_flight
+                return json_response(200, {"in_flight": srv.in_flight,
+                                           "peak": srv.peak_in_flight})
         if name == "faults" and req.method == "GET":
             with srv.log_lock:
                 return json_response(200, [f.to_dict() for f in srv.faults])

@@ -50,6 +50,22 @@ class CommonControlTests(EmuCase):
             self.call("GET", "/v1/kv/drop")
         self.assertEqual(self.call("GET", "/v1/kv/drop").status, 404)
 
+    def test_concurrency_counts_requests_being_answered(self):
+        self.emu.control("fault", {"path_regex": "^/v1/kv/slow", "delay_ms": 400, "count": 3})
+        threads = [threading.Thread(target=self.call, args=("GET", "/v1/kv/slow%d" % i))
+                   for i in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(0.2)
+        self.assertEqual(self.emu.control("concurrency", method="GET"),
+                         {"in_flight": 3, "peak": 3})
+        for t in threads:
+            t.join()
+        self.assertEqual(self.emu.control("concurrency", method="GET"),
+                         {"in_flight": 0, "peak": 3})
+        self.assertEqual(self.emu.control("concurrency", method="DELETE"),
+                         {"in_flight": 0, "peak": 0})
+
     def test_request_log(self):
         self.call("PUT", "/v1/kv/x?flags=3", b"hello", {"X-Consul-Token": "t"})
         self.call("GET", "/v1/kv/x")

@@ -45,7 +45,8 @@ vault:
   lease_renewal_threshold: 0.8
   revoke_superseded: true
   timeout: 20s
-consul: {address: "https://consul:8501", token_file: /t, timeout: 3s}
+  max_connections: 4
+consul: {address: "https://consul:8501", token_file: /t, timeout: 3s, max_connections: 16}
 wait: {min: 2s, max: 10s}
 retry: {attempts: 5, backoff: 100ms, max_backoff: 30s}
 block_query_wait: 5m
@@ -74,15 +75,17 @@ templates:
   CHECK(*c.vault.lease_renewal_threshold == 0.8);
   CHECK(*c.vault.revoke_superseded);
   CHECK(*c.vault.timeout == 20000ms);
+  CHECK(*c.vault.max_connections == 4);
   CHECK(*c.consul.address == "https://consul:8501");
   CHECK(*c.consul.timeout == 3000ms);
+  CHECK(*c.consul.max_connections == 16);
   CHECK(*c.block_query_wait == 300000ms);
   CHECK(*c.wait.min == 2000ms);
   CHECK(*c.retry.attempts == 5);
   CHECK(*c.state_dir == "/tmp/state");
   REQUIRE(c.templates.size() == 2);
   const auto& a = c.templates[0];
-  CHECK(a.origin == "t.yaml:17");
+  CHECK(a.origin == "t.yaml:18");
   CHECK(*a.perms == 0600);
   CHECK(a.command == std::vector<std::string>{"/bin/sh", "-c", "systemctl reload x"});
   REQUIRE(a.redash);
@@ -116,6 +119,8 @@ TEST_CASE("defaults follow consul-template, except retry never gives up", "[conf
   // Vault's Go client allows a request 60 s; Consul gets its blocking wait plus 10 s.
   CHECK(*c.vault.timeout == 60000ms);
   CHECK(*c.consul.timeout == 10000ms);
+  CHECK(*c.vault.max_connections == 8);
+  CHECK(*c.consul.max_connections == 8);
   CHECK(*c.block_query_wait == 60000ms);
   CHECK(*c.state_dir == "/var/lib/templet");
   CHECK(*c.wait.min == 0ms);
@@ -186,6 +191,10 @@ TEST_CASE("config errors name the file and line", "[config]") {
                 "bad.yaml:2: apply.redash.mode must be \"api\" or \"manage_py\""},
            Case{"vault: {timeout: 0s}\n", "bad.yaml:1: vault.timeout must be positive"},
            Case{"consul:\n  timeout: -1s\n", "bad.yaml:2: consul.timeout must be positive"},
+           Case{"vault: {max_connections: 0}\n",
+                "bad.yaml:1: vault.max_connections must be at least 1"},
+           Case{"consul:\n  max_connections: -2\n",
+                "bad.yaml:2: consul.max_connections must be at least 1"},
            Case{"block_query_wait: 11m\n",
                 "bad.yaml:1: block_query_wait must be between 1ms and 10m"},
            Case{"vault: {address: [}\n", "bad.yaml:1: unknown"},

@@ -7,8 +7,10 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <thread>
 
 #include "functions/live/consul_client.hpp"
+#include "functions/live/live_data_source.hpp"
 #include "functions/live/watcher.hpp"
 #include "functions/render.hpp"
 #include "functions/values_file.hpp"
@@ -301,4 +303,34 @@ TEST_CASE("connect funcs: against the Consul emulator (Enterprise)", "[connect][
   // Each answer of the polled partitions is news, though Enterprise sends no index.
   auto a = consul.query(parse_partitions(), 0);
   CHECK(consul.query(parse_partitions(), a.index).index > a.index);
+}
+
+TEST_CASE("connect funcs: the live source polls partitions and never asks Consul for interfaces",
+          "[connect][live][emulator]") {
+  // Both are polled, not blocking: on the event loop a partitions answer (no index) looked like
+  // a wait timeout and was asked again every rate_limit, and sockaddr's interfaces, read from
+  // this machine, were sent to Consul as a query.
+  templet::testing::EmulatorProcess emu("consul", R"({"enterprise": true,
+       "partitions": [{"Name": "default", "Description": "Builtin"}]})");
+  if (emu.port == 0) {
+    WARN("emulator not available; skipped");
+    return;
+  }
+  LiveSourceConfig c;
+  c.consul.address = emu.url();
+  auto src = LiveDataSource::from_config(c);
+  src->ensure_watching({parse_partitions(), parse_interfaces()});
+  REQUIRE(templet::testing::eventually(
+      [&] {
+        for (const auto& d : src->dependency_states())
+          if (!d.answered) return false;
+        return true;
+      },
+      5s));
+  std::this_thread::sleep_for(1500ms);  // 15 rate_limit gaps
+  src->stop();
+  std::vector<std::string> paths;
+  for (const auto& r : templet::testing::call_json(emu, "GET", "/_emulator/requests"))
+    paths.push_back(r["path"].get<std::string>());
+  CHECK(paths == std::vector<std::string>{"/v1/partitions"});
 }

@@ -1,7 +1,8 @@
-// The HTTP layer. Both transports, the built-in one for plain http and libcurl, are held to one
-// contract against local sockets that misbehave on cue: failures named the way an operator
-// searches logs for them (refused, silent, hung up, cut short), connections kept alive and
-// re-opened when the server dropped them, interim and chunked answers. Then how make_http_client
+// The HTTP layer. The transports (the built-in one for plain http, libcurl, and the event loop
+// that carries Consul's blocking queries) are held to one contract against local sockets that
+// misbehave on cue: failures named the way an operator searches logs for them (refused, silent,
+// hung up, cut short), connections kept alive and re-opened when the server dropped them,
+// interim and chunked answers. Then how make_http_client
 // picks a transport, and how requests are described without the parts that carry credentials.
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,8 +11,10 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <future>
 #include <thread>
 
+#include "net/async_http.hpp"
 #include "net/curl_client.hpp"
 #include "net/http_client.hpp"
 #include "net/plain_http_client.hpp"
@@ -114,7 +117,28 @@ struct ScriptedServer {
 
 const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
+// The event loop's client (net/async_http.hpp) held to the same contract: each send waits for
+// its request's `done`.
+class LoopClient : public HttpClient {
+ public:
+  HttpResponse send(const HttpRequest& request) override {
+    std::promise<HttpResponse> answer;
+    auto got = answer.get_future();
+    loop_.start(request, [&answer](HttpResponse* r, HttpTransportError* e) {
+      if (r)
+        answer.set_value(std::move(*r));
+      else
+        answer.set_exception(std::make_exception_ptr(*e));
+    });
+    return got.get();
+  }
+
+ private:
+  AsyncHttpClient loop_;
+};
+
 std::unique_ptr<HttpClient> make_transport(const std::string& name) {
+  if (name == "event loop") return std::make_unique<LoopClient>();
   return name == "libcurl" ? make_curl_client() : make_plain_http_client();
 }
 
@@ -138,7 +162,7 @@ HttpTransportError failure(HttpClient& client, const HttpRequest& req) {
 }  // namespace
 
 TEST_CASE("a refused connection says so", "[net]") {
-  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl", "event loop");
   CAPTURE(transport);
   std::string url;
   {
@@ -153,7 +177,7 @@ TEST_CASE("a refused connection says so", "[net]") {
 }
 
 TEST_CASE("a server that never answers times out after the request's limit", "[net]") {
-  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl", "event loop");
   CAPTURE(transport);
   Listener silent;  // the kernel accepts the connection; nobody ever reads or writes
   auto client = make_transport(transport);
@@ -166,7 +190,7 @@ TEST_CASE("a server that never answers times out after the request's limit", "[n
 }
 
 TEST_CASE("a server that hangs up without answering is named", "[net]") {
-  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl", "event loop");
   CAPTURE(transport);
   ScriptedServer rude({Reply{}});
   auto e = failure(*make_transport(transport), get(rude.url("/x")));
@@ -175,7 +199,7 @@ TEST_CASE("a server that hangs up without answering is named", "[net]") {
 }
 
 TEST_CASE("an answer cut short is named", "[net]") {
-  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl", "event loop");
   CAPTURE(transport);
   ScriptedServer cut({{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true}});
   auto e = failure(*make_transport(transport), get(cut.url("/x")));
@@ -183,7 +207,7 @@ TEST_CASE("an answer cut short is named", "[net]") {
 }
 
 TEST_CASE("a connection is kept alive between requests", "[net]") {
-  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl", "event loop");
   CAPTURE(transport);
   ScriptedServer server({{kOk}, {kOk}, {kOk}});
   auto client = make_transport(transport);
@@ -192,7 +216,7 @@ TEST_CASE("a connection is kept alive between requests", "[net]") {
 }
 
 TEST_CASE("a kept-alive connection the server closed is opened again", "[net]") {
-  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl", "event loop");
   CAPTURE(transport);
   SECTION("closed while idle") {
     ScriptedServer server({{kOk, true}, {kOk}});
@@ -215,7 +239,7 @@ TEST_CASE("a kept-alive connection the server closed is opened again", "[net]") 
 }
 
 TEST_CASE("interim, chunked and HEAD answers", "[net]") {
-  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl", "event loop");
   CAPTURE(transport);
   ScriptedServer server({
       {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nX-Seen: One\r\n"
@@ -247,7 +271,7 @@ TEST_CASE("interim, chunked and HEAD answers", "[net]") {
 }
 
 TEST_CASE("an HTTP/1.0 answer that ends when the server closes", "[net]") {
-  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl", "event loop");
   CAPTURE(transport);
   // Python's http.server by default: no length, the end of the body is the end of the stream.
   ScriptedServer server(
@@ -261,14 +285,14 @@ TEST_CASE("an HTTP/1.0 answer that ends when the server closes", "[net]") {
 }
 
 TEST_CASE("an answer whose head and body arrive apart", "[net]") {
-  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl", "event loop");
   CAPTURE(transport);
   ScriptedServer server({{kOk, false, kOk.size() - 2}});
   CHECK(make_transport(transport)->send(get(server.url("/x"))).body == "ok");
 }
 
 TEST_CASE("a request goes out with its method, target, headers and body", "[net]") {
-  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl", "event loop");
   CAPTURE(transport);
   ScriptedServer server({{kOk}, {kOk}});
   auto client = make_transport(transport);
@@ -296,7 +320,7 @@ TEST_CASE("a request goes out with its method, target, headers and body", "[net]
 }
 
 TEST_CASE("a host name is resolved and each of its addresses tried", "[net]") {
-  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl");
+  auto transport = GENERATE(as<std::string>{}, "plain http", "libcurl", "event loop");
   CAPTURE(transport);
   // localhost is ::1 and 127.0.0.1; only the second listens here.
   ScriptedServer server({{kOk}});

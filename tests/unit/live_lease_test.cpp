@@ -328,3 +328,16 @@ TEST_CASE("a superseded lease still held when it expires is dropped, not revoked
   CHECK(w.revoke_pending() == 0);
   CHECK(rig.http.calls_to("PUT", "/v1/sys/leases/revoke").empty());
 }
+
+TEST_CASE("a vault list is re-read up to 10 % early, by the jitter", "[live]") {
+  for (double u : {0.0, 0.5}) {
+    VaultRig rig(u);
+    rig.http.on("GET", "/v1/sys/internal/ui/mounts/secret", 200,
+                test::mounts_body("secret/", "kv", "1"));
+    rig.http.on("LIST", "/v1/secret", 200, R"({"data":{"keys":["a"]}})");
+    Watcher w(parse_vault_list("secret/"), rig.ctx, rig.sink);
+    TimePoint start = rig.clock.now();
+    // 5 min by default; with u = 0.5, 5 % (15 s) sooner, so a fleet's lists spread out.
+    CHECK(w.step() - start == (u == 0.0 ? Ms(300000) : Ms(285000)));
+  }
+}
