@@ -17,7 +17,6 @@ Benchmarks (NAME):
             rotating (role TTL 6 s, max 12 s) for 40 s (goal: exactly one write each).
 """
 import argparse
-import json
 import os
 import shutil
 import signal
