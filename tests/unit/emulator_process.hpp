@@ -5,6 +5,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +63,10 @@ struct EmulatorProcess {
     argv.push_back(nullptr);
     pid = ::fork();
     if (pid == 0) {
+      // A test process that dies without unwinding (a sanitizer's halt_on_error) takes its
+      // emulators with it: one left running holds ctest's output pipe, and ctest waits on it
+      // until the test's timeout.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       ::execv("/usr/bin/python3", argv.data());
       ::_exit(127);
     }

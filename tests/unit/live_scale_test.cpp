@@ -197,6 +197,12 @@ TEST_CASE("scale: one dependency failing alone logs each attempt as before", "[l
 
 TEST_CASE("scale: out of descriptors, templet says what it needs and logs EMFILE once",
           "[live][scale]") {
+#ifdef TEMPLET_SANITIZED
+  // The sanitizers' runtime needs descriptors of its own: with none left, UBSan's vptr check
+  // cannot probe memory (it opens a pipe to) and reports a valid object as invalid.
+  WARN("skipped under the sanitizers: their runtime needs the descriptors this test uses up");
+  return;
+#endif
   Emulator consul("consul", kv_seed(100));
   if (consul.port == 0) return;
   rlimit saved{};
