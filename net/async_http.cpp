@@ -38,10 +38,15 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
+// Bound to the io_context's own executor, not the type-erased any_io_executor: 32 bytes less
+// in each socket and each timer, both of which exist once per query in flight.
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<SteadyClock, asio::wait_traits<SteadyClock>, Executor>;
 
 struct Conn {
-  explicit Conn(asio::io_context& io) : socket(io) {}
-  tcp::socket socket;
+  explicit Conn(asio::io_context& io) : socket(io.get_executor()) {}
+  Socket socket;
   beast::flat_buffer buffer;
   bool counted = false;  // in Impl::open
 
@@ -56,7 +61,7 @@ struct Conn {
 
 struct AsyncHttpClient::Impl : std::enable_shared_from_this<AsyncHttpClient::Impl> {
   struct Op {
-    explicit Op(asio::io_context& io) : timer(io) {}
+    explicit Op(asio::io_context& io) : timer(io.get_executor()) {}
     std::uint64_t id = 0;
     HttpRequest req;
     UrlParts url;
@@ -71,7 +76,7 @@ struct AsyncHttpClient::Impl : std::enable_shared_from_this<AsyncHttpClient::Imp
     bool connect_limit = false;  // the connect limit, not the exchange's, bounds connecting
     // The one deadline (connect's, then the exchange's): when it passes, the socket is closed,
     // which ends whatever waits on it; `timed_out` tells its handler why.
-    asio::steady_timer timer;
+    Timer timer;
     std::uint64_t armed = 0;  // which arming a timer callback belongs to
     bool timed_out = false;
     std::unique_ptr<http::request<http::string_body>> msg;
@@ -266,7 +271,7 @@ struct AsyncHttpClient::Impl : std::enable_shared_from_this<AsyncHttpClient::Imp
   void read(const OpPtr& op) {
     if (op->conn->buffer.size() != 0) return parse(op);
     op->conn->buffer.shrink_to_fit();
-    op->conn->socket.async_wait(tcp::socket::wait_read, [this, op](beast::error_code ec) {
+    op->conn->socket.async_wait(Socket::wait_read, [this, op](beast::error_code ec) {
       if (op->finished) return;
       ec = seen(op, ec);
       if (ec) {
