@@ -224,7 +224,13 @@ int run_run_command(const RunCommandOptions& o) {
     std::string state_dir = *config.state_dir;
     g_refresh = [f, state_dir] { f->refresh(take_refresh_request(state_dir)); };
   }
-  int status = run_templates(config, *feed, ro);
+  // The loop takes the templates: at thousands of them, a copy kept here would be held for
+  // nothing (make_hooks reads only the rest).
+  std::vector<TemplateConfig> templates;
+  std::swap(templates, config.templates);
+  Config for_loop = config;
+  for_loop.templates = std::move(templates);
+  int status = run_templates(std::move(for_loop), *feed, ro);
   // Locks first: a clean stop hands each target to another node at once.
   if (fleet) fleet->stop();
   {

@@ -52,7 +52,9 @@ std::vector<std::string> sorted_secrets(const std::set<std::string>& s) {
 
 // One configured template and what the loop knows about it.
 struct Slot {
-  TemplateConfig cfg;
+  // Into Loop::config_, which outlives the slots (reload() replaces both): a copy per slot
+  // would be a second one of every template's configuration.
+  const TemplateConfig* cfg = nullptr;
   std::shared_ptr<const FunctionTable> funcs;  // shared by the templates with its denylist
   std::unique_ptr<Template> tmpl;
   std::string parse_error;
@@ -166,7 +168,7 @@ class Loop {
     std::map<std::vector<std::string>, std::shared_ptr<const FunctionTable>> tables;
     for (const auto& cfg : config_.templates) {
       Slot s;
-      s.cfg = cfg;
+      s.cfg = &cfg;
       auto& table = tables[cfg.function_denylist];
       if (!table) {
         FunctionOptions fo;
@@ -210,11 +212,11 @@ class Loop {
     }
     if (opt_.status) {
       std::vector<std::pair<std::string, std::string>> names;
-      for (const auto& s : slots_) names.emplace_back(s.cfg.display_name(), *s.cfg.destination);
+      for (const auto& s : slots_) names.emplace_back(s.cfg->display_name(), *s.cfg->destination);
       opt_.status->set_templates(names);
       for (auto& s : slots_)
         if (!s.parse_error.empty())
-          opt_.status->failed(*s.cfg.destination, TemplateFailure::Render, s.parse_error);
+          opt_.status->failed(*s.cfg->destination, TemplateFailure::Render, s.parse_error);
     }
   }
 
@@ -223,9 +225,9 @@ class Loop {
   void remove_stale_temp_files_of_templates() {
     for (const auto& s : slots_) {
       try {
-        for (const auto& path : remove_stale_temp_files(*s.cfg.destination))
+        for (const auto& path : remove_stale_temp_files(*s.cfg->destination))
           spdlog::warn("removed {}: a temporary file left by an interrupted write of {}", path,
-                       *s.cfg.destination);
+                       *s.cfg->destination);
       } catch (const WriteError& e) {
         spdlog::warn("cannot look for stale temporary files: {}", e.what());
       }
@@ -254,13 +256,13 @@ class Loop {
       // arrival would cost a render per dependency during the first pass. Any other change
       // counts at once, since it may change which dependencies the template needs.
       if (s->awaiting.erase(id) && !s->awaiting.empty()) continue;
-      auto min = *s->cfg.wait.min;
+      auto min = *s->cfg->wait.min;
       if (opt_.once || min.count() == 0 || !s->written) {
         s->dirty = true;
         continue;
       }
       // Quiescence: each change pushes the render back to now+min, never past first+max.
-      if (!s->deadline) s->deadline = now + *s->cfg.wait.max;
+      if (!s->deadline) s->deadline = now + *s->cfg->wait.max;
       s->due = std::min(now + min, *s->deadline);
     }
   }
@@ -318,8 +320,9 @@ class Loop {
         s.written_now.reset();
       }
       s.command_failed = false;
-      holdings.push_back(Holding{s.deps, s.on_disk, s.cfg.destination.value_or("")});
-      if (opt_.status) opt_.status->holds(*s.cfg.destination, s.on_disk.value_or(AnswerVersions{}));
+      holdings.push_back(Holding{s.deps, s.on_disk, s.cfg->destination.value_or("")});
+      if (opt_.status)
+        opt_.status->holds(*s.cfg->destination, s.on_disk.value_or(AnswerVersions{}));
     }
     feed_.holdings(holdings);
   }
@@ -328,10 +331,10 @@ class Loop {
   bool render_and_write(Slot& s) {
     RenderEnv env;
     env.env = opt_.env;
-    if (s.cfg.sandbox_path) env.sandbox_path = *s.cfg.sandbox_path;
+    if (s.cfg->sandbox_path) env.sandbox_path = *s.cfg->sandbox_path;
     env.dry_run = opt_.dry_run;
     env.offline_files = opt_.offline;
-    env.destination = s.cfg.destination.value_or("");
+    env.destination = s.cfg->destination.value_or("");
     RenderResult r;
     std::map<std::string, std::string> hook_values;
     try {
@@ -355,9 +358,11 @@ class Loop {
     for (const auto& d : r.used) deps.insert(d.id);
     set_deps(s, std::move(deps));
     feed_.watch(r.used);
-    s.missing = r.missing;
     s.awaiting.clear();
     for (const auto& d : r.missing) s.awaiting.insert(d.id);
+    // Moved, not copied: a copy into the vector the first pass filled keeps its capacity, a
+    // Dependency (~0.5 kB) per key the template waited for, long after it stopped waiting.
+    s.missing = std::move(r.missing);
     s.complete = r.complete;
     if (!r.complete) return false;
     s.secrets = r.secrets;
@@ -365,11 +370,11 @@ class Loop {
     for (const auto& [key, value] : hook_values)
       if (!value.empty()) s.secrets.insert(value);
     s.hook_values = std::move(hook_values);
-    const std::string& dest = *s.cfg.destination;
+    const std::string& dest = *s.cfg->destination;
     if (opt_.status && !opt_.dry_run) opt_.status->rendered(dest);
-    if (!*s.cfg.allow_no_value && r.output.find("<no value>") != std::string::npos) {
+    if (!*s.cfg->allow_no_value && r.output.find("<no value>") != std::string::npos) {
       fail(s,
-           s.cfg.display_name() + ": rendered output for " + dest +
+           s.cfg->display_name() + ": rendered output for " + dest +
                " contains \"<no value>\"; not written (set allow_no_value: true to allow it)",
            TemplateFailure::Render);
       return false;
@@ -377,25 +382,25 @@ class Loop {
     WriteRequest req;
     req.path = dest;
     req.contents = r.output;
-    req.perms = s.cfg.perms;
+    req.perms = s.cfg->perms;
     // Files holding secrets are private unless the config says otherwise.
     if (!req.perms && !r.secrets.empty()) req.perms = 0600;
-    req.backup = *s.cfg.backup;
-    req.create_dest_dirs = *s.cfg.create_dest_dirs;
+    req.backup = *s.cfg->backup;
+    req.create_dest_dirs = *s.cfg->create_dest_dirs;
     req.dry_run = opt_.dry_run;
-    if (!s.cfg.check.empty())
+    if (!s.cfg->check.empty())
       req.check = [&](const std::string& staged) { return run_check(s, staged); };
     WriteResult w;
     try {
       w = write_file(req);
     } catch (const CheckError& e) {
       // As a failed write: the old file stays, and so does the lease it was written with.
-      fail(s, s.cfg.display_name() + ": " + e.what(), TemplateFailure::Check);
+      fail(s, s.cfg->display_name() + ": " + e.what(), TemplateFailure::Check);
       retry_later(s);
       return false;
     } catch (const WriteError& e) {
       // The destination keeps its last contents; a full disk or a read-only mount is retried.
-      fail(s, s.cfg.display_name() + ": " + e.what(), TemplateFailure::Write);
+      fail(s, s.cfg->display_name() + ": " + e.what(), TemplateFailure::Write);
       retry_later(s);
       return false;
     }
@@ -408,14 +413,14 @@ class Loop {
       out << "> " << dest << "\n" << diff;
       out.flush();
     } else if (changed) {
-      spdlog::info("{}: wrote {}\n{}", s.cfg.display_name(), dest, diff);
+      spdlog::info("{}: wrote {}\n{}", s.cfg->display_name(), dest, diff);
       if (opt_.status) opt_.status->written(dest);
     }
     s.written = true;
     if (!opt_.dry_run) s.written_secrets = r.secrets;
     s.failed = false;
     if (!s.apply_pending) succeeded(s);
-    bool run_hooks = changed || (s.first_pass && *s.cfg.run_on_start);
+    bool run_hooks = changed || (s.first_pass && *s.cfg->run_on_start);
     // Apply hooks also run on the first pass, so a freshly started server is brought in line.
     if (changed || s.first_pass || s.apply_pending || s.takeover || s.reconcile ||
         s.hook_values != s.applied_hook_values)
@@ -430,14 +435,14 @@ class Loop {
 
   // The template's `check` on the staged file; the reason it refused, or nullopt.
   std::optional<std::string> run_check(const Slot& s, const std::string& staged) {
-    auto argv = s.cfg.check;
+    auto argv = s.cfg->check;
     argv.push_back(staged);
     // A check must be waited for: command_timeout 0 (do not wait) means the default here.
-    auto timeout = *s.cfg.command_timeout;
+    auto timeout = *s.cfg->command_timeout;
     if (timeout.count() == 0) timeout = std::chrono::seconds(30);
     auto res = run_command(argv, timeout, {{"TEMPLET_STAGED", staged}});
-    std::string what = "check " + describe_command(s.cfg.check) + " refused the new contents of " +
-                       *s.cfg.destination + ": ";
+    std::string what = "check " + describe_command(s.cfg->check) + " refused the new contents of " +
+                       *s.cfg->destination + ": ";
     std::string out = mask_secrets(res.output, sorted_secrets(s.secrets));
     while (out.ends_with('\n')) out.pop_back();
     if (!res.started) return what + "could not start: " + res.error;
@@ -449,8 +454,8 @@ class Loop {
   }
 
   void run_apply_hooks(Slot& s, const std::string& output, bool file_changed) {
-    if (!s.cfg.redash && !s.cfg.influxdb) return;
-    const std::string& dest = *s.cfg.destination;
+    if (!s.cfg->redash && !s.cfg->influxdb) return;
+    const std::string& dest = *s.cfg->destination;
     auto secrets = sorted_secrets(s.secrets);
     std::ostream& out = opt_.out ? *opt_.out : std::cout;
     if (opt_.offline) {
@@ -459,8 +464,8 @@ class Loop {
     }
     if (!opt_.make_hooks) return;
     std::string failures;
-    auto targets = fleet_targets(s.cfg);
-    auto hooks = opt_.make_hooks(s.cfg);
+    auto targets = fleet_targets(*s.cfg);
+    auto hooks = opt_.make_hooks(*s.cfg);
     for (size_t i = 0; i < hooks.size(); ++i) {
       auto& hook = hooks[i];
       hook->set_rendered_secrets(secrets);
@@ -608,7 +613,7 @@ class Loop {
     if (!opt_.fleet || opt_.dry_run) return;
     for (const auto& target : opt_.fleet->take_gained())
       for (auto& s : slots_)
-        for (const auto& t : fleet_targets(s.cfg))
+        for (const auto& t : fleet_targets(*s.cfg))
           if (t.describe() == target && s.written) {
             s.takeover = true;
             s.dirty = true;
@@ -623,7 +628,7 @@ class Loop {
     if (now < *next_reconcile_) return;
     next_reconcile_ = now + every;
     for (auto& s : slots_)
-      if ((s.cfg.redash || s.cfg.influxdb) && s.written && !s.apply_pending) {
+      if ((s.cfg->redash || s.cfg->influxdb) && s.written && !s.apply_pending) {
         s.reconcile = true;
         s.dirty = true;
       }
@@ -678,21 +683,21 @@ class Loop {
     auto delay = policy.base_delay(s.retries++);
     auto at = Clock::now() + delay;
     if (!s.due || at < *s.due) s.due = at;
-    spdlog::debug("{}: retrying {} in {}", s.cfg.display_name(), *s.cfg.destination,
+    spdlog::debug("{}: retrying {} in {}", s.cfg->display_name(), *s.cfg->destination,
                   format_duration(delay));
   }
 
   void succeeded(Slot& s) {
-    if (opt_.status && !opt_.dry_run) opt_.status->succeeded(*s.cfg.destination);
+    if (opt_.status && !opt_.dry_run) opt_.status->succeeded(*s.cfg->destination);
     if (!s.last_error.empty())
-      spdlog::info("{}: {}: recovered from the failure above", s.cfg.display_name(),
-                   *s.cfg.destination);
+      spdlog::info("{}: {}: recovered from the failure above", s.cfg->display_name(),
+                   *s.cfg->destination);
     s.last_error.clear();
     s.retries = 0;
   }
 
   void fail(Slot& s, const std::string& message, TemplateFailure kind) {
-    if (opt_.status && !opt_.dry_run) opt_.status->failed(*s.cfg.destination, kind, message);
+    if (opt_.status && !opt_.dry_run) opt_.status->failed(*s.cfg->destination, kind, message);
     s.failed = true;
     if (message != s.last_error) spdlog::error("{}", message);
     s.last_error = message;
@@ -702,7 +707,7 @@ class Loop {
   void run_commands(const std::vector<Slot*>& changed) {
     std::vector<std::vector<std::string>> seen;
     for (Slot* s : changed) {
-      const auto& argv = s->cfg.command;
+      const auto& argv = s->cfg->command;
       if (argv.empty()) continue;
       if (std::find(seen.begin(), seen.end(), argv) != seen.end()) continue;
       seen.push_back(argv);
@@ -710,14 +715,14 @@ class Loop {
         spdlog::info("dry run: would run {}", describe_command(argv));
         continue;
       }
-      auto res = run_command(argv, *s->cfg.command_timeout);
+      auto res = run_command(argv, *s->cfg->command_timeout);
       std::string what = describe_command(argv);
       std::string out = mask_secrets(res.output, sorted_secrets(s->secrets));
       if (!res.started) {
         fail(*s, "command " + what + " could not start: " + res.error, TemplateFailure::Command);
       } else if (res.timed_out) {
         fail(*s,
-             "command " + what + " timed out after " + format_duration(*s->cfg.command_timeout) +
+             "command " + what + " timed out after " + format_duration(*s->cfg->command_timeout) +
                  "; output: " + out,
              TemplateFailure::Command);
       } else if (res.exit_code != 0) {
@@ -731,7 +736,7 @@ class Loop {
       if (res.exit_code != 0 || res.timed_out || !res.started) {
         // Retried on the next change; the file stays written.
         for (Slot* other : changed) {
-          if (other->cfg.command != argv) continue;
+          if (other->cfg->command != argv) continue;
           other->failed = true;
           other->command_failed = true;
         }
@@ -747,10 +752,10 @@ class Loop {
       for (const auto& d : s.missing) {
         auto why = failures.find(d.id);
         if (final)
-          std::cerr << "templet: " << s.cfg.display_name() << ": missing data: " << d.call
+          std::cerr << "templet: " << s.cfg->display_name() << ": missing data: " << d.call
                     << (why == failures.end() ? "" : " (last error: " + why->second + ")") << "\n";
         else
-          spdlog::warn("{}: still waiting for {}", s.cfg.display_name(), d.call);
+          spdlog::warn("{}: still waiting for {}", s.cfg->display_name(), d.call);
       }
     }
   }
