@@ -138,7 +138,7 @@ struct AsyncHttpClient::Impl : std::enable_shared_from_this<AsyncHttpClient::Imp
     std::uint64_t arming = ++op->armed;
     op->timed_out = false;
     op->timer.expires_at(at);
-    op->timer.async_wait([this, op, arming](beast::error_code ec) {
+    op->timer.async_wait([op, arming](beast::error_code ec) {
       if (ec || op->finished || arming != op->armed) return;
       op->timed_out = true;
       beast::error_code ignored;
