@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "app/data_document.hpp"
 #include "functions/render.hpp"
 #include "functions/values_file.hpp"
 #include "renderer/template.hpp"
@@ -64,15 +65,6 @@ const char* kind_name(const Dependency& d) {
   return "?";
 }
 
-bool read_text(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
 }  // namespace
 
 std::vector<TemplateDeps> collect_deps(
@@ -86,7 +78,7 @@ std::vector<TemplateDeps> collect_deps(
     std::string text;
     if (cfg.contents) {
       text = *cfg.contents;
-    } else if (!read_text(*cfg.source, text)) {
+    } else if (!read_whole_file(*cfg.source, text)) {
       td.error = *cfg.source + ": cannot read template: " + std::strerror(errno);
       out.push_back(std::move(td));
       continue;
